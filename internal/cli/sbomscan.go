@@ -1,0 +1,8 @@
+package cli
+
+import "github.com/spf13/cobra"
+
+// TODO(owner): replaced by the real command.
+func newSbomScanCmd(app *App) *cobra.Command {
+	return &cobra.Command{Use: "sbomscan", Hidden: true}
+}

@@ -1,0 +1,76 @@
+package inventory
+
+import (
+	"context"
+	"io/fs"
+)
+
+// An Analyzer looks at the files of one layer. The layer walk offers every
+// entry to every analyzer's Claims; only claimed files are read, once, and
+// handed to Analyze. Analyzers must be safe for concurrent use: the same
+// analyzer instance serves many layers and many scans at the same time.
+//
+// Catalogers (package finders) are analyzers that add Packages to the
+// LayerResult; best-practice checks and secret detection add FileFacts.
+type Analyzer interface {
+	// Name identifies the analyzer in errors, logs and the layer cache key.
+	Name() string
+	// Version changes whenever the analyzer's output for the same input
+	// changes, so cached layer results are recomputed.
+	Version() int
+	// Claims reports whether the file at path (slash-separated, relative to
+	// the image root, no leading slash) should be read. It must be cheap: it
+	// runs for every entry of every layer.
+	Claims(path string, mode fs.FileMode, size int64) bool
+	// Analyze reads f and records what it found in out. A malformed file is
+	// reported as an error; the walk records it as a warning and goes on.
+	Analyze(ctx context.Context, f *File, out *LayerResult) error
+}
+
+// LayerResult is what the analyzers found in one layer, independent of every
+// other layer, so it can be cached by the layer's diff ID.
+type LayerResult struct {
+	DiffID   string    `json:"diff_id"`
+	Packages []Package `json:"packages,omitempty"`
+	// Files are small files kept verbatim because later stages need their
+	// content across layers (os-release, /etc/passwd, /etc/group ...), keyed
+	// by path.
+	Files map[string][]byte `json:"files,omitempty"`
+	// Symlinks maps a symlink's path to its target, for the paths that
+	// analyzers claimed (so etc/os-release -> ../usr/lib/os-release resolves).
+	Symlinks map[string]string `json:"symlinks,omitempty"`
+	// Facts about individual files, for checks.
+	Facts []FileFact `json:"facts,omitempty"`
+	// Whiteouts are the paths this layer deletes from the layers below.
+	Whiteouts []string `json:"whiteouts,omitempty"`
+	// OpaqueDirs are directories whose lower-layer content this layer hides.
+	OpaqueDirs []string `json:"opaque_dirs,omitempty"`
+	Warnings   []string `json:"warnings,omitempty"`
+	// Entries and Bytes count the tar entries and uncompressed bytes walked.
+	Entries int64 `json:"entries"`
+	Bytes   int64 `json:"bytes"`
+}
+
+// FileFact records something notable about one file of a layer.
+type FileFact struct {
+	// Kind says what was seen: "setuid", "setgid", "unneeded", "secret", ...
+	Kind string `json:"kind"`
+	Path string `json:"path"`
+	// Mode is the file's permission bits as octal text, when relevant.
+	Mode string `json:"mode,omitempty"`
+	// Rule is the detector's rule id (e.g. "aws-access-key-id").
+	Rule string `json:"rule,omitempty"`
+	// Line is 1-based, for facts found inside a text file.
+	Line int `json:"line,omitempty"`
+	// Detail is a human-readable description; never contains a secret in clear.
+	Detail string    `json:"detail,omitempty"`
+	Layer  *LayerRef `json:"layer,omitempty"`
+}
+
+// AddFile keeps a small file's content in the result.
+func (r *LayerResult) AddFile(path string, content []byte) {
+	if r.Files == nil {
+		r.Files = map[string][]byte{}
+	}
+	r.Files[path] = content
+}

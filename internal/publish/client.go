@@ -1,0 +1,211 @@
+package publish
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-scan/vigil/internal/result"
+)
+
+// WireVersion is the version of the publish payload (docs/publish.md).
+const WireVersion = "1"
+
+// MediaType of the publish payload.
+const MediaType = "application/vnd.vigil.scan.v1+json"
+
+// Payload is what `vigil publish` sends.
+type Payload struct {
+	Version string         `json:"version"`
+	Image   Image          `json:"image"`
+	Trace   Trace          `json:"trace"`
+	Report  *result.Report `json:"report"`
+}
+
+// Image identifies the scanned image on the wire.
+type Image struct {
+	Name    string `json:"name"`
+	Digest  string `json:"digest,omitempty"`
+	ImageID string `json:"image_id,omitempty"`
+}
+
+// Receipt is the server's answer to a successful publish.
+type Receipt struct {
+	ID  string `json:"id"`
+	URL string `json:"url,omitempty"`
+}
+
+// NewPayload builds the payload for a report and CI trace.
+func NewPayload(r *result.Report, t Trace) Payload {
+	return Payload{
+		Version: WireVersion,
+		Image:   Image{Name: r.Artifact.Name, Digest: r.Artifact.Digest, ImageID: r.Artifact.ImageID},
+		Trace:   t,
+		Report:  r,
+	}
+}
+
+// IdempotencyKey identifies one publish of one image from one CI run, so a
+// retried POST that did reach the server is not stored twice.
+func (p Payload) IdempotencyKey() string {
+	h := sha256.New()
+	for _, s := range []string{p.Image.Digest, p.Image.ImageID, p.Image.Name, p.Trace.Provider, p.Trace.RunID, p.Trace.RunAttempt, p.Trace.Commit} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	if p.Trace.RunID == "" && p.Report != nil {
+		h.Write([]byte(p.Report.CreatedAt.UTC().Format(time.RFC3339Nano)))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Client posts payloads to a Vigil server.
+type Client struct {
+	Server string
+	Token  string
+	HTTP   *http.Client
+	// Attempts is the total number of tries (default 4).
+	Attempts int
+	// BaseDelay is the first backoff delay (default 1s), doubled per retry
+	// with jitter and capped at 30s.
+	BaseDelay time.Duration
+}
+
+// ErrPublish wraps every failure to publish, so callers can decide whether
+// it fails the build.
+var ErrPublish = errors.New("publish failed")
+
+// maxResponse bounds how much of a server answer is read.
+const maxResponse = 1 << 20
+
+// Publish sends p to <Server>/api/v1/scans, retrying network errors, 5xx
+// and 429 (honouring Retry-After) with exponential backoff.
+func (c *Client) Publish(ctx context.Context, p Payload) (*Receipt, error) {
+	endpoint, err := c.endpoint()
+	if err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: encoding payload: %v", ErrPublish, err)
+	}
+	attempts := c.Attempts
+	if attempts <= 0 {
+		attempts = 4
+	}
+	delay := c.BaseDelay
+	if delay <= 0 {
+		delay = time.Second
+	}
+	httpc := c.HTTP
+	if httpc == nil {
+		httpc = &http.Client{Timeout: 60 * time.Second}
+	}
+	key := p.IdempotencyKey()
+	var lastErr error
+	for attempt := 1; attempt <= attempts; attempt++ {
+		receipt, retryAfter, err := c.post(ctx, httpc, endpoint, key, body)
+		if err == nil {
+			return receipt, nil
+		}
+		lastErr = err
+		var perm *permanentError
+		if errors.As(err, &perm) || attempt == attempts {
+			break
+		}
+		wait := retryAfter
+		if wait <= 0 {
+			wait = delay + time.Duration(rand.Int64N(int64(delay)/2+1))
+			delay = min(delay*2, 30*time.Second)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %v", ErrPublish, ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+	return nil, fmt.Errorf("%w: %s: %v", ErrPublish, endpoint, lastErr)
+}
+
+type permanentError struct{ msg string }
+
+func (e *permanentError) Error() string { return e.msg }
+
+func (c *Client) endpoint() (string, error) {
+	u, err := url.Parse(strings.TrimSpace(c.Server))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%w: server %q is not an http(s) URL", ErrPublish, c.Server)
+	}
+	return strings.TrimRight(u.String(), "/") + "/api/v1/scans", nil
+}
+
+func (c *Client) post(ctx context.Context, httpc *http.Client, endpoint, key string, body []byte) (*Receipt, time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	if err != nil {
+		return nil, 0, &permanentError{err.Error()}
+	}
+	req.Header.Set("Content-Type", MediaType)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Idempotency-Key", key)
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := httpc.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading response: %w", err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		return nil, retryAfter(resp.Header.Get("Retry-After")), fmt.Errorf("server answered %s", resp.Status)
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		return nil, 0, &permanentError{fmt.Sprintf("server answered %s: %s", resp.Status, snippet(data))}
+	}
+	var r Receipt
+	if err := json.Unmarshal(data, &r); err != nil || r.ID == "" {
+		return nil, 0, &permanentError{fmt.Sprintf("server answered %s with an unexpected body: %s", resp.Status, snippet(data))}
+	}
+	return &r, 0, nil
+}
+
+func retryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return min(time.Duration(s)*time.Second, 2*time.Minute)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(time.Until(t), 0), 2*time.Minute)
+	}
+	return 0
+}
+
+// snippet makes a server body safe to show in one line of an error.
+func snippet(b []byte) string {
+	s := strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, string(b))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return strings.TrimSpace(s)
+}

@@ -1,0 +1,63 @@
+// Package report renders a result.Report in the formats users and CI
+// systems read. Each format lives in its own file; Write dispatches.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/vigil-scan/vigil/internal/result"
+)
+
+// Options tune rendering.
+type Options struct {
+	// Color enables ANSI severity colours (table on a TTY).
+	Color bool
+	// Dockerfile, when set, is the path SARIF results point at.
+	Dockerfile string
+	// SBOMOnly renders an inventory without vulnerability sections.
+	SBOMOnly bool
+}
+
+// A writer renders one format.
+type writer func(w io.Writer, r *result.Report, opts Options) error
+
+var writers = map[string]writer{
+	"json": writeJSON,
+}
+
+// Formats lists the supported format names, sorted.
+func Formats() []string {
+	names := make([]string, 0, len(writers))
+	for n := range writers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Write renders r in the named format.
+func Write(w io.Writer, format string, r *result.Report, opts Options) error {
+	fn, ok := writers[format]
+	if !ok {
+		return fmt.Errorf("unknown format %q (supported: %v)", format, Formats())
+	}
+	return fn(w, r, opts)
+}
+
+func writeJSON(w io.Writer, r *result.Report, opts Options) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if opts.SBOMOnly {
+		return enc.Encode(struct {
+			SchemaVersion string      `json:"schema_version"`
+			Tool          result.Tool `json:"tool"`
+			Artifact      any         `json:"artifact"`
+			Packages      any         `json:"packages"`
+			Warnings      []string    `json:"warnings,omitempty"`
+		}{r.SchemaVersion, r.Tool, r.Artifact, r.Packages, r.Warnings})
+	}
+	return enc.Encode(r)
+}
