@@ -103,4 +103,9 @@ type Inventory struct {
 	// Warnings are problems that did not stop the scan (an unreadable
 	// package database, a truncated layer tail in lenient mode, ...).
 	Warnings []string `json:"warnings,omitempty"`
+	// Contents are the small files analyzers kept (LayerResult.Files), as
+	// the merged filesystem shows them: the top-most layer's copy, minus
+	// deleted paths. Checks read etc/passwd, etc/group ... from here. Not
+	// serialised.
+	Contents map[string][]byte `json:"-"`
 }
