@@ -46,6 +46,10 @@ type LayerResult struct {
 	// OpaqueDirs are directories whose lower-layer content this layer hides.
 	OpaqueDirs []string `json:"opaque_dirs,omitempty"`
 	Warnings   []string `json:"warnings,omitempty"`
+	// Claimed lists the paths of this layer's entries that an analyzer
+	// claimed, found something in or not, so merging knows which lower
+	// files (package databases, facts) this layer replaced.
+	Claimed []string `json:"claimed,omitempty"`
 	// Entries and Bytes count the tar entries and uncompressed bytes walked.
 	Entries int64 `json:"entries"`
 	Bytes   int64 `json:"bytes"`

@@ -1,0 +1,149 @@
+// Command gen writes a synthetic docker-archive for the image-reading
+// benchmark (bench/layers.sh): by default 12 gzip layers, about 1.2 GiB
+// uncompressed and 120,000 files, with an Alpine os-release and apk
+// database in the first layer. The output is not committed.
+package main
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+func main() {
+	out := flag.String("o", ".cache/bench/synthetic.tar", "output docker-archive")
+	layers := flag.Int("layers", 12, "number of layers")
+	files := flag.Int("files", 10_000, "files per layer")
+	avg := flag.Int("avg", 10_000, "average file size in bytes")
+	flag.Parse()
+	if err := run(*out, *layers, *files, *avg); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(out string, layers, files, avg int) error {
+	dir := filepath.Dir(out)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var diffIDs, history []any
+	var layerPaths []string
+	var total int64
+	rng := rand.New(rand.NewPCG(1, 2))
+	// A 1 MiB pool of text-like bytes: compresses about 3:1, like real layers.
+	pool := make([]byte, 1<<20)
+	words := []string{"lib", "usr", "share", "config", "python", "node", "error", "value", "0x1f", "return", "\n", " ", "{", "}"}
+	for i := 0; i < len(pool); {
+		if rng.IntN(4) == 0 {
+			pool[i] = byte(rng.IntN(256))
+			i++
+			continue
+		}
+		i += copy(pool[i:], words[rng.IntN(len(words))])
+	}
+	for l := 0; l < layers; l++ {
+		name := fmt.Sprintf("layer%02d.tar.gz", l)
+		diffID, n, err := writeLayer(filepath.Join(dir, name), l, files, avg, pool, rng)
+		if err != nil {
+			return err
+		}
+		total += n
+		diffIDs = append(diffIDs, diffID)
+		history = append(history, map[string]any{"created_by": fmt.Sprintf("RUN generate layer %d", l)})
+		layerPaths = append(layerPaths, name)
+	}
+	cfg, _ := json.Marshal(map[string]any{
+		"architecture": "amd64", "os": "linux", "config": map[string]any{"Cmd": []string{"/bin/sh"}},
+		"rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs}, "history": history,
+	})
+	manifest, _ := json.Marshal([]map[string]any{{"Config": "config.json", "RepoTags": []string{"bench/synthetic:1"}, "Layers": layerPaths}})
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), manifest, 0o644); err != nil {
+		return err
+	}
+	if err := pack(out, dir, append([]string{"manifest.json", "config.json"}, layerPaths...)); err != nil {
+		return err
+	}
+	fmt.Printf("%s: %d layers, %d files, %.2f GiB uncompressed\n", out, layers, layers*files, float64(total)/(1<<30))
+	return nil
+}
+
+// writeLayer writes one gzip layer and returns its diff ID and tar size.
+func writeLayer(path string, l, files, avg int, pool []byte, rng *rand.Rand) (string, int64, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	zw := gzip.NewWriter(f)
+	h := sha256.New()
+	counter := &countWriter{}
+	tw := tar.NewWriter(io.MultiWriter(zw, h, counter))
+	add := func(name string, body []byte) error {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+			return err
+		}
+		_, err := tw.Write(body)
+		return err
+	}
+	if l == 0 {
+		add("etc/os-release", []byte("NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.20.3\n"))
+		add("etc/alpine-release", []byte("3.20.3\n"))
+		add("lib/apk/db/installed", []byte("P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\n\nP:busybox\nV:1.36.1-r29\nA:x86_64\no:busybox\n\n"))
+	}
+	for i := 0; i < files; i++ {
+		size := rng.IntN(2 * avg)
+		off := rng.IntN(len(pool) - size)
+		if err := add(fmt.Sprintf("srv/layer%02d/dir%03d/file%05d.dat", l, i/100, i), pool[off:off+size]); err != nil {
+			return "", 0, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return "", 0, err
+	}
+	if err := zw.Close(); err != nil {
+		return "", 0, err
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), counter.n, nil
+}
+
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// pack writes the archive members, as `docker save` would, into out.
+func pack(out, dir string, names []string) error {
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tw := tar.NewWriter(f)
+	for _, n := range names {
+		src, err := os.Open(filepath.Join(dir, n))
+		if err != nil {
+			return err
+		}
+		st, _ := src.Stat()
+		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Size: st.Size(), Typeflag: tar.TypeReg}); err != nil {
+			return err
+		}
+		if _, err := io.Copy(tw, src); err != nil {
+			return err
+		}
+		src.Close()
+	}
+	return tw.Close()
+}

@@ -1,0 +1,166 @@
+// Package alpine owns Alpine Linux support: the apk installed-database
+// cataloger and the Alpine secdb feed parser.
+package alpine
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+
+	"github.com/package-url/packageurl-go"
+
+	"github.com/vigil-scan/vigil/internal/inventory"
+)
+
+// InstalledPath is where apk keeps its database of installed packages.
+const InstalledPath = "lib/apk/db/installed"
+
+// Limits that keep a hostile database from using unbounded memory. Real
+// databases hold a few hundred packages with lines well under 4 KiB.
+const (
+	maxLineLength = 1 << 20
+	maxPackages   = 100_000
+)
+
+// Analyzers returns the Alpine catalogers.
+func Analyzers() []inventory.Analyzer { return []inventory.Analyzer{apkAnalyzer{}} }
+
+type apkAnalyzer struct{}
+
+func (apkAnalyzer) Name() string { return "apk" }
+func (apkAnalyzer) Version() int { return 1 }
+
+func (apkAnalyzer) Claims(path string, mode fs.FileMode, _ int64) bool {
+	return path == InstalledPath && mode.IsRegular()
+}
+
+func (apkAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *inventory.LayerResult) error {
+	r, err := f.Reader()
+	if err != nil {
+		return fmt.Errorf("apk: %w", err)
+	}
+	pkgs, warnings, err := parseInstalled(ctx, r, f.Path)
+	if err != nil {
+		return fmt.Errorf("apk: reading %s: %w", f.Path, err)
+	}
+	out.Packages = append(out.Packages, pkgs...)
+	out.Warnings = append(out.Warnings, warnings...)
+	return nil
+}
+
+// apkStanza is one package record of the installed database; only the
+// fields Vigil reports are kept.
+type apkStanza struct {
+	line, fields                          int
+	name, version, arch, origin, licenses string
+}
+
+// parseInstalled reads an apk installed database: blank-line separated
+// stanzas of "K:value" lines. Stanzas without a name or version are skipped
+// with a warning; a line that is not "K:value" means the file is not an apk
+// database and is an error.
+func parseInstalled(ctx context.Context, r io.Reader, path string) ([]inventory.Package, []string, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxLineLength)
+	var (
+		pkgs     []inventory.Package
+		warnings []string
+		cur      apkStanza
+		lineNo   int
+	)
+	flush := func() error {
+		defer func() { cur = apkStanza{} }()
+		if cur.fields == 0 {
+			return nil
+		}
+		if cur.name == "" || cur.version == "" {
+			warnings = append(warnings, fmt.Sprintf("%s: stanza at line %d has no package name or version; skipped", path, cur.line))
+			return nil
+		}
+		if len(pkgs) >= maxPackages {
+			return fmt.Errorf("more than %d packages", maxPackages)
+		}
+		pkgs = append(pkgs, cur.toPackage(path))
+		return nil
+	}
+	for sc.Scan() {
+		lineNo++
+		if lineNo%4096 == 0 && ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		line := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(line) == "" {
+			if err := flush(); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		if len(line) < 2 || line[1] != ':' {
+			return nil, nil, fmt.Errorf("line %d: not a key:value line", lineNo)
+		}
+		if cur.fields == 0 {
+			cur.line = lineNo
+		}
+		cur.fields++
+		value := line[2:]
+		switch line[0] {
+		case 'P':
+			cur.name = value
+		case 'V':
+			cur.version = value
+		case 'A':
+			cur.arch = value
+		case 'o':
+			cur.origin = value
+		case 'L':
+			cur.licenses = value
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, nil, fmt.Errorf("line %d: longer than %d bytes", lineNo+1, maxLineLength)
+		}
+		return nil, nil, err
+	}
+	if err := flush(); err != nil {
+		return nil, nil, err
+	}
+	return pkgs, warnings, nil
+}
+
+func (s apkStanza) toPackage(path string) inventory.Package {
+	origin := s.origin
+	if origin == "" {
+		// A package built from an APKBUILD of its own name has no "o:" in
+		// older databases; secdb keys it by that name.
+		origin = s.name
+	}
+	p := inventory.Package{
+		Name:    s.name,
+		Version: s.version,
+		Type:    inventory.TypeApk,
+		PURL:    purl(s.name, s.version, s.arch),
+		Source:  &inventory.SourcePackage{Name: origin, Version: s.version},
+		Path:    path,
+		Arch:    s.arch,
+	}
+	if l := strings.TrimSpace(s.licenses); l != "" {
+		// Kept as one expression: apk writes either SPDX expressions
+		// ("MIT AND BSD-2-Clause") or space-separated names, and splitting
+		// would break the former.
+		p.Licenses = []string{l}
+	}
+	return p
+}
+
+func purl(name, version, arch string) string {
+	var q packageurl.Qualifiers
+	if arch != "" {
+		q = packageurl.QualifiersFromMap(map[string]string{"arch": arch})
+	}
+	return packageurl.NewPackageURL(packageurl.TypeApk, "alpine", name, version, q, "").ToString()
+}

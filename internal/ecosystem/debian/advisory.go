@@ -1,0 +1,199 @@
+package debian
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vigil-scan/vigil/internal/vuln"
+)
+
+// Limits for the advisory lists; real advisories name at most a few
+// hundred CVEs and lines stay under 16 KiB.
+const (
+	maxAdvisoryIDs     = 10_000
+	maxAdvisoryEntries = 1_000
+)
+
+var (
+	// "[29 Mar 2023] DSA-5380-1 xorg-server - security update"
+	advisoryHeader = regexp.MustCompile(`^\[(\d{1,2} [A-Za-z]{3} \d{4})\]\s+(D[SL]A-\d+(?:-\d+)?)\s*(.*)$`)
+	// "[bullseye] - xorg-server 2:1.20.11-1+deb11u6" or
+	// "[lenny] - vlc <not-affected> (Vulnerable code not present)"
+	advisoryEntry = regexp.MustCompile(`^\[([A-Za-z0-9-]+)\]\s+-\s+(\S+)\s*(\S*)\s*(.*)$`)
+)
+
+// advisory is one DSA/DLA as read from the list.
+type advisory struct {
+	id        string
+	summary   string
+	published time.Time
+	ids       []string
+	entries   []advisoryEntryLine
+}
+
+type advisoryEntryLine struct {
+	release, pkg, version, note string
+}
+
+// ParseAdvisoryList reads the security tracker's data/DSA/list or
+// data/DLA/list (kind "DSA" or "DLA") one advisory at a time. Each
+// advisory yields a Vulnerability for itself (related to its CVEs), one per
+// CVE (related to the advisory), and an Affected record per (CVE, release
+// line) for numbered releases; an advisory without CVEs uses its own id.
+// It returns the number of Affected records. Fix states follow the
+// tracker's markers (see markerState); a plain version is fixed.
+func ParseAdvisoryList(ctx context.Context, r io.Reader, kind string, sink vuln.Sink) (int, error) {
+	var source string
+	switch kind {
+	case "DSA":
+		source = SourceDSA
+	case "DLA":
+		source = SourceDLA
+	default:
+		return 0, fmt.Errorf("advisory list: unknown kind %q (want DSA or DLA)", kind)
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxLineLength)
+	var (
+		cur        *advisory
+		total      int
+		advisories int
+		lineNo     int
+	)
+	flush := func() error {
+		if cur == nil {
+			return nil
+		}
+		n, err := emitAdvisory(*cur, source, sink)
+		total += n
+		advisories++
+		cur = nil
+		return err
+	}
+	for sc.Scan() {
+		lineNo++
+		if lineNo%1024 == 0 && ctx.Err() != nil {
+			return total, ctx.Err()
+		}
+		line := sc.Text()
+		if m := matchHeader(line); m != nil {
+			if err := flush(); err != nil {
+				return total, err
+			}
+			published, _ := time.Parse("2 Jan 2006", m[1])
+			cur = &advisory{id: m[2], summary: strings.TrimSpace(m[3]), published: published}
+			continue
+		}
+		body := strings.TrimSpace(line)
+		if cur == nil || body == "" || line[0] != ' ' && line[0] != '\t' {
+			// Lines outside an advisory or unindented non-headers carry
+			// nothing the parser uses.
+			continue
+		}
+		if err := cur.addBodyLine(body); err != nil {
+			return total, fmt.Errorf("advisory list: line %d (%s): %w", lineNo, cur.id, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return total, fmt.Errorf("advisory list: line %d longer than %d bytes", lineNo+1, maxLineLength)
+		}
+		return total, fmt.Errorf("advisory list: %w", err)
+	}
+	if err := flush(); err != nil {
+		return total, err
+	}
+	if advisories == 0 && lineNo > 0 {
+		return 0, fmt.Errorf("advisory list: no %s advisory header found in %d lines", kind, lineNo)
+	}
+	return total, nil
+}
+
+// matchHeader matches an advisory header line; the regexp only runs on
+// lines that can be one.
+func matchHeader(line string) []string {
+	if !strings.HasPrefix(line, "[") {
+		return nil
+	}
+	return advisoryHeader.FindStringSubmatch(line)
+}
+
+func (a *advisory) addBodyLine(body string) error {
+	switch {
+	case strings.HasPrefix(body, "{"):
+		for _, id := range strings.Fields(strings.Trim(body, "{}")) {
+			if len(a.ids) >= maxAdvisoryIDs {
+				return fmt.Errorf("more than %d ids", maxAdvisoryIDs)
+			}
+			if !slices.Contains(a.ids, id) {
+				a.ids = append(a.ids, id)
+			}
+		}
+	case strings.HasPrefix(body, "["):
+		m := advisoryEntry.FindStringSubmatch(body)
+		if m == nil {
+			return nil // an unrecognised release line; nothing to record
+		}
+		if len(a.entries) >= maxAdvisoryEntries {
+			return fmt.Errorf("more than %d release lines", maxAdvisoryEntries)
+		}
+		a.entries = append(a.entries, advisoryEntryLine{
+			release: m[1], pkg: m[2], version: m[3],
+			note: strings.Trim(strings.TrimSpace(m[4]), "()"),
+		})
+	}
+	// NOTE: lines and anything else are commentary.
+	return nil
+}
+
+func emitAdvisory(a advisory, source string, sink vuln.Sink) (int, error) {
+	if err := sink.Vulnerability(vuln.Vulnerability{
+		ID: a.id, Summary: a.summary, Related: a.ids, Published: a.published, Source: source,
+	}); err != nil {
+		return 0, err
+	}
+	ids := a.ids
+	if len(ids) == 0 {
+		ids = []string{a.id}
+	} else {
+		for _, id := range ids {
+			if err := sink.Vulnerability(vuln.Vulnerability{ID: id, Related: []string{a.id}, Source: source}); err != nil {
+				return 0, err
+			}
+		}
+	}
+	n := 0
+	for _, e := range a.entries {
+		eco, ok := Ecosystem(e.release)
+		if !ok || e.version == "" {
+			continue
+		}
+		state := vuln.FixStateFixed
+		if strings.HasPrefix(e.version, "<") {
+			state = markerState(e.version)
+		}
+		for _, id := range ids {
+			af := vuln.Affected{
+				VulnID:    id,
+				Source:    source,
+				Ecosystem: eco,
+				Package:   e.pkg,
+				Ranges:    rangesFor(state, e.version),
+				FixState:  state,
+				Note:      e.note,
+			}
+			if err := sink.Affected(af); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}

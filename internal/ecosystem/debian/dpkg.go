@@ -1,0 +1,203 @@
+// Package debian owns Debian support: the dpkg status cataloger (including
+// the distroless status.d layout), the codename-to-release table, and the
+// parsers of the Debian security tracker's JSON feed and DSA/DLA lists.
+package debian
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+
+	"github.com/package-url/packageurl-go"
+
+	"github.com/vigil-scan/vigil/internal/inventory"
+)
+
+// dpkg database locations.
+const (
+	StatusPath = "var/lib/dpkg/status"
+	StatusDir  = "var/lib/dpkg/status.d/"
+)
+
+// Limits that keep a hostile status file from using unbounded memory. The
+// largest real status files hold a few thousand packages; long lines come
+// from Depends and Description fields, well under 64 KiB.
+const (
+	maxLineLength = 1 << 20
+	maxPackages   = 200_000
+)
+
+// Analyzers returns the Debian catalogers.
+func Analyzers() []inventory.Analyzer { return []inventory.Analyzer{dpkgAnalyzer{}} }
+
+type dpkgAnalyzer struct{}
+
+func (dpkgAnalyzer) Name() string { return "dpkg" }
+func (dpkgAnalyzer) Version() int { return 1 }
+
+// Claims the status file and each file directly in status.d (distroless
+// images write one stanza file per package there), except the *.md5sums
+// files that sit beside them.
+func (dpkgAnalyzer) Claims(path string, mode fs.FileMode, _ int64) bool {
+	if !mode.IsRegular() {
+		return false
+	}
+	if path == StatusPath {
+		return true
+	}
+	name, ok := strings.CutPrefix(path, StatusDir)
+	return ok && name != "" && !strings.Contains(name, "/") && !strings.HasSuffix(name, ".md5sums")
+}
+
+func (dpkgAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *inventory.LayerResult) error {
+	r, err := f.Reader()
+	if err != nil {
+		return fmt.Errorf("dpkg: %w", err)
+	}
+	pkgs, warnings, err := parseStatus(ctx, r, f.Path)
+	if err != nil {
+		return fmt.Errorf("dpkg: reading %s: %w", f.Path, err)
+	}
+	out.Packages = append(out.Packages, pkgs...)
+	out.Warnings = append(out.Warnings, warnings...)
+	return nil
+}
+
+// dpkgStanza holds the fields of one status paragraph that Vigil reports.
+type dpkgStanza struct {
+	line                                int
+	fields                              int
+	name, version, arch, source, status string
+	hasStatus                           bool
+}
+
+// parseStatus reads a dpkg status file: blank-line separated paragraphs of
+// "Field: value" lines with indented continuation lines. Only installed
+// packages are reported; a paragraph without Status (distroless status.d
+// files) counts as installed. Paragraphs without a name or version are
+// skipped with a warning; a line that is neither a field nor a continuation
+// is an error.
+func parseStatus(ctx context.Context, r io.Reader, path string) ([]inventory.Package, []string, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxLineLength)
+	var (
+		pkgs     []inventory.Package
+		warnings []string
+		cur      dpkgStanza
+		lineNo   int
+	)
+	flush := func() error {
+		s := cur
+		cur = dpkgStanza{}
+		switch {
+		case s.fields == 0:
+			return nil
+		case s.name == "" || s.version == "":
+			warnings = append(warnings, fmt.Sprintf("%s: paragraph at line %d has no package name or version; skipped", path, s.line))
+			return nil
+		case s.hasStatus && !installed(s.status):
+			return nil
+		case len(pkgs) >= maxPackages:
+			return fmt.Errorf("more than %d packages", maxPackages)
+		}
+		pkgs = append(pkgs, s.toPackage(path))
+		return nil
+	}
+	for sc.Scan() {
+		lineNo++
+		if lineNo%4096 == 0 && ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		line := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(line) == "" {
+			if err := flush(); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if cur.fields == 0 {
+				return nil, nil, fmt.Errorf("line %d: continuation line outside a field", lineNo)
+			}
+			continue
+		}
+		key, value, ok := strings.Cut(line, ":")
+		if !ok || key == "" || strings.ContainsAny(key, " \t") {
+			return nil, nil, fmt.Errorf("line %d: not a \"Field: value\" line", lineNo)
+		}
+		if cur.fields == 0 {
+			cur.line = lineNo
+		}
+		cur.fields++
+		value = strings.TrimSpace(value)
+		// Field names are case-insensitive (deb-control(5)).
+		switch strings.ToLower(key) {
+		case "package":
+			cur.name = value
+		case "version":
+			cur.version = value
+		case "architecture":
+			cur.arch = value
+		case "source":
+			cur.source = value
+		case "status":
+			cur.status, cur.hasStatus = value, true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, nil, fmt.Errorf("line %d: longer than %d bytes", lineNo+1, maxLineLength)
+		}
+		return nil, nil, err
+	}
+	if err := flush(); err != nil {
+		return nil, nil, err
+	}
+	return pkgs, warnings, nil
+}
+
+// installed reports whether a Status value ("want flag state") says the
+// package is fully installed; half-installed, unpacked and config-files
+// states leave no usable package behind.
+func installed(status string) bool {
+	f := strings.Fields(status)
+	return len(f) == 3 && f[2] == "installed"
+}
+
+func (s dpkgStanza) toPackage(path string) inventory.Package {
+	// "Source: name (version)" when the source version differs, "Source:
+	// name" when it equals the binary's, absent when the names match too.
+	src := inventory.SourcePackage{Name: s.name, Version: s.version}
+	if s.source != "" {
+		name, rest, hasVersion := strings.Cut(s.source, " ")
+		src.Name = name
+		if hasVersion {
+			if v := strings.Trim(strings.TrimSpace(rest), "()"); v != "" {
+				src.Version = strings.TrimSpace(v)
+			}
+		}
+	}
+	return inventory.Package{
+		Name:    s.name,
+		Version: s.version,
+		Type:    inventory.TypeDeb,
+		PURL:    purl(s.name, s.version, s.arch),
+		Source:  &src,
+		Path:    path,
+		Arch:    s.arch,
+	}
+}
+
+// purl uses the "debian" namespace: an Ubuntu status file looks the same,
+// and the distro is only known once the image's OS is.
+func purl(name, version, arch string) string {
+	var q packageurl.Qualifiers
+	if arch != "" {
+		q = packageurl.QualifiersFromMap(map[string]string{"arch": arch})
+	}
+	return packageurl.NewPackageURL(packageurl.TypeDebian, "debian", name, version, q, "").ToString()
+}

@@ -1,0 +1,192 @@
+// Package npm catalogs JavaScript packages: packages installed under
+// node_modules (their package.json) and the lockfiles of npm
+// (package-lock.json, npm-shrinkwrap.json), Yarn (yarn.lock) and pnpm
+// (pnpm-lock.yaml).
+package npm
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+
+	"github.com/package-url/packageurl-go"
+
+	"github.com/vigil-scan/vigil/internal/ecosystem"
+	"github.com/vigil-scan/vigil/internal/inventory"
+)
+
+// Size limits: a package.json is small; lockfiles of large monorepos reach
+// tens of megabytes.
+const (
+	manifestLimit = 4 << 20
+	lockfileLimit = 64 << 20
+	// maxPackages caps the packages one file may declare, so a crafted file
+	// cannot grow the inventory without bound.
+	maxPackages = 250_000
+)
+
+// Analyzers returns the npm catalogers.
+func Analyzers() []inventory.Analyzer {
+	return []inventory.Analyzer{
+		fileAnalyzer{name: "npm-package-json", version: 1, limit: manifestLimit, claims: isInstalledPackageJSON, parse: parsePackageJSON},
+		fileAnalyzer{name: "npm-package-lock", version: 1, limit: lockfileLimit, claims: isPackageLock, parse: parsePackageLock},
+		fileAnalyzer{name: "npm-yarn-lock", version: 1, limit: lockfileLimit, claims: isYarnLock, parse: parseYarnLock},
+		fileAnalyzer{name: "npm-pnpm-lock", version: 1, limit: lockfileLimit, claims: isPnpmLock, parse: parsePnpmLock},
+	}
+}
+
+// fileAnalyzer reads one claimed file whole and turns it into packages.
+type fileAnalyzer struct {
+	name    string
+	version int
+	limit   int64
+	claims  func(path string) bool
+	parse   func(path string, content []byte) ([]inventory.Package, error)
+}
+
+func (a fileAnalyzer) Name() string { return a.name }
+func (a fileAnalyzer) Version() int { return a.version }
+
+func (a fileAnalyzer) Claims(path string, mode fs.FileMode, size int64) bool {
+	return mode.IsRegular() && a.claims(path)
+}
+
+func (a fileAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *inventory.LayerResult) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	content, err := f.Bytes(a.limit)
+	if err != nil {
+		return fmt.Errorf("%s: %w", a.name, err)
+	}
+	pkgs, err := a.parse(f.Path, content)
+	if err != nil {
+		return fmt.Errorf("%s: parsing %s: %w", a.name, f.Path, err)
+	}
+	out.Packages = append(out.Packages, pkgs...)
+	return nil
+}
+
+func base(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}
+
+// isInstalledPackageJSON claims node_modules/<name>/package.json and
+// node_modules/@scope/<name>/package.json, not the package.json files that
+// packages keep in their own subfolders (often just {"type": "module"}).
+func isInstalledPackageJSON(path string) bool {
+	rest, ok := strings.CutSuffix(path, "/package.json")
+	if !ok {
+		return false
+	}
+	i := strings.LastIndex(rest, "node_modules/")
+	if i < 0 || (i > 0 && rest[i-1] != '/') {
+		return false
+	}
+	dir := rest[i+len("node_modules/"):]
+	if strings.HasPrefix(dir, "@") {
+		scope, name, ok := strings.Cut(dir, "/")
+		return ok && len(scope) > 1 && name != "" && !strings.Contains(name, "/")
+	}
+	return dir != "" && !strings.Contains(dir, "/")
+}
+
+func isPackageLock(path string) bool {
+	b := base(path)
+	return b == "package-lock.json" || b == "npm-shrinkwrap.json"
+}
+
+func isYarnLock(path string) bool { return base(path) == "yarn.lock" }
+func isPnpmLock(path string) bool { return base(path) == "pnpm-lock.yaml" }
+
+// collector gathers a file's packages, once per name@version: lockfiles
+// list the same package at several places in the tree.
+type collector struct {
+	path  string
+	pkgs  []inventory.Package
+	index map[string]int
+}
+
+func newCollector(path string) *collector {
+	return &collector{path: path, index: map[string]int{}}
+}
+
+// add records a package; dev marks it as a development dependency unless
+// another occurrence says it is not. Packages without a name or version
+// are skipped.
+func (c *collector) add(name, version string, dev bool, licenses []string) error {
+	name, version = strings.TrimSpace(name), strings.TrimSpace(version)
+	if name == "" || version == "" {
+		return nil
+	}
+	key := name + "@" + version
+	if i, ok := c.index[key]; ok {
+		if !dev {
+			delete(c.pkgs[i].Metadata, "npm.dev")
+		}
+		return nil
+	}
+	if len(c.pkgs) >= maxPackages {
+		return fmt.Errorf("more than %d packages", maxPackages)
+	}
+	p := newPackage(name, version, c.path, licenses)
+	if dev {
+		p.Metadata = map[string]string{"npm.dev": "true"}
+	}
+	c.index[key] = len(c.pkgs)
+	c.pkgs = append(c.pkgs, p)
+	return nil
+}
+
+// packages returns the collected packages sorted by name and version, so
+// output does not depend on map iteration order.
+func (c *collector) packages() []inventory.Package {
+	for i := range c.pkgs {
+		if len(c.pkgs[i].Metadata) == 0 {
+			c.pkgs[i].Metadata = nil
+		}
+	}
+	slices.SortFunc(c.pkgs, func(a, b inventory.Package) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version))
+	})
+	return c.pkgs
+}
+
+func newPackage(name, version, path string, licenses []string) inventory.Package {
+	return inventory.Package{
+		Name:      name,
+		Version:   version,
+		Type:      inventory.TypeNPM,
+		Ecosystem: ecosystem.NPM,
+		PURL:      purl(name, version),
+		Path:      path,
+		Licenses:  licenses,
+	}
+}
+
+// purl builds pkg:npm/%40scope/name@version; npm names are lower case.
+func purl(name, version string) string {
+	var namespace string
+	if strings.HasPrefix(name, "@") {
+		if scope, rest, ok := strings.Cut(name, "/"); ok {
+			namespace, name = scope, rest
+		}
+	}
+	return packageurl.NewPackageURL(packageurl.TypeNPM, strings.ToLower(namespace), strings.ToLower(name), version, nil, "").ToString()
+}
+
+// splitNameVersion splits "name@version" or "@scope/name@version" at the
+// last '@' that is not the scope marker.
+func splitNameVersion(s string) (name, version string, ok bool) {
+	i := strings.LastIndexByte(s, '@')
+	if i <= 0 {
+		return "", "", false
+	}
+	return s[:i], s[i+1:], true
+}

@@ -1,0 +1,104 @@
+// Package ruby catalogs Ruby gems: installed gem specifications
+// (specifications/*.gemspec) and the specs resolved in Gemfile.lock.
+package ruby
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+
+	"github.com/package-url/packageurl-go"
+
+	"github.com/vigil-scan/vigil/internal/ecosystem"
+	"github.com/vigil-scan/vigil/internal/inventory"
+)
+
+const (
+	// gemspecLimit bounds an installed gemspec; RubyGems writes them with
+	// the file list, so a few megabytes is generous.
+	gemspecLimit  = 4 << 20
+	lockfileLimit = 16 << 20
+	maxPackages   = 100_000
+)
+
+// Analyzers returns the RubyGems catalogers.
+func Analyzers() []inventory.Analyzer {
+	return []inventory.Analyzer{
+		fileAnalyzer{name: "ruby-gemspec", version: 1, limit: gemspecLimit, claims: isInstalledGemspec, parse: parseGemspecFile},
+		fileAnalyzer{name: "ruby-gemfile-lock", version: 1, limit: lockfileLimit, claims: isGemfileLock, parse: parseGemfileLock},
+	}
+}
+
+// fileAnalyzer reads one claimed file whole and turns it into packages.
+type fileAnalyzer struct {
+	name    string
+	version int
+	limit   int64
+	claims  func(path string) bool
+	parse   func(path string, content []byte) ([]inventory.Package, error)
+}
+
+func (a fileAnalyzer) Name() string { return a.name }
+func (a fileAnalyzer) Version() int { return a.version }
+
+func (a fileAnalyzer) Claims(path string, mode fs.FileMode, size int64) bool {
+	return mode.IsRegular() && a.claims(path)
+}
+
+func (a fileAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *inventory.LayerResult) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	content, err := f.Bytes(a.limit)
+	if err != nil {
+		return fmt.Errorf("%s: %w", a.name, err)
+	}
+	pkgs, err := a.parse(f.Path, content)
+	if err != nil {
+		return fmt.Errorf("%s: parsing %s: %w", a.name, f.Path, err)
+	}
+	out.Packages = append(out.Packages, pkgs...)
+	return nil
+}
+
+// isInstalledGemspec claims <gem dir>/specifications/<gem>.gemspec, where
+// RubyGems records every installed gem (usr/lib/ruby/gems/3.1.0/...,
+// usr/local/bundle/..., vendor/bundle/ruby/3.1.0/...), and
+// specifications/default/ for the default gems Ruby ships (json, openssl...).
+func isInstalledGemspec(path string) bool {
+	dir, ok := strings.CutSuffix(path, ".gemspec")
+	if !ok {
+		return false
+	}
+	i := strings.LastIndexByte(dir, '/')
+	if i < 0 {
+		return false
+	}
+	dir = strings.TrimSuffix(dir[:i], "/default")
+	return dir == "specifications" || strings.HasSuffix(dir, "/specifications")
+}
+
+func isGemfileLock(path string) bool {
+	return path == "Gemfile.lock" || strings.HasSuffix(path, "/Gemfile.lock")
+}
+
+func newPackage(name, version, path string, licenses []string) inventory.Package {
+	return inventory.Package{
+		Name:      name,
+		Version:   version,
+		Type:      inventory.TypeGem,
+		Ecosystem: ecosystem.RubyGems,
+		PURL:      packageurl.NewPackageURL(packageurl.TypeGem, "", name, version, nil, "").ToString(),
+		Path:      path,
+		Licenses:  licenses,
+	}
+}
+
+func sortPackages(pkgs []inventory.Package) {
+	slices.SortFunc(pkgs, func(a, b inventory.Package) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version))
+	})
+}

@@ -1,0 +1,56 @@
+package image
+
+import (
+	"context"
+	"testing"
+
+	"github.com/vigil-scan/vigil/internal/catalog"
+	"github.com/vigil-scan/vigil/internal/corpus"
+	"github.com/vigil-scan/vigil/internal/inventory"
+)
+
+// BenchmarkReadAlpine310 reads the corpus alpine:3.10 docker-archive (gzip
+// outer archive) cold and with every layer cached.
+func BenchmarkReadAlpine310(b *testing.B) {
+	ref := "docker-archive:" + corpus.Path(b, "images", "alpine-310.tar.gz")
+	analyzers := append(catalog.Default(), &apkCounter{})
+	b.Run("cold", func(b *testing.B) {
+		opts := Options{TempDir: b.TempDir()}
+		for b.Loop() {
+			if _, err := Read(context.Background(), ref, analyzers, opts); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("cached", func(b *testing.B) {
+		opts := Options{TempDir: b.TempDir(), CacheDir: b.TempDir()}
+		if _, err := Read(context.Background(), ref, analyzers, opts); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			inv, err := Read(context.Background(), ref, analyzers, opts)
+			if err != nil || len(inv.Packages) != 14 {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkWalkLayer measures the walk alone over an in-memory gzip layer of
+// 2,000 files.
+func BenchmarkWalkLayer(b *testing.B) {
+	var entries []tarEntry
+	body := string(make([]byte, 4096))
+	for i := range 2000 {
+		entries = append(entries, tarEntry{name: "srv/f" + string(rune('a'+i%26)) + "/" + itoa(i), body: body})
+	}
+	blob := gzipBytes(b, tarLayer(b, entries...))
+	analyzers := withOSRelease(catalog.Default())
+	opts := Options{}.withDefaults()
+	b.SetBytes(int64(len(entries) * (len(body) + 512)))
+	for b.Loop() {
+		if _, err := walkLayer(context.Background(), bytesReader(blob), inventory.Layer{DiffID: "sha256:x"}, analyzers, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,55 @@
+package image
+
+import (
+	"github.com/package-url/packageurl-go"
+
+	"github.com/vigil-scan/vigil/internal/inventory"
+	"github.com/vigil-scan/vigil/internal/osrelease"
+)
+
+// finish detects the OS from the merged files and gives OS packages their
+// distro ecosystem and purl distro qualifier.
+func finish(inv *inventory.Inventory) {
+	os := osrelease.Detect(inv.Contents)
+	inv.Artifact.OS = os
+	eco := osrelease.Ecosystem(os)
+	distro := distroQualifier(os)
+	for i := range inv.Packages {
+		p := &inv.Packages[i]
+		if !p.IsOS() {
+			continue
+		}
+		p.Ecosystem = eco
+		if distro != "" {
+			p.PURL = withDistro(*p, os, distro)
+		}
+	}
+}
+
+// distroQualifier follows the purl examples and Trivy: alpine packages
+// carry the release ("3.10.4"), others family-release ("debian-12.5").
+func distroQualifier(os inventory.OS) string {
+	if os.Version == "" {
+		return ""
+	}
+	if os.Family == "alpine" {
+		return os.Version
+	}
+	return os.Family + "-" + os.Version
+}
+
+// withDistro sets the distro qualifier on the package's purl, building a
+// purl when the cataloger left none.
+func withDistro(p inventory.Package, os inventory.OS, distro string) string {
+	purl, err := packageurl.FromString(p.PURL)
+	if p.PURL == "" || err != nil {
+		purl = *packageurl.NewPackageURL(p.Type, os.Family, p.Name, p.Version, nil, "")
+		if p.Arch != "" {
+			purl.Qualifiers = append(purl.Qualifiers, packageurl.Qualifier{Key: "arch", Value: p.Arch})
+		}
+	}
+	m := purl.Qualifiers.Map()
+	m["distro"] = distro
+	purl.Qualifiers = packageurl.QualifiersFromMap(m)
+	return purl.ToString()
+}

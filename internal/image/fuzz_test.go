@@ -1,0 +1,37 @@
+package image
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/vigil-scan/vigil/internal/inventory"
+)
+
+// FuzzLayerWalk feeds arbitrary bytes to the layer walk as a layer blob:
+// it must return a result or an error, never panic or run away.
+func FuzzLayerWalk(f *testing.F) {
+	layer := tarLayer(f,
+		tarEntry{name: "etc/os-release", body: "ID=alpine\nVERSION_ID=3.10.4\n"},
+		tarEntry{name: "lib/apk/db/installed", body: "P:musl\nV:1.1\n\n"},
+		tarEntry{name: "usr/lib/os-release", typeflag: '2', link: "../../etc/os-release"},
+		tarEntry{name: "etc/.wh.passwd"},
+		tarEntry{name: "opt/.wh..wh..opq"},
+		tarEntry{name: "hard", typeflag: '1', link: "lib/apk/db/installed"},
+		tarEntry{name: "../escape", body: "x"},
+	)
+	f.Add(layer)
+	f.Add(gzipBytes(f, layer))
+	f.Add(zstdBytes(f, layer))
+	f.Add([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0})
+	analyzers := withOSRelease([]inventory.Analyzer{&apkCounter{}, keepAll, prefixFacts{prefix: ""}})
+	opts := Options{MaxLayerBytes: 4 << 20, MaxEntries: 1000, MaxFileBytes: 1 << 20, TempDir: f.TempDir()}.withDefaults()
+	f.Fuzz(func(t *testing.T, blob []byte) {
+		r, err := walkLayer(context.Background(), bytes.NewReader(blob), inventory.Layer{DiffID: "sha256:fuzz"}, analyzers, opts)
+		if err != nil {
+			return
+		}
+		inv := merge(nil, []*inventory.LayerResult{r, r})
+		finish(inv)
+	})
+}

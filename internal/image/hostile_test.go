@@ -1,0 +1,206 @@
+package image
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vigil-scan/vigil/internal/inventory"
+)
+
+var keepAll = contentKeeper{paths: map[string]bool{
+	"etc/os-release": true, "usr/lib/os-release": true, "etc/passwd": true, "evil": true, "a": true, "b": true, "link": true,
+}}
+
+func TestHostileLayerEntries(t *testing.T) {
+	tests := []struct {
+		name         string
+		entries      []tarEntry
+		wantWarning  string
+		wantContents map[string]string
+	}{
+		{
+			name:        "dot-dot escape is skipped",
+			entries:     []tarEntry{{name: "../../evil", body: "x"}, {name: "etc/passwd", body: "root:x:0:0"}},
+			wantWarning: "../../evil: unsafe path: skipped", wantContents: map[string]string{"etc/passwd": "root:x:0:0"},
+		},
+		{
+			name:         "absolute and dot-slash names are relative to the root",
+			entries:      []tarEntry{{name: "/etc/passwd", body: "abs"}, {name: "./evil", body: "dot"}},
+			wantContents: map[string]string{"etc/passwd": "abs", "evil": "dot"},
+		},
+		{
+			name: "symlink escaping the root resolves inside it",
+			entries: []tarEntry{
+				{name: "etc/passwd", body: "inside"},
+				{name: "etc/os-release", typeflag: tar.TypeSymlink, link: "../../../../../etc/passwd"},
+			},
+			wantContents: map[string]string{"etc/passwd": "inside", "etc/os-release": "inside"},
+		},
+		{
+			name: "symlink loop ends",
+			entries: []tarEntry{
+				{name: "a", typeflag: tar.TypeSymlink, link: "b"},
+				{name: "b", typeflag: tar.TypeSymlink, link: "/a"},
+			},
+			wantContents: map[string]string{},
+		},
+		{
+			name:        "hard link to a missing file is a warning",
+			entries:     []tarEntry{{name: "link", typeflag: tar.TypeLink, link: "nowhere"}},
+			wantWarning: "link: hard link to missing file nowhere", wantContents: map[string]string{},
+		},
+		{
+			name:         "hard link to a kept file is analyzed with its content",
+			entries:      []tarEntry{{name: "evil", body: "data"}, {name: "link", typeflag: tar.TypeLink, link: "evil"}},
+			wantContents: map[string]string{"evil": "data", "link": "data"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			archive := dockerArchive(t, tmp, tarLayer(t, tt.entries...))
+			spill := t.TempDir()
+			inv, err := Read(context.Background(), "docker-archive:"+archive, []inventory.Analyzer{keepAll}, Options{TempDir: spill})
+			if err != nil {
+				t.Fatal(err)
+			}
+			warnings := strings.Join(inv.Warnings, "\n")
+			if tt.wantWarning != "" && !strings.Contains(warnings, tt.wantWarning) {
+				t.Errorf("warnings %q, want %q", warnings, tt.wantWarning)
+			}
+			if tt.wantWarning == "" && warnings != "" {
+				t.Errorf("unexpected warnings %q", warnings)
+			}
+			got := map[string]string{}
+			for p, b := range inv.Contents {
+				got[p] = string(b)
+			}
+			if len(got) != len(tt.wantContents) {
+				t.Errorf("contents = %v, want %v", got, tt.wantContents)
+			}
+			for p, want := range tt.wantContents {
+				if got[p] != want {
+					t.Errorf("%s = %q, want %q", p, got[p], want)
+				}
+			}
+			assertEmptyDir(t, spill)
+			if _, err := os.Stat(filepath.Join(tmp, "..", "evil")); err == nil {
+				t.Errorf("file written outside the temp dir")
+			}
+		})
+	}
+}
+
+func TestHostileLayerStreams(t *testing.T) {
+	layer := tarLayer(t, tarEntry{name: "etc/passwd", body: strings.Repeat("root:x:0:0\n", 1000)})
+	gz := gzipBytes(t, layer)
+	zst := zstdBytes(t, layer)
+	corruptZstd := bytes.Clone(zst)
+	for i := len(corruptZstd) / 2; i < len(corruptZstd); i++ {
+		corruptZstd[i] ^= 0x5a
+	}
+	bomb := gzipBytes(t, tarLayer(t, tarEntry{name: "zeros", body: string(make([]byte, 8<<20))}))
+	tests := []struct {
+		name    string
+		blob    []byte
+		opts    Options
+		wantErr string
+		wantIs  error
+	}{
+		{name: "truncated gzip", blob: gz[:len(gz)/2], wantErr: "truncated"},
+		{name: "gzip missing its trailer", blob: gz[:len(gz)-4], wantErr: "layer 0 (sha256:"},
+		{name: "corrupt zstd", blob: corruptZstd, wantErr: "corrupt"},
+		{name: "decompression bomb", blob: bomb, opts: Options{MaxLayerBytes: 1 << 20}, wantIs: ErrLayerTooLarge},
+		{name: "garbage", blob: []byte("this is not a tar stream at all, just some bytes......"), wantErr: "layer 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			archive := dockerArchive(t, tmp, tt.blob)
+			tt.opts.TempDir = t.TempDir()
+			_, err := Read(context.Background(), "docker-archive:"+archive, []inventory.Analyzer{keepAll}, tt.opts)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+				t.Errorf("err = %v, want %v", err, tt.wantIs)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "layer 0 (sha256:") {
+				t.Errorf("err = %v, want it to name the layer and contain %q", err, tt.wantErr)
+			}
+			assertEmptyDir(t, tt.opts.TempDir)
+		})
+	}
+}
+
+func TestTooManyEntries(t *testing.T) {
+	layer := tarLayer(t, tarEntry{name: "a", body: "1"}, tarEntry{name: "b", body: "2"}, tarEntry{name: "c", body: "3"})
+	archive := dockerArchive(t, t.TempDir(), layer)
+	_, err := Read(context.Background(), "docker-archive:"+archive, nil, Options{MaxEntries: 2, TempDir: t.TempDir()})
+	if !errors.Is(err, ErrTooManyEntries) {
+		t.Fatalf("err = %v, want ErrTooManyEntries", err)
+	}
+}
+
+func TestBrokenDockerArchives(t *testing.T) {
+	layer := tarLayer(t, tarEntry{name: "a", body: "1"})
+	tests := []struct {
+		name    string
+		files   map[string][]byte
+		wantErr string
+	}{
+		{name: "no manifest", files: map[string][]byte{"config.json": []byte("{}")}, wantErr: "manifest.json"},
+		{name: "manifest not JSON", files: map[string][]byte{"manifest.json": []byte("[{")}, wantErr: "manifest.json"},
+		{name: "missing config", files: map[string][]byte{
+			"manifest.json": []byte(`[{"Config":"config.json","Layers":["l/layer.tar"]}]`),
+			"l/layer.tar":   layer,
+		}, wantErr: "config.json"},
+		{name: "missing layer", files: map[string][]byte{
+			"manifest.json": []byte(`[{"Config":"config.json","Layers":["l/layer.tar"]}]`),
+			"config.json":   []byte(`{"rootfs":{"type":"layers","diff_ids":["` + digestOf(layer) + `"]}}`),
+		}, wantErr: "l/layer.tar"},
+		{name: "diff ID count mismatch", files: map[string][]byte{
+			"manifest.json": []byte(`[{"Config":"config.json","Layers":["l/layer.tar"]}]`),
+			"config.json":   []byte(`{"rootfs":{"type":"layers","diff_ids":[]}}`),
+			"l/layer.tar":   layer,
+		}, wantErr: "diff IDs"},
+		{name: "no layers", files: map[string][]byte{
+			"manifest.json": []byte(`[{"Config":"config.json","Layers":[]}]`),
+			"config.json":   []byte(`{}`),
+		}, wantErr: "no layers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeTar(t, filepath.Join(t.TempDir(), "x.tar"), tt.files)
+			tmp := t.TempDir()
+			_, err := Read(context.Background(), "docker-archive:"+path, nil, Options{TempDir: tmp})
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), path) {
+				t.Errorf("err = %v, want it to name %s and %q", err, path, tt.wantErr)
+			}
+			assertEmptyDir(t, tmp)
+		})
+	}
+}
+
+func TestMissingArchive(t *testing.T) {
+	for _, ref := range []string{"docker-archive:/nonexistent.tar", "oci-archive:/nonexistent.tar", "oci-layout:/nonexistent", "dir:/nonexistent"} {
+		if _, err := Read(context.Background(), ref, nil, Options{}); err == nil || !strings.Contains(err.Error(), "nonexistent") {
+			t.Errorf("%s: err = %v", ref, err)
+		}
+	}
+}
+
+func TestCancelledContext(t *testing.T) {
+	archive := dockerArchive(t, t.TempDir(), tarLayer(t, tarEntry{name: "a", body: "1"}))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Read(ctx, "docker-archive:"+archive, nil, Options{TempDir: t.TempDir()}); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}

@@ -1,0 +1,133 @@
+// Package image owns reading a container image: resolving a reference
+// (registry, docker-archive, oci-layout, oci-archive, dir), walking every
+// layer's tar stream once with the analyzers, the per-layer result cache,
+// merging layers with whiteout semantics, and attributing packages to the
+// layer (and base image) that introduced them.
+package image
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/vigil-scan/vigil/internal/inventory"
+	"github.com/vigil-scan/vigil/internal/osrelease"
+)
+
+// Errors a caller can test for with errors.Is.
+var (
+	// ErrLayerTooLarge: a layer's uncompressed size passed Options.MaxLayerBytes.
+	ErrLayerTooLarge = errors.New("layer exceeds the uncompressed size limit")
+	// ErrTooManyEntries: a layer has more tar entries than Options.MaxEntries.
+	ErrTooManyEntries = errors.New("layer exceeds the tar entry limit")
+	// ErrUnsafePath: an archive entry would land outside its root.
+	ErrUnsafePath = errors.New("unsafe path")
+	// ErrUnsupportedMediaType: a layer's media type is not a filesystem layer.
+	ErrUnsupportedMediaType = errors.New("unsupported layer media type")
+	// ErrArchiveTooLarge: an archive expands beyond what Read will spill to disk.
+	ErrArchiveTooLarge = errors.New("archive exceeds the size limit")
+	// ErrNoMatchingPlatform: an index has no image for the requested platform.
+	ErrNoMatchingPlatform = errors.New("no image for the requested platform")
+)
+
+// Defaults for the zero Options.
+const (
+	DefaultMaxLayerBytes = 16 << 30
+	DefaultMaxFileBytes  = inventory.DefaultMaxFileSize
+	DefaultMaxEntries    = 5_000_000
+	DefaultConcurrency   = 2
+	DefaultPlatform      = "linux/amd64"
+)
+
+// Options tune how an image is fetched and read. The zero value is usable.
+type Options struct {
+	Username, Password string // registry basic auth; else docker config / credential helpers (authn.DefaultKeychain)
+	Insecure           bool   // plain-HTTP registry (name.Insecure)
+	Platform           string // "linux/arm64" etc. to pick from an index; default linux/amd64 then first entry
+	CacheDir           string // per-layer result cache; "" = no cache
+	NoCache            bool
+	TempDir            string // where big claimed files may spill; default os.TempDir()
+	MaxLayerBytes      int64  // uncompressed bytes per layer before aborting with ErrLayerTooLarge (default 16 GiB); decompression-bomb guard
+	MaxFileBytes       int64  // largest claimed file read (default 512 MiB); larger ones are skipped with a warning
+	MaxEntries         int64  // tar entries per layer (default 5,000,000)
+	Concurrency        int    // layers analyzed at once (default 2)
+	Logger             *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxLayerBytes <= 0 {
+		o.MaxLayerBytes = DefaultMaxLayerBytes
+	}
+	if o.MaxFileBytes <= 0 {
+		o.MaxFileBytes = DefaultMaxFileBytes
+	}
+	if o.MaxEntries <= 0 {
+		o.MaxEntries = DefaultMaxEntries
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.TempDir == "" {
+		o.TempDir = os.TempDir()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Read resolves ref, walks every layer once with the analyzers, merges and attributes. ref syntax:
+//
+//	registry reference by default ("alpine:3.20", "host:5000/repo@sha256:..."),
+//	"docker-archive:PATH" (docker save tar, gzipped or not), "oci-layout:DIR",
+//	"oci-archive:PATH" (OCI layout inside a tar, gz or not), "dir:PATH" (unpacked
+//	rootfs: walked like one layer, symlinks never followed out of the root).
+//
+// The OS detector (osrelease.Analyzer) always runs, whether listed or not.
+func Read(ctx context.Context, ref string, analyzers []inventory.Analyzer, opts Options) (*inventory.Inventory, error) {
+	opts = opts.withDefaults()
+	analyzers = withOSRelease(analyzers)
+	if path, ok := strings.CutPrefix(ref, "dir:"); ok {
+		return readDir(ctx, ref, path, analyzers, opts)
+	}
+	src, err := Open(ctx, ref, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+
+	results, err := analyzeLayers(ctx, src, analyzers, opts)
+	if err != nil {
+		return nil, err
+	}
+	inv := merge(src.Artifact.Layers, results)
+	inv.Artifact = src.Artifact
+	inv.Warnings = append(src.Warnings, inv.Warnings...)
+	finish(inv)
+	return inv, nil
+}
+
+// withOSRelease appends the OS detector unless the caller already runs it.
+func withOSRelease(analyzers []inventory.Analyzer) []inventory.Analyzer {
+	os := osrelease.Analyzer()
+	for _, a := range analyzers {
+		if a.Name() == os.Name() {
+			return analyzers
+		}
+	}
+	return append(append([]inventory.Analyzer(nil), analyzers...), os)
+}
+
+// analyze runs one analyzer on one file, turning errors and panics into
+// warnings: a broken package database must not stop the scan.
+func analyze(ctx context.Context, a inventory.Analyzer, f *inventory.File, out *inventory.LayerResult) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("analyzer %s panicked: %v", a.Name(), r)
+		}
+	}()
+	return a.Analyze(ctx, f, out)
+}

@@ -1,0 +1,51 @@
+package image
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/vigil-scan/vigil/internal/inventory"
+)
+
+// analyzeLayers produces every layer's result, from the cache when possible
+// (without opening the blob), else by walking the layer; opts.Concurrency
+// layers at a time.
+func analyzeLayers(ctx context.Context, src *Source, analyzers []inventory.Analyzer, opts Options) ([]*inventory.LayerResult, error) {
+	cache := newLayerCache(opts, analyzers)
+	results := make([]*inventory.LayerResult, len(src.layers))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(opts.Concurrency)
+	for i, l := range src.layers {
+		if r := cache.load(l.DiffID); r != nil {
+			results[i] = r
+			continue
+		}
+		g.Go(func() error {
+			r, err := readLayer(gctx, l, analyzers, opts)
+			if err != nil {
+				return fmt.Errorf("layer %d (%s): %w", l.Index, l.DiffID, err)
+			}
+			if err := cache.store(r); err != nil {
+				opts.Logger.Warn("layer cache write failed", "diff_id", l.DiffID, "err", err)
+			}
+			results[i] = r
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+func readLayer(ctx context.Context, l layerBlob, analyzers []inventory.Analyzer, opts Options) (*inventory.LayerResult, error) {
+	opts.Logger.Debug("reading layer", "index", l.Index, "diff_id", l.DiffID, "size", l.Size)
+	rc, err := l.open()
+	if err != nil {
+		return nil, fmt.Errorf("opening blob: %w", err)
+	}
+	defer rc.Close()
+	return walkLayer(ctx, rc, l.Layer, analyzers, opts)
+}

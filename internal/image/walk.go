@@ -1,0 +1,300 @@
+package image
+
+import (
+	"archive/tar"
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"io/fs"
+	"path"
+	"strings"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/vigil-scan/vigil/internal/inventory"
+)
+
+// Hard links point at content seen earlier in the stream, which is gone by
+// then; claimed files up to keepFileBytes are kept in memory (at most
+// keepBudget per layer) so links to them can be analyzed.
+const (
+	keepFileBytes = 1 << 20
+	keepBudget    = 16 << 20
+	// zstd frames may ask for windows up to 3.75 TB; real layers use a few MB.
+	maxZstdWindow = 128 << 20
+)
+
+const (
+	whiteoutPrefix = ".wh."
+	opaqueMarker   = ".wh..wh..opq"
+)
+
+// walkLayer streams one layer blob (gzip, zstd or plain tar) once, offering
+// every entry to the analyzers. A broken stream is an error; problems with
+// single entries are warnings.
+func walkLayer(ctx context.Context, blob io.Reader, layer inventory.Layer, analyzers []inventory.Analyzer, opts Options) (*inventory.LayerResult, error) {
+	br := bufio.NewReaderSize(blob, 256<<10)
+	stream, closeStream, err := decompress(br, layer.MediaType)
+	if err != nil {
+		return nil, err
+	}
+	defer closeStream()
+	counted := &countingReader{ctx: ctx, r: stream, limit: opts.MaxLayerBytes}
+	w := newWalker(ctx, layer.DiffID, analyzers, opts)
+	tr := tar.NewReader(counted)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, streamError(counted, err)
+		}
+		if w.out.Entries++; w.out.Entries > opts.MaxEntries {
+			return nil, fmt.Errorf("more than %d entries: %w", opts.MaxEntries, ErrTooManyEntries)
+		}
+		if err := w.entry(hdr, tr); err != nil {
+			return nil, streamError(counted, err)
+		}
+	}
+	// Read to the end so the compressor's checksum is verified: a layer
+	// cut short after its last tar entry is still reported.
+	if _, err := io.Copy(io.Discard, counted); err != nil {
+		return nil, streamError(counted, err)
+	}
+	w.out.Bytes = counted.n
+	return w.out, nil
+}
+
+// streamError names the cause of a failed read.
+func streamError(c *countingReader, err error) error {
+	if c.exceeded {
+		return fmt.Errorf("more than %d uncompressed bytes: %w", c.limit, ErrLayerTooLarge)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("reading layer: truncated stream: %w", err)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("reading layer: corrupt stream: %w", err)
+}
+
+// decompress detects the layer's compression by its magic bytes (media
+// types are often wrong: docker-archive layers have none).
+func decompress(br *bufio.Reader, mediaType string) (io.Reader, func(), error) {
+	magic, err := br.Peek(4)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, nil, fmt.Errorf("reading layer: %w", err)
+	}
+	switch {
+	case isGzip(magic):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading gzip layer: %w", err)
+		}
+		return zr, func() { zr.Close() }, nil
+	case isZstd(magic):
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow))
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading zstd layer: %w", err)
+		}
+		return zr, zr.Close, nil
+	case strings.HasSuffix(mediaType, "gzip") || strings.HasSuffix(mediaType, "zstd"):
+		return nil, nil, fmt.Errorf("layer has media type %s but is not compressed that way", mediaType)
+	}
+	return br, func() {}, nil
+}
+
+// walker offers the entries of one layer to the analyzers.
+type walker struct {
+	ctx       context.Context
+	diffID    string
+	analyzers []inventory.Analyzer
+	opts      Options
+	out       *inventory.LayerResult
+	kept      map[string][]byte
+	keptBytes int64
+	// seen holds a hash of every regular file's path, to tell a hard link
+	// to a missing file from one to a file whose content was not kept.
+	seen     map[uint64]struct{}
+	claimers []inventory.Analyzer
+}
+
+func newWalker(ctx context.Context, diffID string, analyzers []inventory.Analyzer, opts Options) *walker {
+	return &walker{ctx: ctx, diffID: diffID, analyzers: analyzers, opts: opts,
+		out: &inventory.LayerResult{DiffID: diffID}, kept: map[string][]byte{}, seen: map[uint64]struct{}{}}
+}
+
+func (w *walker) warn(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if w.diffID != "" {
+		msg = "layer " + w.diffID + ": " + msg
+	}
+	w.out.Warnings = append(w.out.Warnings, msg)
+}
+
+// entry handles one tar header. Only errors reading the stream itself are
+// returned.
+func (w *walker) entry(hdr *tar.Header, tr io.Reader) error {
+	p, ok := cleanPath(hdr.Name)
+	if !ok {
+		if strings.Contains(hdr.Name, "..") {
+			w.warn("%s: %v: skipped", hdr.Name, ErrUnsafePath)
+		}
+		return nil
+	}
+	dir, base := path.Split(p)
+	dir = strings.TrimSuffix(dir, "/")
+	if base == opaqueMarker {
+		w.out.OpaqueDirs = append(w.out.OpaqueDirs, dir)
+		return nil
+	}
+	if deleted, ok := strings.CutPrefix(base, whiteoutPrefix); ok {
+		w.out.Whiteouts = append(w.out.Whiteouts, path.Join(dir, deleted))
+		return nil
+	}
+	switch hdr.Typeflag {
+	case tar.TypeReg:
+		return w.file(p, hdr.FileInfo().Mode(), hdr.Size, tr)
+	case tar.TypeSymlink:
+		w.symlink(p, hdr.Linkname, hdr.FileInfo().Mode())
+	case tar.TypeLink:
+		w.hardlink(p, hdr.Linkname, hdr.FileInfo().Mode())
+	}
+	return nil
+}
+
+func (w *walker) claim(p string, mode fs.FileMode, size int64) []inventory.Analyzer {
+	w.claimers = w.claimers[:0]
+	for _, a := range w.analyzers {
+		if a.Claims(p, mode, size) {
+			w.claimers = append(w.claimers, a)
+		}
+	}
+	return w.claimers
+}
+
+// file offers a regular file; its content is read only when claimed.
+func (w *walker) file(p string, mode fs.FileMode, size int64, r io.Reader) error {
+	w.seen[pathHash(p)] = struct{}{}
+	claimers := w.claim(p, mode, size)
+	if len(claimers) == 0 {
+		return nil
+	}
+	w.out.Claimed = append(w.out.Claimed, p)
+	if size > w.opts.MaxFileBytes {
+		w.warn("%s: %d bytes exceeds the %d-byte file limit: skipped", p, size, w.opts.MaxFileBytes)
+		return nil
+	}
+	var f *inventory.File
+	if size <= keepFileBytes && w.keptBytes+size <= keepBudget {
+		content := make([]byte, size)
+		if _, err := io.ReadFull(r, content); err != nil {
+			return fmt.Errorf("reading %s: %w", p, err)
+		}
+		w.kept[p] = content
+		w.keptBytes += size
+		f = inventory.NewFileBytes(p, mode, content)
+	} else {
+		f = inventory.NewFile(p, mode, size, r, w.opts.TempDir, w.opts.MaxFileBytes)
+		if len(claimers) > 1 {
+			if err := f.Buffer(); err != nil {
+				f.Close()
+				w.warn("%s: %v", p, err)
+				return nil
+			}
+		}
+	}
+	w.run(f, claimers)
+	return nil
+}
+
+func (w *walker) run(f *inventory.File, claimers []inventory.Analyzer) {
+	defer f.Close()
+	for _, a := range claimers {
+		if err := analyze(w.ctx, a, f, w.out); err != nil {
+			w.warn("%s: %s: %v", f.Path, a.Name(), err)
+		}
+	}
+}
+
+// symlink records a claimed symlink so merging can resolve it
+// (etc/os-release -> ../usr/lib/os-release); it is never followed here.
+func (w *walker) symlink(p, target string, mode fs.FileMode) {
+	if len(w.claim(p, mode|fs.ModeSymlink, 0)) == 0 {
+		return
+	}
+	if w.out.Symlinks == nil {
+		w.out.Symlinks = map[string]string{}
+	}
+	w.out.Symlinks[p] = target
+	w.out.Claimed = append(w.out.Claimed, p)
+}
+
+// hardlink analyzes a claimed hard link with its target's content: an
+// earlier entry of this layer. Content not kept in memory cannot be read
+// again from the stream; analyzers then get a file whose reads fail, which
+// is enough for those that only note a path exists (a shell, say).
+func (w *walker) hardlink(p, target string, mode fs.FileMode) {
+	t, _ := cleanPath(target)
+	content, kept := w.kept[t]
+	_, seen := w.seen[pathHash(t)]
+	mode &^= fs.ModeType
+	claimers := w.claim(p, mode, int64(len(content)))
+	if len(claimers) == 0 {
+		return
+	}
+	w.out.Claimed = append(w.out.Claimed, p)
+	switch {
+	case kept:
+		w.run(inventory.NewFileBytes(p, mode, content), claimers)
+	case seen:
+		unread := errReader{fmt.Errorf("hard link to %s: content not retained", t)}
+		w.run(inventory.NewFile(p, mode, 0, unread, w.opts.TempDir, w.opts.MaxFileBytes), claimers)
+	default:
+		w.warn("%s: hard link to missing file %s", p, target)
+	}
+}
+
+func pathHash(p string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(p))
+	return h.Sum64()
+}
+
+// countingReader counts uncompressed bytes, fails once limit is passed (the
+// decompression-bomb guard) and stops when the context is cancelled.
+type countingReader struct {
+	ctx      context.Context
+	r        io.Reader
+	n, limit int64
+	exceeded bool
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if c.exceeded {
+		return 0, ErrLayerTooLarge
+	}
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.n > c.limit {
+		c.exceeded = true
+		return n, ErrLayerTooLarge
+	}
+	return n, err
+}
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }

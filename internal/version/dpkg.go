@@ -1,0 +1,143 @@
+package version
+
+import "strings"
+
+// Dpkg orders Debian and Ubuntu versions ([epoch:]upstream[-revision]) with
+// dpkg's verrevcmp. Hand-written: it is short, allocation-free, and lets us
+// reject what dpkg rejects (scalibr accepts any string).
+type Dpkg struct{}
+
+type dpkgVersion struct {
+	epoch, upstream, revision string
+}
+
+func parseDpkg(s string) (dpkgVersion, error) {
+	if s == "" {
+		return dpkgVersion{}, invalid("dpkg", s, "empty")
+	}
+	if len(s) > maxVersionLen {
+		return dpkgVersion{}, invalid("dpkg", s, "too long")
+	}
+	var v dpkgVersion
+	rest := s
+	if i := strings.IndexByte(rest, ':'); i >= 0 {
+		v.epoch, rest = rest[:i], rest[i+1:]
+		if v.epoch == "" {
+			return v, invalid("dpkg", s, "empty epoch")
+		}
+		for j := 0; j < len(v.epoch); j++ {
+			if !isDigit(v.epoch[j]) {
+				return v, invalid("dpkg", s, "epoch is not a number")
+			}
+		}
+	}
+	v.upstream = rest
+	if i := strings.LastIndexByte(rest, '-'); i >= 0 {
+		v.upstream, v.revision = rest[:i], rest[i+1:]
+		if v.revision == "" {
+			return v, invalid("dpkg", s, "empty revision")
+		}
+	}
+	if v.upstream == "" {
+		return v, invalid("dpkg", s, "empty upstream version")
+	}
+	if !isDigit(v.upstream[0]) {
+		return v, invalid("dpkg", s, "upstream version does not start with a digit")
+	}
+	// dpkg only warns about other odd characters ("_" in a revision) and
+	// still orders them, so only whitespace and control bytes are refused.
+	for i := 0; i < len(rest); i++ {
+		if c := rest[i]; c <= ' ' || c >= 0x7f {
+			return v, invalid("dpkg", s, "whitespace or non-ASCII character")
+		}
+	}
+	return v, nil
+}
+
+func isAlnum(c byte) bool { return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'z') }
+
+// dpkgOrder is dpkg's order(): ~ sorts before everything, even the end of
+// the string; letters before non-letters.
+func dpkgOrder(c byte) int {
+	switch {
+	case isDigit(c):
+		return 0
+	case c|0x20 >= 'a' && c|0x20 <= 'z':
+		return int(c)
+	case c == '~':
+		return -1
+	case c != 0:
+		return int(c) + 256
+	}
+	return 0
+}
+
+func verrevcmp(a, b string) int {
+	i, j := 0, 0
+	at := func(s string, k int) byte {
+		if k < len(s) {
+			return s[k]
+		}
+		return 0
+	}
+	for i < len(a) || j < len(b) {
+		firstDiff := 0
+		for (i < len(a) && !isDigit(a[i])) || (j < len(b) && !isDigit(b[j])) {
+			ac, bc := dpkgOrder(at(a, i)), dpkgOrder(at(b, j))
+			if ac != bc {
+				return sign(ac - bc)
+			}
+			i++
+			j++
+		}
+		for i < len(a) && a[i] == '0' {
+			i++
+		}
+		for j < len(b) && b[j] == '0' {
+			j++
+		}
+		for i < len(a) && isDigit(a[i]) && j < len(b) && isDigit(b[j]) {
+			if firstDiff == 0 {
+				firstDiff = int(a[i]) - int(b[j])
+			}
+			i++
+			j++
+		}
+		if i < len(a) && isDigit(a[i]) {
+			return 1
+		}
+		if j < len(b) && isDigit(b[j]) {
+			return -1
+		}
+		if firstDiff != 0 {
+			return sign(firstDiff)
+		}
+	}
+	return 0
+}
+
+// Compare implements Comparator.
+func (Dpkg) Compare(a, b string) (int, error) {
+	va, err := parseDpkg(a)
+	if err != nil {
+		return 0, err
+	}
+	vb, err := parseDpkg(b)
+	if err != nil {
+		return 0, err
+	}
+	if r := cmpNumeric(orZero(va.epoch), orZero(vb.epoch)); r != 0 {
+		return r, nil
+	}
+	if r := verrevcmp(va.upstream, vb.upstream); r != 0 {
+		return r, nil
+	}
+	return verrevcmp(va.revision, vb.revision), nil
+}
+
+func orZero(s string) string {
+	if s == "" {
+		return "0"
+	}
+	return s
+}
