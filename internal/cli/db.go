@@ -1,8 +1,188 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
 
-// TODO(owner): replaced by the real command.
+	"github.com/spf13/cobra"
+	"github.com/vigil-scan/vigil/internal/feeds"
+	"github.com/vigil-scan/vigil/internal/vulndb"
+)
+
 func newDBCmd(app *App) *cobra.Command {
-	return &cobra.Command{Use: "db", Hidden: true}
+	cmd := &cobra.Command{
+		Use:   "db",
+		Short: "Build, update and inspect the vulnerability DB",
+		Long: `The vulnerability DB is one SQLite file built from the feeds (OSV, Alpine secdb,
+Debian tracker, NVD, EPSS, CISA KEV). Scans open it read-only. See
+docs/vulndb.md and docs/configuration.md.`,
+	}
+	cmd.AddCommand(newDBUpdateCmd(app), newDBImportCmd(app), newDBStatusCmd(app))
+	return cmd
+}
+
+type dbUpdateOptions struct {
+	db         dbFlags
+	Mirror     string
+	Feeds      []string
+	From       string
+	RetryDelay time.Duration
+}
+
+func newDBUpdateCmd(app *App) *cobra.Command {
+	var opts dbUpdateOptions
+	cmd := &cobra.Command{
+		Use:   "update",
+		Short: "Fetch the feeds and build a new DB (or download one with --from)",
+		Long: `Update fetches every default feed (or those named with --feed; a prefix such as
+"alpine" or "osv" selects a group) into a new DB that replaces the old one
+atomically. Unchanged feeds (HTTP 304 or same digest) and feeds that fail keep
+the previous DB's data; failures are noted in 'vigil db status'.
+--mirror reads every feed from a directory or URL laid out like the upstream
+hosts (see docs/configuration.md). --from downloads a prebuilt DB from a Vigil
+server instead.`,
+		Example: `  vigil db update
+  vigil db update --feed osv/Go --feed alpine
+  vigil db update --mirror https://mirror.example.com/vigil-feeds
+  vigil db update --from https://vigil.example.com`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDBUpdate(cmd.Context(), app, opts)
+		},
+	}
+	opts.db.register(cmd, app)
+	cmd.Flags().StringVar(&opts.Mirror, "mirror", "", "read feeds from this directory or URL (VIGIL_FEEDS_MIRROR)")
+	cmd.Flags().StringArrayVar(&opts.Feeds, "feed", nil, "update only this feed or feed group (repeatable)")
+	cmd.Flags().StringVar(&opts.From, "from", "", "download a prebuilt DB from this Vigil server")
+	cmd.Flags().DurationVar(&opts.RetryDelay, "retry-delay", time.Second, "first delay between download retries (doubles each retry)")
+	cmd.Flags().MarkHidden("retry-delay")
+	return cmd
+}
+
+func newDBImportCmd(app *App) *cobra.Command {
+	var opts dbUpdateOptions
+	cmd := &cobra.Command{
+		Use:   "import DIR",
+		Short: "Build the DB from feed files in a local directory (no network)",
+		Long: `Import is 'vigil db update --mirror DIR': DIR is laid out like the feed hosts
+(osv/<Ecosystem>/all.zip, alpine-secdb/<branch>/<repo>.yaml, debian/DSA-list,
+kev/known_exploited_vulnerabilities.json, ...). Feeds missing from DIR are
+skipped.`,
+		Example: `  vigil db import ./feeds`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fi, err := os.Stat(args[0])
+			if err != nil || !fi.IsDir() {
+				return fmt.Errorf("%s is not a feeds directory", args[0])
+			}
+			opts.Mirror, err = filepath.Abs(args[0])
+			if err != nil {
+				return err
+			}
+			return runDBUpdate(cmd.Context(), app, opts)
+		},
+	}
+	opts.db.register(cmd, app)
+	cmd.Flags().StringArrayVar(&opts.Feeds, "feed", nil, "import only this feed or feed group (repeatable)")
+	return cmd
+}
+
+func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
+	cfg, err := opts.db.load(app)
+	if err != nil {
+		return err
+	}
+	if opts.Mirror != "" {
+		cfg.Mirror = opts.Mirror
+	}
+	fetcher := &feeds.Fetcher{BaseDelay: opts.RetryDelay, UserAgent: "vigil/" + Version}
+	if opts.From != "" {
+		meta, cached, err := fetcher.InstallPrebuilt(ctx, opts.From, cfg.CacheDir, cfg.DBPath)
+		if err != nil {
+			return err
+		}
+		how := "downloaded"
+		if cached {
+			how = "installed from cache"
+		}
+		fmt.Fprintf(app.Err, "DB built %s %s to %s\n", meta.Built.Format(time.RFC3339), how, cfg.DBPath)
+		return nil
+	}
+	u := &feeds.Updater{Config: cfg, Fetcher: fetcher, Logger: app.Logger}
+	res, err := u.Update(ctx, opts.Feeds)
+	if err != nil {
+		return err
+	}
+	for _, f := range res.Feeds {
+		if f.Status == feeds.StatusSkipped {
+			continue
+		}
+		line := fmt.Sprintf("%-22s %-14s %7d", f.Name, f.Status, f.Records)
+		if f.Warning != "" {
+			line += "  " + f.Warning
+		}
+		fmt.Fprintln(app.Err, line)
+	}
+	fmt.Fprintf(app.Err, "DB written to %s\n", cfg.DBPath)
+	if res.Failed() {
+		return &ExitError{Code: ExitScanFailed, Err: errors.New("some feeds failed and had no previous data; see above")}
+	}
+	return nil
+}
+
+func newDBStatusCmd(app *App) *cobra.Command {
+	var db dbFlags
+	var format string
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the DB's schema, build time and every source",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, err := db.open(app)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			return writeDBStatus(app.Out, d.Path(), d.Metadata(), format)
+		},
+	}
+	db.register(cmd, app)
+	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
+	return cmd
+}
+
+// dbStatus is the JSON form of `vigil db status`.
+type dbStatus struct {
+	Path string `json:"path"`
+	vulndb.Metadata
+}
+
+func writeDBStatus(w io.Writer, path string, m vulndb.Metadata, format string) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(dbStatus{Path: path, Metadata: m})
+	case "table", "":
+	default:
+		return fmt.Errorf("--format %q: want table or json", format)
+	}
+	fmt.Fprintf(w, "DB:      %s\nSchema:  %d\nBuilt:   %s\n\n", path, m.SchemaVersion, m.Built.Format(time.RFC3339))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tRECORDS\tFETCHED\tDIGEST\tURL\tWARNING")
+	for _, s := range m.Sources {
+		digest := s.Digest
+		if len(digest) > 19 {
+			digest = digest[:19]
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", s.Name, s.Records, s.Fetched.Format(time.RFC3339), digest, s.URL, s.Warning)
+	}
+	return tw.Flush()
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-scan/vigil/internal/cvss"
 	"github.com/vigil-scan/vigil/internal/ecosystem"
 	"github.com/vigil-scan/vigil/internal/vuln"
 )
@@ -165,8 +166,8 @@ func convertAffected(v vuln.Vulnerability, a Affected, recordSeverity string, wa
 	return out, true
 }
 
-// convertSeverity keeps the CVSS vectors; scores are computed by the
-// matcher's CVSS package, so Score stays 0 here.
+// convertSeverity keeps the CVSS vectors with their base scores; a vector
+// internal/cvss cannot score is kept with Score 0.
 func convertSeverity(sev []Severity) []vuln.CVSS {
 	var out []vuln.CVSS
 	for _, s := range sev {
@@ -187,6 +188,9 @@ func convertSeverity(sev []Severity) []vuln.CVSS {
 			c.Version = "4.0"
 		default:
 			continue
+		}
+		if parsed, err := cvss.Parse(vector); err == nil {
+			c.Version, c.Vector, c.Score = parsed.Version, parsed.Vector, parsed.Score
 		}
 		out = append(out, c)
 	}

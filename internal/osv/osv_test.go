@@ -72,7 +72,7 @@ func TestParseCorpusRecords(t *testing.T) {
 			if tt.wantAlias != "" && !contains(v.Aliases, tt.wantAlias) {
 				t.Errorf("aliases %v lack %s", v.Aliases, tt.wantAlias)
 			}
-			if tt.wantCVSS != "" && (len(v.CVSS) == 0 || v.CVSS[0].Version != tt.wantCVSS) {
+			if tt.wantCVSS != "" && (len(v.CVSS) == 0 || v.CVSS[0].Version != tt.wantCVSS || v.CVSS[0].Score == 0) {
 				t.Errorf("cvss %+v, want version %s", v.CVSS, tt.wantCVSS)
 			}
 			if !strings.HasPrefix(v.Source, "osv:") {

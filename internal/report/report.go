@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/vigil-scan/vigil/internal/result"
 )
@@ -19,13 +20,24 @@ type Options struct {
 	Dockerfile string
 	// SBOMOnly renders an inventory without vulnerability sections.
 	SBOMOnly bool
+	// MaxRows caps the findings listed by the markdown format (0 means 50).
+	MaxRows int
 }
 
 // A writer renders one format.
 type writer func(w io.Writer, r *result.Report, opts Options) error
 
 var writers = map[string]writer{
-	"json": writeJSON,
+	"table":          writeTable,
+	"json":           writeJSON,
+	"sarif":          writeSARIF,
+	"cyclonedx":      writeCycloneDX,
+	"cyclonedx-json": writeCycloneDX,
+	"spdx-json":      writeSPDX,
+	"junit":          writeJUnit,
+	"gitlab":         writeGitLab,
+	"containerscan":  writeContainerScan,
+	"markdown":       writeMarkdown,
 }
 
 // Formats lists the supported format names, sorted.
@@ -42,9 +54,15 @@ func Formats() []string {
 func Write(w io.Writer, format string, r *result.Report, opts Options) error {
 	fn, ok := writers[format]
 	if !ok {
-		return fmt.Errorf("unknown format %q (supported: %v)", format, Formats())
+		return fmt.Errorf("unknown format %q (supported: %s)", format, strings.Join(Formats(), ", "))
 	}
-	return fn(w, r, opts)
+	if r == nil {
+		return fmt.Errorf("rendering %s: no report", format)
+	}
+	if err := fn(w, r, opts); err != nil {
+		return fmt.Errorf("rendering %s: %w", format, err)
+	}
+	return nil
 }
 
 func writeJSON(w io.Writer, r *result.Report, opts Options) error {

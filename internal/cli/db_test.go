@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/vigil-scan/vigil/internal/corpus"
+	"github.com/vigil-scan/vigil/internal/vulndb"
+)
+
+func TestDBImportAndStatus(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"VIGIL_DB": filepath.Join(dir, "vigil.db"), "VIGIL_CACHE_DIR": dir}
+	code, _, stderr := run(t, env, "", "db", "import", corpus.Path(t, "feeds"), "--feed", "osv/crates.io", "--feed", "kev")
+	if code != 0 || !strings.Contains(stderr, "osv/crates.io") {
+		t.Fatalf("import: code %d stderr %q", code, stderr)
+	}
+	code, stdout, stderr := run(t, env, "", "db", "status", "--format", "json")
+	if code != 0 {
+		t.Fatalf("status: code %d stderr %q", code, stderr)
+	}
+	var st dbStatus
+	if err := json.Unmarshal([]byte(stdout), &st); err != nil {
+		t.Fatal(err)
+	}
+	src, ok := st.Source("osv/crates.io")
+	if st.SchemaVersion != vulndb.SchemaVersion || !ok || src.Records != 1193 || !strings.HasPrefix(src.Digest, "sha256:") {
+		t.Fatalf("status %+v", st)
+	}
+	code, stdout, _ = run(t, env, "", "db", "status")
+	if code != 0 || !strings.Contains(stdout, "kev") || !strings.Contains(stdout, "SOURCE") {
+		t.Fatalf("table status: %d %q", code, stdout)
+	}
+}
+
+func TestDBStatusNoDB(t *testing.T) {
+	dir := t.TempDir()
+	code, _, stderr := run(t, map[string]string{"VIGIL_CACHE_DIR": dir}, "", "db", "status", "--db", filepath.Join(dir, "none.db"))
+	if code != ExitScanFailed || !strings.Contains(stderr, "vigil db update") {
+		t.Fatalf("code %d stderr %q", code, stderr)
+	}
+}
+
+func TestDBUpdateFrom(t *testing.T) {
+	// Build a small DB to serve.
+	src := filepath.Join(t.TempDir(), "served.db")
+	b, err := vulndb.Create(t.Context(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.AddSource(vulndb.SourceInfo{Name: "test"})
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(src)
+	sum := sha256.Sum256(data)
+	digest := "sha256:" + hex.EncodeToString(sum[:])
+	var downloads atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/v1/db/metadata":
+			fmt.Fprintf(w, `{"schema_version":%d,"built":"2026-01-02T03:04:05Z","digest":%q,"size":%d}`, vulndb.SchemaVersion, digest, len(data))
+		case "/api/v1/db/vigil.db":
+			downloads.Add(1)
+			w.Write(data)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	env := map[string]string{"VIGIL_CACHE_DIR": dir}
+	dbPath := filepath.Join(dir, "installed.db")
+	for i, want := range []string{"downloaded", "installed from cache"} {
+		code, _, stderr := run(t, env, "", "db", "update", "--from", srv.URL, "--db", dbPath)
+		if code != 0 || !strings.Contains(stderr, want) {
+			t.Fatalf("run %d: code %d stderr %q", i, code, stderr)
+		}
+	}
+	if downloads.Load() != 1 {
+		t.Fatalf("%d downloads, want 1 (second run uses the cache)", downloads.Load())
+	}
+	db, err := vulndb.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+}
+
+func TestDBUpdateFromBadDigest(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/db/metadata" {
+			fmt.Fprintf(w, `{"schema_version":%d,"digest":"sha256:%064x"}`, vulndb.SchemaVersion, 1)
+			return
+		}
+		w.Write([]byte("tampered"))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	code, _, stderr := run(t, map[string]string{"VIGIL_CACHE_DIR": dir}, "", "db", "update", "--from", srv.URL, "--db", filepath.Join(dir, "x.db"))
+	if code != ExitScanFailed || !strings.Contains(stderr, "does not match") {
+		t.Fatalf("code %d stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.db")); err == nil {
+		t.Fatal("a tampered DB was installed")
+	}
+}

@@ -1,0 +1,215 @@
+// Package config owns Vigil's configuration: where the vulnerability DB and
+// caches live, the feed mirror and per-feed URLs. Values come from, in
+// increasing priority: defaults, the YAML config file, the environment,
+// and command-line flags (applied by the CLI). See docs/configuration.md.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the resolved configuration.
+type Config struct {
+	// DBPath is the vulnerability DB file.
+	DBPath string `yaml:"db"`
+	// CacheDir holds downloads and prebuilt DBs.
+	CacheDir string `yaml:"cache_dir"`
+	// Mirror is a local directory or http(s) URL laid out like the feeds
+	// corpus; when set, every feed is read from it.
+	Mirror string `yaml:"mirror"`
+	Feeds  Feeds  `yaml:"feeds"`
+	// File is the config file that was read ("" when none).
+	File string `yaml:"-"`
+}
+
+// Feeds configures the individual feeds; empty values mean upstream.
+type Feeds struct {
+	OSV    OSVFeed    `yaml:"osv"`
+	Alpine AlpineFeed `yaml:"alpine"`
+	Debian DebianFeed `yaml:"debian"`
+	NVD    NVDFeed    `yaml:"nvd"`
+	EPSS   URLFeed    `yaml:"epss"`
+	KEV    URLFeed    `yaml:"kev"`
+}
+
+// URLFeed is a feed with only a URL and an on/off switch.
+type URLFeed struct {
+	URL string `yaml:"url"`
+	// Disabled leaves the feed out of default updates.
+	Disabled bool `yaml:"disabled"`
+}
+
+// OSVFeed is the OSV bucket: <url>/<Ecosystem>/all.zip.
+type OSVFeed struct {
+	URL string `yaml:"url"`
+	// Ecosystems limits the OSV ecosystems fetched (default: all known).
+	Ecosystems []string `yaml:"ecosystems"`
+	Disabled   bool     `yaml:"disabled"`
+}
+
+// AlpineFeed is the Alpine secdb: <url>/<branch>/<repo>.json.
+type AlpineFeed struct {
+	URL      string   `yaml:"url"`
+	Branches []string `yaml:"branches"`
+	Disabled bool     `yaml:"disabled"`
+}
+
+// DebianFeed is the security tracker JSON and the DSA/DLA lists.
+type DebianFeed struct {
+	URL      string `yaml:"url"`
+	DSAURL   string `yaml:"dsa_url"`
+	DLAURL   string `yaml:"dla_url"`
+	Disabled bool   `yaml:"disabled"`
+}
+
+// NVDFeed is the NVD CVE API 2.0. It is off by default against upstream
+// (a full download takes many minutes under NVD's rate limits) and on
+// when a mirror is used, an API key is set, or Enabled is true.
+type NVDFeed struct {
+	URL     string `yaml:"url"`
+	APIKey  string `yaml:"api_key"`
+	Enabled bool   `yaml:"enabled"`
+}
+
+// maxConfigSize bounds the config file.
+const maxConfigSize = 1 << 20
+
+// Load resolves the configuration. path is the --config flag value; when
+// empty, VIGIL_CONFIG, then <config dir>/vigil/config.yaml (optional) are
+// used. getenv reads the environment (tests inject their own).
+func Load(getenv func(string) string, path string) (Config, error) {
+	var c Config
+	explicit := path != ""
+	if path == "" {
+		path = getenv("VIGIL_CONFIG")
+		explicit = path != ""
+	}
+	if path == "" {
+		if dir := userConfigDir(getenv); dir != "" {
+			path = filepath.Join(dir, "vigil", "config.yaml")
+		}
+	}
+	if path != "" {
+		if err := readFile(path, &c); err != nil {
+			if explicit || !errors.Is(err, fs.ErrNotExist) {
+				return c, err
+			}
+		} else {
+			c.File = path
+		}
+	}
+	applyEnv(getenv, &c)
+	cache := userCacheDir(getenv)
+	if c.CacheDir == "" {
+		if cache == "" {
+			return c, errors.New("no cache directory: set VIGIL_CACHE_DIR or HOME")
+		}
+		c.CacheDir = filepath.Join(cache, "vigil")
+	}
+	if c.DBPath == "" {
+		c.DBPath = filepath.Join(c.CacheDir, "db", "vigil.db")
+	}
+	return c, nil
+}
+
+func readFile(path string, c *Config) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("reading config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	if err != nil {
+		return fmt.Errorf("reading config %s: %w", path, err)
+	}
+	if len(data) > maxConfigSize {
+		return fmt.Errorf("config %s is over %d bytes", path, maxConfigSize)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	c.DBPath = expandHome(c.DBPath)
+	c.CacheDir = expandHome(c.CacheDir)
+	return nil
+}
+
+func applyEnv(getenv func(string) string, c *Config) {
+	set := func(dst *string, key string) {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			*dst = v
+		}
+	}
+	set(&c.DBPath, "VIGIL_DB")
+	set(&c.CacheDir, "VIGIL_CACHE_DIR")
+	set(&c.Mirror, "VIGIL_FEEDS_MIRROR")
+	set(&c.Feeds.OSV.URL, "VIGIL_FEED_OSV_URL")
+	set(&c.Feeds.Alpine.URL, "VIGIL_FEED_ALPINE_URL")
+	set(&c.Feeds.Debian.URL, "VIGIL_FEED_DEBIAN_URL")
+	set(&c.Feeds.Debian.DSAURL, "VIGIL_FEED_DEBIAN_DSA_URL")
+	set(&c.Feeds.Debian.DLAURL, "VIGIL_FEED_DEBIAN_DLA_URL")
+	set(&c.Feeds.NVD.URL, "VIGIL_FEED_NVD_URL")
+	set(&c.Feeds.NVD.APIKey, "VIGIL_NVD_API_KEY")
+	set(&c.Feeds.EPSS.URL, "VIGIL_FEED_EPSS_URL")
+	set(&c.Feeds.KEV.URL, "VIGIL_FEED_KEV_URL")
+}
+
+func expandHome(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
+	return p
+}
+
+// userCacheDir follows os.UserCacheDir but reads the injected environment.
+func userCacheDir(getenv func(string) string) string {
+	switch runtime.GOOS {
+	case "windows":
+		return getenv("LocalAppData")
+	case "darwin", "ios":
+		if h := getenv("HOME"); h != "" {
+			return filepath.Join(h, "Library", "Caches")
+		}
+		return ""
+	}
+	if d := getenv("XDG_CACHE_HOME"); d != "" {
+		return d
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".cache")
+	}
+	return ""
+}
+
+// userConfigDir follows os.UserConfigDir but reads the injected environment.
+func userConfigDir(getenv func(string) string) string {
+	switch runtime.GOOS {
+	case "windows":
+		return getenv("AppData")
+	case "darwin", "ios":
+		if h := getenv("HOME"); h != "" {
+			return filepath.Join(h, "Library", "Application Support")
+		}
+		return ""
+	}
+	if d := getenv("XDG_CONFIG_HOME"); d != "" {
+		return d
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".config")
+	}
+	return ""
+}

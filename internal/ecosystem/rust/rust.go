@@ -1,0 +1,104 @@
+// Package rust catalogs Rust crates: the dependency lists that
+// cargo-auditable embeds in compiled binaries (the .dep-v0 section) and
+// Cargo.lock files.
+package rust
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/package-url/packageurl-go"
+
+	"github.com/vigil-scan/vigil/internal/ecosystem"
+	"github.com/vigil-scan/vigil/internal/inventory"
+)
+
+const (
+	// lockfileLimit bounds the Cargo.lock read; large workspaces stay
+	// well under a few megabytes.
+	lockfileLimit = 32 << 20
+	// maxPackages caps the crates one file may declare.
+	maxPackages = 100_000
+)
+
+// Analyzers returns the Cargo.lock and cargo-auditable binary catalogers.
+func Analyzers() []inventory.Analyzer {
+	return []inventory.Analyzer{lockAnalyzer{}, auditableAnalyzer{}}
+}
+
+type lockAnalyzer struct{}
+
+func (lockAnalyzer) Name() string { return "cargo-lock" }
+func (lockAnalyzer) Version() int { return 1 }
+
+func (lockAnalyzer) Claims(path string, mode fs.FileMode, size int64) bool {
+	return mode.IsRegular() && (path == "Cargo.lock" || strings.HasSuffix(path, "/Cargo.lock"))
+}
+
+func (lockAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *inventory.LayerResult) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	content, err := f.Bytes(lockfileLimit)
+	if err != nil {
+		return fmt.Errorf("cargo-lock: %w", err)
+	}
+	pkgs, err := ParseCargoLock(f.Path, content)
+	if err != nil {
+		return fmt.Errorf("cargo-lock: parsing %s: %w", f.Path, err)
+	}
+	out.Packages = append(out.Packages, pkgs...)
+	return nil
+}
+
+// newPackage builds a crate found in the file at path. source is Cargo's
+// source string ("registry+https://...", "git+https://...#rev", "crates.io",
+// "local"); an empty source means a local path or workspace member.
+func newPackage(path, name, version, source string) inventory.Package {
+	if source == "" {
+		source = "local"
+	}
+	return inventory.Package{
+		Name:      name,
+		Version:   version,
+		Type:      inventory.TypeCargo,
+		Ecosystem: ecosystem.CratesIO,
+		PURL:      packageurl.NewPackageURL(packageurl.TypeCargo, "", name, version, nil, "").ToString(),
+		Path:      path,
+		Metadata:  map[string]string{"cargo.source": source},
+	}
+}
+
+// isRegistry reports whether a source names a package registry (crates.io
+// or a mirror) rather than a git checkout or a local path.
+func isRegistry(source string) bool {
+	return source == "crates.io" || strings.HasPrefix(source, "registry+") || strings.HasPrefix(source, "sparse+")
+}
+
+// collector keeps one package per name@version, preferring the registry
+// copy when the same version also comes from git or a path.
+type collector struct {
+	pkgs  []inventory.Package
+	index map[string]int
+}
+
+func (c *collector) add(p inventory.Package) error {
+	if c.index == nil {
+		c.index = map[string]int{}
+	}
+	key := p.Name + "@" + p.Version
+	if i, ok := c.index[key]; ok {
+		if !isRegistry(c.pkgs[i].Metadata["cargo.source"]) && isRegistry(p.Metadata["cargo.source"]) {
+			c.pkgs[i] = p
+		}
+		return nil
+	}
+	if len(c.pkgs) >= maxPackages {
+		return fmt.Errorf("more than %d packages", maxPackages)
+	}
+	c.index[key] = len(c.pkgs)
+	c.pkgs = append(c.pkgs, p)
+	return nil
+}

@@ -1,0 +1,254 @@
+package feeds
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+)
+
+// ErrNotFound means the feed document does not exist at its location (a
+// 404/410 answer or a missing file in a mirror directory).
+var ErrNotFound = errors.New("not found")
+
+// Fetcher downloads feed documents. The zero value is usable.
+type Fetcher struct {
+	// Client defaults to a client with a 10 minute timeout per request.
+	Client *http.Client
+	// Attempts is the number of tries for network errors, 5xx and 429
+	// (default 4); BaseDelay is the first backoff (default 1 s), doubled
+	// each time; a Retry-After answer is honoured up to MaxDelay (60 s).
+	Attempts  int
+	BaseDelay time.Duration
+	MaxDelay  time.Duration
+	// MaxSize bounds one document (default 2 GiB).
+	MaxSize int64
+	// TempDir holds downloads while they are imported ("" = os.TempDir).
+	TempDir   string
+	UserAgent string
+}
+
+// Validators are what a previous fetch remembered, for conditional requests.
+type Validators struct {
+	ETag, LastModified string
+}
+
+// Fetched is one fetched document. Close it to remove its temporary file.
+type Fetched struct {
+	File         *os.File
+	Size         int64
+	URL          string
+	Digest       string // "sha256:<hex>"
+	ETag         string
+	LastModified string
+	// NotModified is set on a 304 answer; File is nil then.
+	NotModified bool
+	temp        bool
+}
+
+// Close releases the document.
+func (d *Fetched) Close() error {
+	if d == nil || d.File == nil {
+		return nil
+	}
+	err := d.File.Close()
+	if d.temp {
+		os.Remove(d.File.Name())
+	}
+	return err
+}
+
+func (f *Fetcher) maxSize() int64 {
+	if f.MaxSize > 0 {
+		return f.MaxSize
+	}
+	return 2 << 30
+}
+
+// Fetch gets the document at loc, a URL or a local path.
+func (f *Fetcher) Fetch(ctx context.Context, loc string, prev Validators, header http.Header) (*Fetched, error) {
+	if !isRemote(loc) {
+		return f.fetchLocal(loc)
+	}
+	attempts := f.Attempts
+	if attempts <= 0 {
+		attempts = 4
+	}
+	var lastErr error
+	for attempt := 0; attempt < attempts; attempt++ {
+		doc, retryAfter, err := f.fetchOnce(ctx, loc, prev, header)
+		if err == nil || !isRetryable(err) {
+			return doc, err
+		}
+		lastErr = err
+		if attempt == attempts-1 {
+			break
+		}
+		delay := f.backoff(attempt, retryAfter)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+	return nil, fmt.Errorf("%s: giving up after %d attempts: %w", loc, attempts, lastErr)
+}
+
+func (f *Fetcher) backoff(attempt int, retryAfter time.Duration) time.Duration {
+	base := f.BaseDelay
+	if base <= 0 {
+		base = time.Second
+	}
+	maxDelay := f.MaxDelay
+	if maxDelay <= 0 {
+		maxDelay = time.Minute
+	}
+	d := base << attempt
+	if retryAfter > d {
+		d = retryAfter
+	}
+	return min(d, maxDelay)
+}
+
+// retryableError marks failures worth another try.
+type retryableError struct{ err error }
+
+func (e retryableError) Error() string { return e.err.Error() }
+func (e retryableError) Unwrap() error { return e.err }
+
+func isRetryable(err error) bool {
+	var r retryableError
+	return errors.As(err, &r)
+}
+
+func (f *Fetcher) fetchOnce(ctx context.Context, loc string, prev Validators, header http.Header) (*Fetched, time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc, nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", loc, err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if f.UserAgent != "" {
+		req.Header.Set("User-Agent", f.UserAgent)
+	}
+	if prev.ETag != "" {
+		req.Header.Set("If-None-Match", prev.ETag)
+	}
+	if prev.LastModified != "" {
+		req.Header.Set("If-Modified-Since", prev.LastModified)
+	}
+	client := f.Client
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Minute}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, 0, ctx.Err()
+		}
+		return nil, 0, retryableError{err}
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotModified:
+		return &Fetched{URL: loc, NotModified: true, ETag: prev.ETag, LastModified: prev.LastModified}, 0, nil
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+		return nil, 0, fmt.Errorf("%s: %w (HTTP %d)", loc, ErrNotFound, resp.StatusCode)
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		return nil, retryAfter(resp.Header.Get("Retry-After")), retryableError{fmt.Errorf("%s: HTTP %s", loc, resp.Status)}
+	case resp.StatusCode != http.StatusOK:
+		return nil, 0, fmt.Errorf("%s: HTTP %s", loc, resp.Status)
+	}
+	if resp.ContentLength > f.maxSize() {
+		return nil, 0, fmt.Errorf("%s: %d bytes, over the %d byte limit", loc, resp.ContentLength, f.maxSize())
+	}
+	doc, err := f.save(resp.Body, loc, resp.ContentLength)
+	if err != nil {
+		return nil, 0, err
+	}
+	doc.ETag = resp.Header.Get("ETag")
+	doc.LastModified = resp.Header.Get("Last-Modified")
+	return doc, 0, nil
+}
+
+// save streams a body to a temporary file, hashing it and checking its
+// length against Content-Length.
+func (f *Fetcher) save(body io.Reader, loc string, want int64) (*Fetched, error) {
+	tmp, err := os.CreateTemp(f.TempDir, "vigil-feed-*")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", loc, err)
+	}
+	doc := &Fetched{File: tmp, URL: loc, temp: true}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(body, f.maxSize()+1))
+	if err != nil {
+		doc.Close()
+		return nil, retryableError{fmt.Errorf("%s: reading body: %w", loc, err)}
+	}
+	if n > f.maxSize() {
+		doc.Close()
+		return nil, fmt.Errorf("%s: over the %d byte limit", loc, f.maxSize())
+	}
+	if want >= 0 && n != want {
+		doc.Close()
+		return nil, retryableError{fmt.Errorf("%s: got %d bytes, Content-Length said %d", loc, n, want)}
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		doc.Close()
+		return nil, err
+	}
+	doc.Size = n
+	doc.Digest = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	return doc, nil
+}
+
+func (f *Fetcher) fetchLocal(path string) (*Fetched, error) {
+	file, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", path, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	fi, err := file.Stat()
+	if err == nil && fi.IsDir() {
+		err = fmt.Errorf("%s is a directory", path)
+	}
+	if err == nil && fi.Size() > f.maxSize() {
+		err = fmt.Errorf("%s: %d bytes, over the %d byte limit", path, fi.Size(), f.maxSize())
+	}
+	h := sha256.New()
+	if err == nil {
+		_, err = io.Copy(h, file)
+	}
+	if err == nil {
+		_, err = file.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		file.Close()
+		return nil, err
+	}
+	return &Fetched{File: file, Size: fi.Size(), URL: path, Digest: "sha256:" + hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// retryAfter reads a Retry-After header (seconds or an HTTP date).
+func retryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0)
+	}
+	return 0
+}

@@ -1,0 +1,284 @@
+package feeds
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vigil-scan/vigil/internal/config"
+	"github.com/vigil-scan/vigil/internal/vulndb"
+)
+
+// Status is what an update did with one feed.
+type Status string
+
+// Feed outcomes of an update.
+const (
+	StatusUpdated   Status = "updated"
+	StatusUnchanged Status = "unchanged"     // 304 or same digest: previous rows copied
+	StatusKept      Status = "kept-previous" // fetch or parse failed: previous rows copied
+	StatusCarried   Status = "carried-over"  // not selected this time: previous rows copied
+	StatusSkipped   Status = "skipped"       // absent from the mirror or upstream
+	StatusFailed    Status = "failed"        // failed with no previous data to keep
+)
+
+// FeedResult is one feed's outcome.
+type FeedResult struct {
+	Name    string
+	Status  Status
+	Records int
+	Warning string
+}
+
+// Result is what Update did.
+type Result struct {
+	Metadata vulndb.Metadata
+	Feeds    []FeedResult
+}
+
+// Failed reports whether any feed failed with no data kept.
+func (r Result) Failed() bool {
+	return slices.ContainsFunc(r.Feeds, func(f FeedResult) bool { return f.Status == StatusFailed })
+}
+
+// Updater builds a new DB from the feeds of a configuration.
+type Updater struct {
+	Config  config.Config
+	Fetcher *Fetcher
+	Logger  *slog.Logger
+	// Now defaults to time.Now.
+	Now func() time.Time
+}
+
+// Update fetches the selected feeds (names or "prefix" as in Select; all
+// default feeds when empty) into a new DB that atomically replaces the one
+// at Config.DBPath. Feeds that are unchanged, fail, or are not selected
+// keep the previous DB's rows. The error is for problems that leave the
+// old DB in place (cancellation, unknown feed names, disk errors).
+func (u *Updater) Update(ctx context.Context, names []string) (Result, error) {
+	var res Result
+	sel, unknown := Select(Registry(u.Config), names)
+	if len(unknown) > 0 {
+		return res, fmt.Errorf("unknown feed %q (see docs/configuration.md for feed names)", unknown)
+	}
+	prevPath, prev := u.previous()
+	b, err := vulndb.Create(ctx, u.Config.DBPath)
+	if err != nil {
+		return res, err
+	}
+	defer b.Abort()
+	for _, f := range sel {
+		fr, err := u.updateFeed(ctx, b, f, prevPath, prev)
+		if err != nil {
+			return res, err
+		}
+		u.logger().Info("feed", "name", fr.Name, "status", fr.Status, "records", fr.Records, "warning", fr.Warning)
+		res.Feeds = append(res.Feeds, fr)
+	}
+	for _, s := range prev.Sources {
+		if containsFeed(sel, s.Name) {
+			continue
+		}
+		if _, err := b.CopyFeed(ctx, prevPath, s.Name); err != nil {
+			return res, err
+		}
+		b.AddSource(s)
+		res.Feeds = append(res.Feeds, FeedResult{Name: s.Name, Status: StatusCarried, Records: s.Records, Warning: s.Warning})
+	}
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	if err := b.Commit(); err != nil {
+		return res, err
+	}
+	db, err := vulndb.Open(u.Config.DBPath)
+	if err != nil {
+		return res, err
+	}
+	res.Metadata = db.Metadata()
+	db.Close()
+	return res, nil
+}
+
+// previous returns the current DB's path and metadata, or "" when there is
+// no usable DB to copy from.
+func (u *Updater) previous() (string, vulndb.Metadata) {
+	db, err := vulndb.Open(u.Config.DBPath)
+	if err != nil {
+		u.logger().Debug("no previous DB to reuse", "err", err)
+		return "", vulndb.Metadata{}
+	}
+	defer db.Close()
+	return u.Config.DBPath, db.Metadata()
+}
+
+func (u *Updater) logger() *slog.Logger {
+	if u.Logger != nil {
+		return u.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (u *Updater) now() time.Time {
+	if u.Now != nil {
+		return u.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (u *Updater) fetcher() *Fetcher {
+	if u.Fetcher != nil {
+		return u.Fetcher
+	}
+	return &Fetcher{}
+}
+
+// updateFeed imports one feed. Only a cancelled context or a DB error is
+// returned as an error; feed problems become the result's status.
+func (u *Updater) updateFeed(ctx context.Context, b *vulndb.Builder, f Feed, prevPath string, prevMeta vulndb.Metadata) (FeedResult, error) {
+	prev, hadPrev := prevMeta.Source(f.Name)
+	canCopy := prevPath != "" && hadPrev
+	var info vulndb.SourceInfo
+	var err error
+	if f.Pages != nil {
+		info, err = u.fetchPaged(ctx, b, f)
+	} else {
+		info, err = u.fetchOne(ctx, b, f, prev, canCopy)
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return FeedResult{}, ctxErr
+	}
+	fr := FeedResult{Name: f.Name}
+	switch {
+	case errors.Is(err, errUnchanged):
+		if _, err := b.CopyFeed(ctx, prevPath, f.Name); err != nil {
+			return fr, err
+		}
+		prev.Fetched = info.Fetched
+		if info.ETag != "" || info.LastModified != "" {
+			prev.ETag, prev.LastModified = info.ETag, info.LastModified
+		}
+		if strings.HasPrefix(prev.Warning, failedPrefix) {
+			prev.Warning = ""
+		}
+		info, fr.Status = prev, StatusUnchanged
+	case errors.Is(err, ErrNotFound):
+		info = vulndb.SourceInfo{Name: f.Name, URL: info.URL, Fetched: u.now(), Warning: u.absentNote()}
+		fr.Status = StatusSkipped
+	case err != nil:
+		if err := b.DropFeed(ctx, f.Name); err != nil {
+			return fr, err
+		}
+		if canCopy {
+			if _, err := b.CopyFeed(ctx, prevPath, f.Name); err != nil {
+				return fr, err
+			}
+			url := info.URL
+			info = prev
+			info.Warning = fmt.Sprintf(failedPrefix+", kept data fetched %s: %v", prev.Fetched.Format(time.RFC3339), err)
+			if url != "" {
+				info.URL = url
+			}
+			fr.Status = StatusKept
+		} else {
+			info = vulndb.SourceInfo{Name: f.Name, URL: info.URL, Fetched: u.now(), Warning: failedPrefix + ": " + err.Error()}
+			fr.Status = StatusFailed
+		}
+	default:
+		fr.Status = StatusUpdated
+	}
+	b.AddSource(info)
+	fr.Records, fr.Warning = info.Records, info.Warning
+	return fr, nil
+}
+
+func (u *Updater) absentNote() string {
+	if u.Config.Mirror != "" {
+		return "not in mirror"
+	}
+	return "not published upstream"
+}
+
+// failedPrefix starts the warning of a feed whose update failed.
+const failedPrefix = "update failed"
+
+// errUnchanged means the previous DB's rows are current.
+var errUnchanged = errors.New("unchanged")
+
+func (u *Updater) fetchOne(ctx context.Context, b *vulndb.Builder, f Feed, prev vulndb.SourceInfo, canCopy bool) (vulndb.SourceInfo, error) {
+	info := vulndb.SourceInfo{Name: f.Name}
+	var doc *Fetched
+	var err error
+	for i, loc := range f.URLs {
+		info.URL = loc
+		var v Validators
+		if canCopy && prev.URL == loc {
+			v = Validators{ETag: prev.ETag, LastModified: prev.LastModified}
+		}
+		doc, err = u.fetcher().Fetch(ctx, loc, v, nil)
+		if errors.Is(err, ErrNotFound) && i < len(f.URLs)-1 {
+			continue
+		}
+		break
+	}
+	if err != nil {
+		return info, err
+	}
+	defer doc.Close()
+	info.Fetched = u.now()
+	info.ETag, info.LastModified = doc.ETag, doc.LastModified
+	if doc.NotModified || (canCopy && prev.Digest != "" && doc.Digest == prev.Digest) {
+		return info, errUnchanged
+	}
+	info.Digest = doc.Digest
+	n, warning, err := f.Parse(ctx, Document{Body: doc.File, Size: doc.Size, URL: doc.URL}, b.Feed(f.Name))
+	if err != nil {
+		return info, fmt.Errorf("importing %s: %w", doc.URL, err)
+	}
+	info.Records, info.Warning = n, warning
+	return info, nil
+}
+
+// fetchPaged imports a paged feed; its digest covers every page.
+func (u *Updater) fetchPaged(ctx context.Context, b *vulndb.Builder, f Feed) (vulndb.SourceInfo, error) {
+	p := f.Pages
+	info := vulndb.SourceInfo{Name: f.Name, URL: p.URL(0, 0), Fetched: u.now()}
+	h := sha256.New()
+	sink := b.Feed(f.Name)
+	for n := 0; ; n++ {
+		start := n * p.Size
+		if n > 0 && p.Delay > 0 {
+			select {
+			case <-ctx.Done():
+				return info, ctx.Err()
+			case <-time.After(p.Delay):
+			}
+		}
+		doc, err := u.fetcher().Fetch(ctx, p.URL(n, start), Validators{}, p.Header)
+		if errors.Is(err, ErrNotFound) && n > 0 {
+			break // a mirror ends where its pages end
+		}
+		if err != nil {
+			return info, err
+		}
+		io.WriteString(h, doc.Digest)
+		recs, total, err := p.Parse(ctx, doc.File, sink)
+		doc.Close()
+		if err != nil {
+			return info, fmt.Errorf("importing page %d: %w", n, err)
+		}
+		info.Records += recs
+		if recs == 0 || start+recs >= total {
+			break
+		}
+	}
+	info.Digest = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	return info, nil
+}
