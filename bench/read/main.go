@@ -21,7 +21,7 @@ func main() {
 		log.Fatal("usage: read [-cache DIR] [-j N] REF")
 	}
 	start := time.Now()
-	inv, err := image.Read(context.Background(), flag.Arg(0), catalog.Default(), image.Options{CacheDir: *cache, Concurrency: *concurrency})
+	inv, err := image.Read(context.Background(), flag.Arg(0), catalog.Packages(), image.Options{CacheDir: *cache, Concurrency: *concurrency})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"github.com/vigil-scan/vigil/internal/image"
+)
+
+// imageFlags are how every scanning command reaches an image.
+type imageFlags struct {
+	Username, Password string
+	Insecure           bool
+	Platform           string
+	CacheDir           string
+	NoCache            bool
+	MaxLayerSize       int64
+}
+
+const refHelp = `REF is a registry reference (alpine:3.20, host:5000/repo@sha256:...),
+docker-archive:PATH (docker save tar, gzipped or not), oci-layout:DIR,
+oci-archive:PATH or dir:PATH (an unpacked root filesystem).`
+
+func (f *imageFlags) register(cmd *cobra.Command, app *App) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.Username, "username", app.Getenv("VIGIL_USERNAME"), "registry user (VIGIL_USERNAME; default: docker config and credential helpers)")
+	fl.StringVar(&f.Password, "password", app.Getenv("VIGIL_PASSWORD"), "registry password or token (VIGIL_PASSWORD)")
+	fl.BoolVar(&f.Insecure, "insecure-registry", false, "talk plain HTTP to the registry")
+	fl.StringVar(&f.Platform, "platform", "", "platform to pick from a multi-arch index, os/arch[/variant] (default linux/amd64)")
+	fl.StringVar(&f.CacheDir, "cache-dir", app.Getenv("VIGIL_CACHE_DIR"), "layer result cache (VIGIL_CACHE_DIR; default <user cache>/vigil)")
+	fl.BoolVar(&f.NoCache, "no-cache", false, "do not read or write the layer cache")
+	fl.Int64Var(&f.MaxLayerSize, "max-layer-size", image.DefaultMaxLayerBytes, "abort when a layer decompresses to more bytes than this (decompression-bomb guard)")
+}
+
+func (f *imageFlags) options(app *App) image.Options {
+	cache := f.CacheDir
+	if cache == "" {
+		cache = defaultCacheDir()
+	}
+	return image.Options{
+		Username:      f.Username,
+		Password:      f.Password,
+		Insecure:      f.Insecure,
+		Platform:      f.Platform,
+		CacheDir:      cache,
+		NoCache:       f.NoCache || cache == "",
+		MaxLayerBytes: f.MaxLayerSize,
+		Logger:        app.Logger,
+	}
+}
+
+// defaultCacheDir is <user cache>/vigil, or "" when the user has no
+// cache directory (then caching is off rather than written somewhere odd).
+func defaultCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "vigil")
+}

@@ -1,0 +1,106 @@
+// Package scan is Vigil's scan engine: it reads an image into an inventory,
+// matches the packages against a vulnerability store, runs best-practice
+// checks and secret detection, applies exceptions and evaluates the gate.
+// The CLI (`vigil image`, `vigil lint`, `vigil sbom-scan`) and the server
+// call the same functions, so a finding looks the same wherever it shows.
+//
+// Everything here is stateless: a Matcher (with its lookup cache) and the
+// analyzers are safe to share between concurrent scans.
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vigil-scan/vigil/internal/image"
+	"github.com/vigil-scan/vigil/internal/inventory"
+	"github.com/vigil-scan/vigil/internal/match"
+	"github.com/vigil-scan/vigil/internal/result"
+	"github.com/vigil-scan/vigil/internal/vuln"
+)
+
+// Options describe one scan. The zero value inventories packages only.
+type Options struct {
+	// Image tunes how the image is fetched and walked.
+	Image image.Options
+	// Analyzers run over every layer; nil means Analyzers(opts).
+	Analyzers []inventory.Analyzer
+	// Matcher matches packages; nil skips vulnerability matching (lint).
+	Matcher *match.Matcher
+	// DB describes the store behind Matcher, for the report.
+	DB *result.DBInfo
+	// Extras are the optional stages: checks, secrets, policy and gate.
+	Extras
+	// ToolVersion is written into the report.
+	ToolVersion string
+	// Now is the clock for policy expiry and the report time (default time.Now).
+	Now func() time.Time
+}
+
+func (o Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+// ErrNoImage wraps every failure to read the image, so callers can tell a
+// scan that could not run from a policy failure.
+var ErrNoImage = errors.New("cannot read image")
+
+// Inventory reads ref with the analyzers of opts.
+func Inventory(ctx context.Context, ref string, opts Options) (*inventory.Inventory, error) {
+	analyzers := opts.Analyzers
+	if analyzers == nil {
+		analyzers = opts.analyzers()
+	}
+	inv, err := image.Read(ctx, ref, analyzers, opts.Image)
+	if err != nil {
+		return nil, fmt.Errorf("%w %s: %w", ErrNoImage, ref, err)
+	}
+	return inv, nil
+}
+
+// Image inventories ref and evaluates it: the whole of `vigil image`.
+func Image(ctx context.Context, ref string, opts Options) (*result.Report, error) {
+	inv, err := Inventory(ctx, ref, opts)
+	if err != nil {
+		return nil, err
+	}
+	return Evaluate(ctx, inv, opts)
+}
+
+// Evaluate turns an inventory into a report: match, checks, secrets,
+// exceptions, summary and gate. The server calls it again on a stored
+// inventory when the vulnerability DB changes, without pulling the image.
+func Evaluate(ctx context.Context, inv *inventory.Inventory, opts Options) (*result.Report, error) {
+	now := opts.now()
+	r := &result.Report{
+		SchemaVersion:   result.SchemaVersion,
+		Tool:            result.Tool{Name: "vigil", Version: opts.ToolVersion},
+		CreatedAt:       now.UTC(),
+		Artifact:        inv.Artifact,
+		Packages:        inv.Packages,
+		Vulnerabilities: []vuln.Finding{},
+		DB:              opts.DB,
+		Warnings:        append([]string(nil), inv.Warnings...),
+	}
+	if r.Packages == nil {
+		r.Packages = []inventory.Package{}
+	}
+	if opts.Matcher != nil {
+		findings, warns, err := opts.Matcher.Match(ctx, inv.Packages)
+		if err != nil {
+			return nil, fmt.Errorf("matching vulnerabilities: %w", err)
+		}
+		r.Vulnerabilities = findings
+		r.Warnings = append(r.Warnings, warns...)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	opts.Extras.apply(inv, r, now)
+	return r, nil
+}
