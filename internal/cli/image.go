@@ -1,8 +1,280 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
 
-// TODO(owner): replaced by the real command.
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/spf13/cobra"
+	"github.com/vigil-scan/vigil/internal/checks"
+	"github.com/vigil-scan/vigil/internal/match"
+	"github.com/vigil-scan/vigil/internal/policy"
+	"github.com/vigil-scan/vigil/internal/report"
+	"github.com/vigil-scan/vigil/internal/result"
+	"github.com/vigil-scan/vigil/internal/scan"
+	"github.com/vigil-scan/vigil/internal/secrets"
+	"github.com/vigil-scan/vigil/internal/vulndb"
+)
+
+// Default exception files, read when present and not overridden, so a
+// repository that used Azure/container-scan keeps its allow-list.
+const (
+	defaultPolicyFile    = ".vigil.yaml"
+	defaultAllowlistFile = ".github/containerscan/allowedlist.yaml"
+)
+
+// scanFlags are the flags of `vigil image` and `vigil sbom-scan`.
+type scanFlags struct {
+	img            imageFlags
+	db             dbFlags
+	formats        []string
+	output         string
+	threshold      string
+	exitCode       int
+	ignoreUnfixed  bool
+	onlyFixed      bool
+	policyFile     string
+	allowlist      string
+	vex            []string
+	dockerfile     string
+	checks         bool
+	checkThreshold string
+	ignoreChecks   []string
+	secrets        bool
+	failOnSecrets  bool
+	publish        bool
+	pub            publishFlags
+}
+
+func (f *scanFlags) register(cmd *cobra.Command, app *App, image bool) {
+	fl := cmd.Flags()
+	f.db.register(cmd, app)
+	fl.StringArrayVarP(&f.formats, "format", "f", []string{"table"}, "output format, repeatable; FORMAT=FILE writes to a file ("+strings.Join(report.Formats(), ", ")+")")
+	fl.StringVarP(&f.output, "output", "o", "", "write the standard-output format to this file instead")
+	fl.StringVar(&f.threshold, "severity-threshold", app.Getenv("VIGIL_SEVERITY_THRESHOLD"), "fail when an unsuppressed vulnerability has this severity or higher: UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL (VIGIL_SEVERITY_THRESHOLD; default: never fail)")
+	fl.IntVar(&f.exitCode, "exit-code", ExitPolicy, "exit code when the gate fails")
+	fl.BoolVar(&f.ignoreUnfixed, "ignore-unfixed", false, "hide vulnerabilities that have no fixed version yet")
+	fl.BoolVar(&f.onlyFixed, "only-fixed", false, "same as --ignore-unfixed")
+	fl.StringVar(&f.policyFile, "policy", "", "policy file with exceptions (default: "+defaultPolicyFile+" when present)")
+	fl.StringVar(&f.allowlist, "allowlist", "", "Azure container-scan allow-list (default: "+defaultAllowlistFile+" when present)")
+	fl.StringArrayVar(&f.vex, "vex", nil, "OpenVEX or CycloneDX VEX document, repeatable")
+	fl.StringVar(&f.dockerfile, "dockerfile", "", "Dockerfile that built the image; SARIF results point at it")
+	fl.BoolVar(&f.secrets, "secrets", true, "scan layer files and the image config for secrets")
+	fl.BoolVar(&f.failOnSecrets, "fail-on-secrets", false, "fail the gate when an unsuppressed secret is found")
+	fl.BoolVar(&f.publish, "publish", false, "send the results to the Vigil server (--server, --token)")
+	if image {
+		f.img.register(cmd, app)
+		fl.BoolVar(&f.checks, "checks", true, "run best-practice checks (CIS Docker Benchmark, Dockle codes)")
+		fl.StringVar(&f.checkThreshold, "check-threshold", "", "fail when a check is violated at this level or higher: INFO, WARN, FATAL (default: never fail)")
+		fl.StringArrayVar(&f.ignoreChecks, "ignore-check", nil, "skip this check code, repeatable")
+	}
+	f.pub.register(cmd, app)
+}
+
+// prepared is what a scan needs once the flags are validated.
+type prepared struct {
+	specs []report.FormatSpec
+	opts  scan.Options
+	db    *vulndb.DB
+}
+
+func (p *prepared) Close() {
+	if p.db != nil {
+		p.db.Close()
+	}
+}
+
+// prepare validates every flag and opens every input before the scan
+// starts, so a typo fails in milliseconds, not after a registry pull.
+func (f *scanFlags) prepare(app *App) (*prepared, error) {
+	formats := f.formats
+	specs, err := report.ParseFormatSpecs(formats)
+	if err != nil {
+		return nil, err
+	}
+	if f.output != "" {
+		found := false
+		for i := range specs {
+			if specs[i].Path == "" {
+				specs[i].Path, found = f.output, true
+			}
+		}
+		if !found {
+			return nil, errors.New("--output needs a format that writes to standard output (every --format has its own file)")
+		}
+	}
+	if err := report.CheckWritable(specs); err != nil {
+		return nil, err
+	}
+	gate := policy.GateOptions{IgnoreUnfixed: f.ignoreUnfixed, OnlyFixed: f.onlyFixed, FailOnSecrets: f.failOnSecrets}
+	if f.threshold != "" {
+		if gate.Threshold, err = policy.ParseSeverity(f.threshold); err != nil {
+			return nil, fmt.Errorf("--severity-threshold: %w", err)
+		}
+	}
+	if f.checkThreshold != "" {
+		gate.CheckLevel = strings.ToUpper(f.checkThreshold)
+		switch gate.CheckLevel {
+		case result.LevelInfo, result.LevelWarn, result.LevelFatal:
+		default:
+			return nil, fmt.Errorf("--check-threshold %q: use INFO, WARN or FATAL", f.checkThreshold)
+		}
+	}
+	if f.exitCode < 0 || f.exitCode > 255 {
+		return nil, fmt.Errorf("--exit-code %d: must be 0..255", f.exitCode)
+	}
+	pol, err := f.loadPolicy()
+	if err != nil {
+		return nil, err
+	}
+	if f.publish && f.pub.Server == "" {
+		return nil, errors.New("--publish needs --server or VIGIL_SERVER")
+	}
+	db, err := f.db.open(app)
+	if err != nil {
+		return nil, err
+	}
+	meta := db.Metadata()
+	p := &prepared{specs: specs, db: db}
+	p.opts = scan.Options{
+		Image:       f.img.options(app),
+		Matcher:     match.New(db, match.Options{IgnoreUnfixed: f.ignoreUnfixed || f.onlyFixed}),
+		DB:          &result.DBInfo{SchemaVersion: meta.SchemaVersion, Built: meta.Built, Path: db.Path()},
+		ToolVersion: Version,
+		Extras: scan.Extras{
+			Checks:        f.checks,
+			CheckOptions:  checks.Options{Ignore: f.ignoreChecks, ContentTrust: app.Getenv("DOCKER_CONTENT_TRUST") == "1"},
+			Secrets:       f.secrets,
+			SecretOptions: secrets.Options{},
+			Policy:        pol,
+			Gate:          gate,
+		},
+	}
+	return p, nil
+}
+
+// loadPolicy reads the policy file, allow-list and VEX documents; the
+// default files are read only when present.
+func (f *scanFlags) loadPolicy() (*policy.Policy, error) {
+	var all []*policy.Policy
+	load := func(path, def string, fn func(string) (*policy.Policy, error)) error {
+		if path == "" {
+			if _, err := os.Stat(def); err != nil {
+				return nil
+			}
+			path = def
+		}
+		p, err := fn(path)
+		if err != nil {
+			return err
+		}
+		all = append(all, p)
+		return nil
+	}
+	if err := load(f.policyFile, defaultPolicyFile, policy.LoadFile); err != nil {
+		return nil, err
+	}
+	if err := load(f.allowlist, defaultAllowlistFile, policy.LoadAllowlist); err != nil {
+		return nil, err
+	}
+	for _, v := range f.vex {
+		p, err := policy.LoadVEX(v)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, p)
+	}
+	if len(all) == 0 {
+		return nil, nil
+	}
+	return policy.Merge(all...), nil
+}
+
+// finish writes every output, publishes, and turns the gate into the exit code.
+func (f *scanFlags) finish(ctx context.Context, app *App, p *prepared, r *result.Report) error {
+	opts := report.Options{Dockerfile: f.dockerfile, Color: app.IsTTY && app.Getenv("NO_COLOR") == ""}
+	for _, w := range r.Warnings {
+		app.Logger.Warn(w)
+	}
+	if err := report.WriteAll(p.specs, app.Out, r, opts); err != nil {
+		return &ExitError{Code: ExitScanFailed, Err: err}
+	}
+	if f.publish {
+		if err := publishReport(ctx, app, f.pub, r); err != nil {
+			return err
+		}
+	}
+	if g := r.Summary.Gate; g != nil && g.Failed {
+		fmt.Fprintln(app.Err, "vigil: gate failed:")
+		for _, reason := range g.Reasons {
+			fmt.Fprintln(app.Err, "  -", reason)
+		}
+		return &ExitError{Code: f.exitCode}
+	}
+	return nil
+}
+
 func newImageCmd(app *App) *cobra.Command {
-	return &cobra.Command{Use: "image", Hidden: true}
+	var f scanFlags
+	cmd := &cobra.Command{
+		Use:   "image REF",
+		Short: "Scan an image: packages, vulnerabilities, best practices, secrets; gate the build",
+		Long: `Image reads every layer of an image, matches its packages against the local
+vulnerability DB, runs the best-practice checks and secret detection, applies
+the exceptions (.vigil.yaml, Azure container-scan allow-list, VEX) and writes
+the results in one or more formats.
+
+` + refHelp + `
+sbom:FILE scans a CycloneDX or SPDX JSON SBOM instead of an image.
+
+Exit codes: 0 pass, 1 (or --exit-code) the gate failed, 2 the scan could not run.`,
+		Example: `  vigil image alpine:3.20
+  vigil image docker-archive:app.tar --severity-threshold HIGH --ignore-unfixed
+  vigil image registry.example.com/app:1.4 --format table --format sarif=vigil.sarif --format junit=vigil.xml`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref := args[0]
+			if file, ok := strings.CutPrefix(ref, "sbom:"); ok {
+				return runSbomScan(cmd.Context(), app, &f, file)
+			}
+			p, err := f.prepare(app)
+			if err != nil {
+				return &ExitError{Code: ExitScanFailed, Err: err}
+			}
+			defer p.Close()
+			p.opts.CheckOptions.Tag = imageTag(ref)
+			r, err := scan.Image(cmd.Context(), ref, p.opts)
+			if err != nil {
+				return &ExitError{Code: ExitScanFailed, Err: err}
+			}
+			return f.finish(cmd.Context(), app, p, r)
+		},
+	}
+	f.register(cmd, app, true)
+	return cmd
+}
+
+// imageTag is the tag a registry reference names ("latest" when implicit);
+// "" for digests and files (the checks then read the archive's RepoTags).
+func imageTag(ref string) string {
+	if strings.Contains(ref, "@") || isFileRef(ref) {
+		return ""
+	}
+	t, err := name.NewTag(ref)
+	if err != nil {
+		return ""
+	}
+	return t.TagStr()
+}
+
+func isFileRef(ref string) bool {
+	for _, p := range []string{"docker-archive:", "oci-layout:", "oci-archive:", "dir:", "sbom:"} {
+		if strings.HasPrefix(ref, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,8 +1,96 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+	"strings"
 
-// TODO(owner): replaced by the real command.
+	"github.com/spf13/cobra"
+	"github.com/vigil-scan/vigil/internal/checks"
+	"github.com/vigil-scan/vigil/internal/report"
+	"github.com/vigil-scan/vigil/internal/result"
+	"github.com/vigil-scan/vigil/internal/scan"
+)
+
+// newLintCmd is the Dockle replacement: best-practice checks only, no DB.
 func newLintCmd(app *App) *cobra.Command {
-	return &cobra.Command{Use: "lint", Hidden: true}
+	var (
+		img       imageFlags
+		formats   []string
+		output    string
+		exitCode  int
+		exitLevel string
+		ignore    []string
+		policyF   string
+		allowlist string
+		secretsOn bool
+	)
+	cmd := &cobra.Command{
+		Use:   "lint REF",
+		Short: "Check image best practices (CIS Docker Benchmark, Dockle rule codes)",
+		Long: `Lint runs the best-practice checks of 'vigil image --checks' alone, without the
+vulnerability DB: CIS-DI-0001..0010, DKL-DI-0001..0006, DKL-LI-0001..0003
+(docs/checks.md). Dockle allow-lists keep working: --ignore takes the same
+codes, and the Azure container-scan allow-list's bestPracticeViolations apply.
+
+` + refHelp + `
+
+Exit codes: 0 pass, --exit-code (default 1) when a check fails at --exit-level
+or above, 2 the image could not be read.`,
+		Example: `  vigil lint docker-archive:app.tar
+  vigil lint app:1.0 --exit-level FATAL --ignore CIS-DI-0005 --format sarif=lint.sarif`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fail := func(err error) error { return &ExitError{Code: ExitScanFailed, Err: err} }
+			level := strings.ToUpper(exitLevel)
+			switch level {
+			case result.LevelInfo, result.LevelWarn, result.LevelFatal:
+			default:
+				return fail(fmt.Errorf("--exit-level %q: use INFO, WARN or FATAL", exitLevel))
+			}
+			sf := scanFlags{formats: formats, output: output, exitCode: exitCode, policyFile: policyF, allowlist: allowlist}
+			specs, err := report.ParseFormatSpecs(formats)
+			if err != nil {
+				return fail(err)
+			}
+			if output != "" {
+				for i := range specs {
+					if specs[i].Path == "" {
+						specs[i].Path = output
+					}
+				}
+			}
+			if err := report.CheckWritable(specs); err != nil {
+				return fail(err)
+			}
+			pol, err := sf.loadPolicy()
+			if err != nil {
+				return fail(err)
+			}
+			opts := scan.Options{
+				Image:       img.options(app),
+				ToolVersion: Version,
+			}
+			opts.Checks = true
+			opts.CheckOptions = checks.Options{Tag: imageTag(args[0]), Ignore: ignore, ContentTrust: app.Getenv("DOCKER_CONTENT_TRUST") == "1"}
+			opts.Secrets = secretsOn
+			opts.Policy = pol
+			opts.Gate.CheckLevel = level
+			r, err := scan.Image(cmd.Context(), args[0], opts)
+			if err != nil {
+				return fail(err)
+			}
+			return sf.finish(cmd.Context(), app, &prepared{specs: specs}, r)
+		},
+	}
+	img.register(cmd, app)
+	fl := cmd.Flags()
+	fl.StringArrayVarP(&formats, "format", "f", []string{"table"}, "output format, repeatable; FORMAT=FILE writes to a file")
+	fl.StringVarP(&output, "output", "o", "", "write the standard-output format to this file instead")
+	fl.IntVar(&exitCode, "exit-code", ExitPolicy, "exit code when a check fails at --exit-level or above")
+	fl.StringVar(&exitLevel, "exit-level", result.LevelWarn, "lowest failing level: INFO, WARN or FATAL")
+	fl.StringArrayVarP(&ignore, "ignore", "i", nil, "skip this check code, repeatable (Dockle's -i)")
+	fl.StringVar(&policyF, "policy", "", "policy file (default: "+defaultPolicyFile+" when present)")
+	fl.StringVar(&allowlist, "allowlist", "", "Azure container-scan allow-list (default: "+defaultAllowlistFile+" when present)")
+	fl.BoolVar(&secretsOn, "secrets", false, "also scan layer files for secrets")
+	return cmd
 }

@@ -13,7 +13,7 @@ import (
 // outer archive) cold and with every layer cached.
 func BenchmarkReadAlpine310(b *testing.B) {
 	ref := "docker-archive:" + corpus.Path(b, "images", "alpine-310.tar.gz")
-	analyzers := append(catalog.Default(), &apkCounter{})
+	analyzers := append(catalog.Packages(), &apkCounter{})
 	b.Run("cold", func(b *testing.B) {
 		opts := Options{TempDir: b.TempDir()}
 		for b.Loop() {
@@ -45,7 +45,7 @@ func BenchmarkWalkLayer(b *testing.B) {
 		entries = append(entries, tarEntry{name: "srv/f" + string(rune('a'+i%26)) + "/" + itoa(i), body: body})
 	}
 	blob := gzipBytes(b, tarLayer(b, entries...))
-	analyzers := withOSRelease(catalog.Default())
+	analyzers := withOSRelease(catalog.Packages())
 	opts := Options{}.withDefaults()
 	b.SetBytes(int64(len(entries) * (len(body) + 512)))
 	for b.Loop() {

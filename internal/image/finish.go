@@ -20,9 +20,7 @@ func finish(inv *inventory.Inventory) {
 			continue
 		}
 		p.Ecosystem = eco
-		if distro != "" {
-			p.PURL = withDistro(*p, os, distro)
-		}
+		p.PURL = withQualifiers(*p, os, distro)
 	}
 }
 
@@ -38,9 +36,12 @@ func distroQualifier(os inventory.OS) string {
 	return os.Family + "-" + os.Version
 }
 
-// withDistro sets the distro qualifier on the package's purl, building a
-// purl when the cataloger left none.
-func withDistro(p inventory.Package, os inventory.OS, distro string) string {
+// withQualifiers sets the distro qualifier on the package's purl, and the
+// upstream (source package) qualifier when the source differs from the
+// binary package, as Syft does, so SBOM formats without a source field
+// (SPDX) still carry what distro feeds are keyed by. It builds a purl when
+// the cataloger left none.
+func withQualifiers(p inventory.Package, os inventory.OS, distro string) string {
 	purl, err := packageurl.FromString(p.PURL)
 	if p.PURL == "" || err != nil {
 		purl = *packageurl.NewPackageURL(p.Type, os.Family, p.Name, p.Version, nil, "")
@@ -49,7 +50,16 @@ func withDistro(p inventory.Package, os inventory.OS, distro string) string {
 		}
 	}
 	m := purl.Qualifiers.Map()
-	m["distro"] = distro
+	if distro != "" {
+		m["distro"] = distro
+	}
+	if src := p.Source; src != nil && src.Name != "" && (src.Name != p.Name || (src.Version != "" && src.Version != p.Version)) {
+		up := src.Name
+		if src.Version != "" && src.Version != p.Version {
+			up += "@" + src.Version
+		}
+		m["upstream"] = up
+	}
 	purl.Qualifiers = packageurl.QualifiersFromMap(m)
 	return purl.ToString()
 }

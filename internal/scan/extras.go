@@ -1,16 +1,73 @@
 package scan
 
 import (
+	"strings"
 	"time"
 
 	"github.com/vigil-scan/vigil/internal/catalog"
+	"github.com/vigil-scan/vigil/internal/checks"
 	"github.com/vigil-scan/vigil/internal/inventory"
+	"github.com/vigil-scan/vigil/internal/policy"
 	"github.com/vigil-scan/vigil/internal/result"
+	"github.com/vigil-scan/vigil/internal/secrets"
 )
 
-// Extras: temporary until checks, secrets and policy land.
-type Extras struct{}
+// Extras are the stages after matching. Checks and secrets also add their
+// layer analyzers to the walk, so they cost no extra pass over the image.
+type Extras struct {
+	Checks        bool
+	CheckOptions  checks.Options
+	Secrets       bool
+	SecretOptions secrets.Options
+	// Policy holds the exceptions (policy file, allow-list, VEX); nil = none.
+	Policy *policy.Policy
+	Gate   policy.GateOptions
+}
 
-func (o Options) analyzers() []inventory.Analyzer { return catalog.Packages() }
+// analyzers returns the package catalogers plus the analyzers the enabled
+// extras need.
+func (o Options) analyzers() []inventory.Analyzer {
+	all := catalog.Packages()
+	if o.Checks {
+		all = append(all, checks.Analyzer())
+	}
+	if o.Secrets {
+		all = append(all, secrets.Analyzer(o.SecretOptions))
+	}
+	return all
+}
 
-func (e Extras) apply(inv *inventory.Inventory, r *result.Report, now time.Time) { r.Summarize() }
+func (e Extras) apply(inv *inventory.Inventory, r *result.Report, now time.Time) {
+	if e.Checks {
+		opts := e.CheckOptions
+		if opts.Tag == "" {
+			opts.Tag = archiveTag(inv.Artifact.RepoTags)
+		}
+		r.Checks = checks.Run(inv, opts)
+	}
+	if e.Secrets {
+		r.Secrets = append(secrets.FromFacts(inv.Files), secrets.ScanConfig(inv.Artifact.Config)...)
+	}
+	// Mask config secrets even when the secret scan is off: the JSON
+	// report repeats the config.
+	redactConfig(r)
+	if e.Policy != nil {
+		r.Warnings = append(r.Warnings, e.Policy.Apply(r, now)...)
+	}
+	r.Summarize()
+	gate := policy.Evaluate(r, e.Gate)
+	r.Summary.Gate = &gate
+}
+
+// archiveTag is the tag of an archive's first repo tag ("app:1.0" -> "1.0"),
+// for the latest-tag check when the reference itself names no tag.
+func archiveTag(repoTags []string) string {
+	if len(repoTags) == 0 {
+		return ""
+	}
+	t := repoTags[0]
+	if i := strings.LastIndexByte(t, ':'); i > strings.LastIndexByte(t, '/') {
+		return t[i+1:]
+	}
+	return "latest"
+}
