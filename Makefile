@@ -14,9 +14,10 @@ help: ## list targets
 build: ## build bin/vigil
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/vigil
 
-demo: build ## build, import the corpus feeds offline, scan the corpus Alpine image
+demo: build ## build, import the corpus feeds offline, scan the corpus Alpine image and Python/Go/Rust package databases
 	VIGIL_DB=$(DEMO_DB) $(BIN) db import $(CORPUS)/feeds
 	VIGIL_DB=$(DEMO_DB) $(BIN) image docker-archive:$(CORPUS)/images/alpine-310.tar.gz
+	VIGIL_DB=$(DEMO_DB) $(BIN) image dir:$(CORPUS)/pkgdb/python --checks=false --secrets=false
 
 test: lint ## vet, lint and run every test (what CI runs)
 	$(GO) test -count=1 -timeout 15m ./...

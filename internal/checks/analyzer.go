@@ -160,9 +160,6 @@ func checkConfigFile(f *inventory.File, d configDetector, out *inventory.LayerRe
 
 // unneededDir returns the path of the unneeded directory p is inside.
 func unneededDir(p string) (string, bool) {
-	if inDependencyDir(p) {
-		return "", false
-	}
 	start := 0
 	for start < len(p) {
 		end := strings.IndexByte(p[start:], '/')
@@ -170,6 +167,9 @@ func unneededDir(p string) (string, bool) {
 			return "", false // the last component is the file itself
 		}
 		if unneededDirs[p[start:start+end]] {
+			if inDependencyDir(p) {
+				return "", false
+			}
 			return p[:start+end], true
 		}
 		start += end + 1

@@ -283,3 +283,12 @@ func TestOctalMode(t *testing.T) {
 		}
 	}
 }
+
+func TestTagOf(t *testing.T) {
+	for ref, want := range map[string]string{"alpine": "latest", "alpine:3.10": "3.10", "host:5000/app": "latest",
+		"host:5000/app:1.0": "1.0", "scratchtest2:latest": "latest"} {
+		if got := tagOf(ref); got != want {
+			t.Errorf("tagOf(%q) = %q, want %q", ref, got, want)
+		}
+	}
+}

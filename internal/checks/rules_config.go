@@ -80,11 +80,35 @@ func checkVolumes(in *input) outcome {
 	return o
 }
 
+// checkLatest looks at the tag the user named; without one (an archive, a
+// digest) at the image's own tags: an image tagged only latest is flagged.
 func checkLatest(in *input) outcome {
-	if in.opts.Tag == "latest" {
-		return outcome{alerts: []string{"the image is referenced by the tag latest"}}
+	if in.opts.Tag != "" {
+		if in.opts.Tag == "latest" {
+			return outcome{alerts: []string{"the image is referenced by the tag latest"}}
+		}
+		return outcome{}
 	}
-	return outcome{}
+	tags := in.inv.Artifact.RepoTags
+	for _, t := range tags {
+		if tagOf(t) != "latest" {
+			return outcome{}
+		}
+	}
+	if len(tags) == 0 {
+		return outcome{}
+	}
+	return outcome{alerts: []string{"the image is tagged only " + strings.Join(tags, ", ")}}
+}
+
+// tagOf returns the tag of a repo tag reference ("host:5000/app:1.0" ->
+// "1.0"), "latest" when it has none.
+func tagOf(ref string) string {
+	colon := strings.LastIndexByte(ref, ':')
+	if colon < 0 || strings.Contains(ref[colon:], "/") {
+		return "latest"
+	}
+	return ref[colon+1:]
 }
 
 // checkSudo looks at RUN steps and at what the container runs.

@@ -43,6 +43,7 @@ type scanFlags struct {
 	checks         bool
 	checkThreshold string
 	ignoreChecks   []string
+	acceptKeys     []string
 	secrets        bool
 	failOnSecrets  bool
 	publish        bool
@@ -70,6 +71,7 @@ func (f *scanFlags) register(cmd *cobra.Command, app *App, image bool) {
 		fl.BoolVar(&f.checks, "checks", true, "run best-practice checks (CIS Docker Benchmark, Dockle codes)")
 		fl.StringVar(&f.checkThreshold, "check-threshold", "", "fail when a check is violated at this level or higher: INFO, WARN, FATAL (default: never fail)")
 		fl.StringArrayVar(&f.ignoreChecks, "ignore-check", nil, "skip this check code, repeatable")
+		fl.StringArrayVar(&f.acceptKeys, "accept-key", nil, "environment variable or label name CIS-DI-0010 accepts, repeatable (Dockle's --accept-key)")
 	}
 	f.pub.register(cmd, app)
 }
@@ -146,7 +148,7 @@ func (f *scanFlags) prepare(app *App) (*prepared, error) {
 		ToolVersion: Version,
 		Extras: scan.Extras{
 			Checks:        f.checks,
-			CheckOptions:  checks.Options{Ignore: f.ignoreChecks, ContentTrust: app.Getenv("DOCKER_CONTENT_TRUST") == "1"},
+			CheckOptions:  checks.Options{Ignore: f.ignoreChecks, AcceptKeys: f.acceptKeys, ContentTrust: app.Getenv("DOCKER_CONTENT_TRUST") == "1"},
 			Secrets:       f.secrets,
 			SecretOptions: secrets.Options{},
 			Policy:        pol,

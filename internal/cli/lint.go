@@ -20,6 +20,7 @@ func newLintCmd(app *App) *cobra.Command {
 		exitCode  int
 		exitLevel string
 		ignore    []string
+		accept    []string
 		policyF   string
 		allowlist string
 		secretsOn bool
@@ -71,7 +72,7 @@ or above, 2 the image could not be read.`,
 				ToolVersion: Version,
 			}
 			opts.Checks = true
-			opts.CheckOptions = checks.Options{Tag: imageTag(args[0]), Ignore: ignore, ContentTrust: app.Getenv("DOCKER_CONTENT_TRUST") == "1"}
+			opts.CheckOptions = checks.Options{Tag: imageTag(args[0]), Ignore: ignore, AcceptKeys: accept, ContentTrust: app.Getenv("DOCKER_CONTENT_TRUST") == "1"}
 			opts.Secrets = secretsOn
 			opts.Policy = pol
 			opts.Gate.CheckLevel = level
@@ -89,6 +90,7 @@ or above, 2 the image could not be read.`,
 	fl.IntVar(&exitCode, "exit-code", ExitPolicy, "exit code when a check fails at --exit-level or above")
 	fl.StringVar(&exitLevel, "exit-level", result.LevelWarn, "lowest failing level: INFO, WARN or FATAL")
 	fl.StringArrayVarP(&ignore, "ignore", "i", nil, "skip this check code, repeatable (Dockle's -i)")
+	fl.StringArrayVar(&accept, "accept-key", nil, "environment variable or label name CIS-DI-0010 accepts, repeatable (Dockle's --accept-key)")
 	fl.StringVar(&policyF, "policy", "", "policy file (default: "+defaultPolicyFile+" when present)")
 	fl.StringVar(&allowlist, "allowlist", "", "Azure container-scan allow-list (default: "+defaultAllowlistFile+" when present)")
 	fl.BoolVar(&secretsOn, "secrets", false, "also scan layer files for secrets")

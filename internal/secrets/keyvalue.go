@@ -20,10 +20,12 @@ func isKeyChar(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.'
 }
 
-// valueStop ends an unquoted or quoted value.
+// valueStop ends an unquoted or quoted value. A backslash does too: in a
+// string literal it starts an escape ("...\\n..."), which random secrets
+// written in configuration do not need.
 func valueStop(c byte) bool {
 	switch c {
-	case ' ', '\t', '\r', '\n', '"', '\'', '`', ';', ',':
+	case ' ', '\t', '\r', '\n', '"', '\'', '`', ';', ',', '\\':
 		return true
 	}
 	return false

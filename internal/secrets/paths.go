@@ -57,11 +57,12 @@ var thirdParty = []string{
 	"node_modules/", "site-packages/", "dist-packages/", "/gems/", "vendor/", "pkg/mod/",
 	"usr/lib/python", "usr/local/lib/python", "usr/lib/ruby/", "usr/local/lib/ruby/", "usr/share/ruby",
 	"usr/lib/perl", "usr/share/perl", "usr/lib/php", "usr/share/php", ".cargo/registry/",
+	"third_party/", "third-party/", "thirdparty/", "3rdparty/", "vendored/",
 }
 
 // testDirs are folder names that hold tests, fixtures, examples or docs.
 var testDirs = toSet("test", "tests", "testdata", "test-data", "__tests__", "__test__", "fixtures", "fixture",
-	"__fixtures__", "spec", "specs", "example", "examples", "samples", "doc", "docs")
+	"__fixtures__", "spec", "specs", "example", "examples", "samples", "doc", "docs", "man")
 
 // docExt are documentation extensions skipped in third-party trees.
 var docExt = toSet("md", "markdown", "rst", "adoc", "rdoc", "txt")

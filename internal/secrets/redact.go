@@ -153,3 +153,145 @@ func validJWT(tok []byte) bool {
 	}
 	return json.Unmarshal(raw[:n], &h) == nil && h.Alg != nil
 }
+
+// looksLikeIdentifier reports whether a value reads as a name rather than
+// random text: at least 70% of its letters and digits belong to
+// pronounceable words of three or more letters. Words split at non-letters
+// and at case changes that start a new word ("StreamDescription.Shards",
+// "storage_v1_client", "V1ServiceAccountToken", "HTTPServer"); a word is
+// pronounceable when at least a fifth of it is vowels and no more than
+// four consonants follow each other. Random strings rarely pass both.
+//
+// Lower-case words joined by dots, dashes or underscores are names too
+// ("passwd.shell.root", "sysctl.extra"): secrets have digits or capitals.
+func looksLikeIdentifier(s []byte) bool {
+	alnum, inWords := 0, 0
+	dotted, plain := false, true
+	for _, c := range s {
+		switch {
+		case isAlnum(c):
+			alnum++
+			plain = plain && isLower(c)
+		case c == '.' || c == '-' || c == '_':
+			dotted = true
+		default:
+			plain = false
+		}
+	}
+	if dotted && plain {
+		return true
+	}
+	for i := 0; i < len(s); {
+		if !isLetter(s[i]) {
+			i++
+			continue
+		}
+		j := wordEnd(s, i)
+		if j-i >= 3 && pronounceable(s[i:j]) {
+			inWords += j - i
+		}
+		i = j
+	}
+	return alnum > 0 && inWords*10 >= alnum*7
+}
+
+// wordEnd returns the end of the word starting at s[i]: a run of lower
+// case letters, optionally capitalised, or a run of capitals that stops
+// before a capitalised word ("HTTPServer" -> "HTTP", "Server").
+func wordEnd(s []byte, i int) int {
+	j := i + 1
+	if isUpper(s[i]) && j < len(s) && isUpper(s[j]) {
+		for j < len(s) && isUpper(s[j]) && !(j+1 < len(s) && isLower(s[j+1])) {
+			j++
+		}
+		return j
+	}
+	for j < len(s) && isLower(s[j]) {
+		j++
+	}
+	return j
+}
+
+func pronounceable(w []byte) bool {
+	vowels, run := 0, 0
+	for _, c := range w {
+		switch lower(c) {
+		case 'a', 'e', 'i', 'o', 'u', 'y':
+			vowels++
+			run = 0
+		default:
+			if run++; run > 4 {
+				return false
+			}
+		}
+	}
+	return vowels*5 >= len(w)
+}
+
+func isLower(c byte) bool  { return c >= 'a' && c <= 'z' }
+func isUpper(c byte) bool  { return c >= 'A' && c <= 'Z' }
+func isLetter(c byte) bool { return isLower(c) || isUpper(c) }
+func isAlnum(c byte) bool  { return isLetter(c) || c >= '0' && c <= '9' }
+
+// hasKeyBody reports whether the text after a PEM BEGIN line starts with
+// key material: 40 or more base64 characters that are not a placeholder
+// ("XXXX", "..."), possibly after quotes, escaped newlines and string
+// concatenation in source code, or legacy encryption headers.
+func hasKeyBody(b []byte) bool {
+	for range 6 { // separators and header lines, alternately
+		b = skipPEMSeparators(b)
+		h, rest, ok := pemHeader(b)
+		if !ok {
+			break
+		}
+		if bytes.Equal(h, []byte("Proc-Type")) {
+			return true // legacy encrypted PEM
+		}
+		b = rest
+	}
+	n := 0
+	for n < len(b) && isBase64(b[n]) {
+		n++
+	}
+	return n >= 40 && entropy(b[:n]) >= 3.5
+}
+
+// skipPEMSeparators skips blanks, quotes, escaped newlines and string
+// concatenation between a BEGIN line and the key material.
+func skipPEMSeparators(b []byte) []byte {
+	for len(b) > 0 {
+		switch c := b[0]; {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '"' || c == '\'' || c == '`' || c == '+' || c == ',':
+			b = b[1:]
+		case c == '\\' && len(b) > 1 && (b[1] == 'n' || b[1] == 'r'):
+			b = b[2:]
+		default:
+			return b
+		}
+	}
+	return b
+}
+
+// pemHeader parses a "Name: value" armor header line (PGP "Version:",
+// PEM "Proc-Type:") and returns its name and the text after the line.
+func pemHeader(b []byte) (name, rest []byte, ok bool) {
+	i := 0
+	for i < len(b) && i < 32 && (b[i] >= 'A' && b[i] <= 'Z' || b[i] >= 'a' && b[i] <= 'z' || b[i] == '-') {
+		i++
+	}
+	if i == 0 || i+1 >= len(b) || b[i] != ':' || b[i+1] != ' ' {
+		return nil, nil, false
+	}
+	end := bytes.IndexByte(b[i:], '\n')
+	if esc := bytes.Index(b[i:], []byte(`\n`)); esc >= 0 && (end < 0 || esc < end) {
+		end = esc
+	}
+	if end < 0 {
+		return b[:i], nil, true
+	}
+	return b[:i], b[i+end:], true
+}
+
+func isBase64(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '='
+}

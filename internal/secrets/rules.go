@@ -28,6 +28,9 @@ type rule struct {
 	valid func(secret, match []byte, quoted, cfg bool) bool
 	// quote is the submatch holding an optional opening quote, or 0.
 	quote int
+	// keyBody: the text after the match must start with key material
+	// (hasKeyBody), which tells a key from a constant naming its header.
+	keyBody bool
 	// keyValue rules have no re: they parse "KEY<sep>VALUE" where a
 	// keyword ends (parseKeyValue).
 	keyValue bool
@@ -67,6 +70,7 @@ var ruleTable = []rule{
 		keywords: []string{"private key"},
 		re:       regexp.MustCompile(`-----BEGIN[ A-Z0-9]{0,32} PRIVATE KEY(?: BLOCK)?-----`),
 		group:    -1,
+		keyBody:  true,
 	},
 	{
 		// Found by the file-level pass (see scanner.gcp); listed for its
@@ -235,7 +239,7 @@ func validGeneric(s, _ []byte, quoted, cfg bool) bool {
 		}
 		min = 3.5
 	}
-	if entropy(s) < min || charClasses(s) < 2 {
+	if entropy(s) < min || charClasses(s) < 2 || looksLikeIdentifier(s) {
 		return false
 	}
 	// A path, URL or dotted name is a reference to a secret, not one.

@@ -26,6 +26,12 @@ const (
 	digits = "0123456789"
 )
 
+var keyBody = "MIIEowIBAAKCAQEA" + fake(41, 48, b64)
+
+func pem(kind string) string {
+	return "-----BEGIN " + kind + "-----\n" + keyBody + "\n" + fake(42, 64, b64) + "\n-----END " + kind + "-----\n"
+}
+
 func jwt(header string) string {
 	enc := base64.RawURLEncoding.EncodeToString
 	return enc([]byte(header)) + "." + enc([]byte(`{"sub":"1234567890","name":"John Doe","iat":1516239022}`)) + "." + fake(7, 43, alnum+"-_")
@@ -70,13 +76,19 @@ func TestRules(t *testing.T) {
 	}{
 		{"rsa", "app/id_rsa", "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA" + fake(40, 64, b64) + "\n-----END RSA PRIVATE KEY-----\n",
 			[]want{{RulePrivateKey, 1}}, ""},
-		{"ec", "k.pem", "x\n-----BEGIN EC PRIVATE KEY-----\n", []want{{RulePrivateKey, 2}}, ""},
-		{"dsa", "k.pem", "-----BEGIN DSA PRIVATE KEY-----", []want{{RulePrivateKey, 1}}, ""},
-		{"pkcs8", "k.pem", "-----BEGIN PRIVATE KEY-----", []want{{RulePrivateKey, 1}}, ""},
-		{"encrypted", "k.pem", "-----BEGIN ENCRYPTED PRIVATE KEY-----", []want{{RulePrivateKey, 1}}, ""},
-		{"openssh", "root/.ssh/id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n", []want{{RulePrivateKey, 1}}, ""},
-		{"pgp", "k.asc", "-----BEGIN PGP PRIVATE KEY BLOCK-----", []want{{RulePrivateKey, 1}}, ""},
+		{"ec", "k.pem", "x\n" + pem("EC PRIVATE KEY"), []want{{RulePrivateKey, 2}}, ""},
+		{"dsa", "k.pem", pem("DSA PRIVATE KEY"), []want{{RulePrivateKey, 1}}, ""},
+		{"pkcs8", "k.pem", pem("PRIVATE KEY"), []want{{RulePrivateKey, 1}}, ""},
+		{"encrypted", "k.pem", pem("ENCRYPTED PRIVATE KEY"), []want{{RulePrivateKey, 1}}, ""},
+		{"legacy encrypted", "k.pem", "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0123\n\n" + keyBody, []want{{RulePrivateKey, 1}}, ""},
+		{"openssh", "root/.ssh/id_ed25519", pem("OPENSSH PRIVATE KEY"), []want{{RulePrivateKey, 1}}, ""},
+		{"pgp", "k.asc", "-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\n\n" + keyBody + "\n", []want{{RulePrivateKey, 1}}, ""},
+		{"escaped in json", "k.json", `{"key": "-----BEGIN PRIVATE KEY-----\n` + keyBody + `\n-----END PRIVATE KEY-----\n"}`, []want{{RulePrivateKey, 1}}, keyBody},
+		{"concatenated in source", "k.js", "const key = \"-----BEGIN RSA PRIVATE KEY-----\\n\" +\n  \"" + keyBody + "\\n\" +", []want{{RulePrivateKey, 1}}, keyBody},
 		{"public key", "k.pem", "-----BEGIN PUBLIC KEY-----\n-----BEGIN CERTIFICATE-----\n# put your private key here", nil, ""},
+		{"header constant", "ssh.py", "_SK_START = b\"-----BEGIN OPENSSH PRIVATE KEY-----\"\n_SK_END = b\"-----END OPENSSH PRIVATE KEY-----\"\n", nil, ""},
+		{"placeholder body", "doc.js", "key: \"-----BEGIN PRIVATE KEY-----\\nXXXX\\nXXXX\\n-----END PRIVATE KEY-----\"", nil, ""},
+		{"placeholder body long", "k.pem", "-----BEGIN PRIVATE KEY-----\n" + strings.Repeat("A", 64) + "\n", nil, ""},
 
 		{"aws key id", "app/.env", "region=eu-west-1\naws_access_key_id = " + awsKeyID + "\n", []want{{RuleAWSAccessKeyID, 2}}, awsKeyID},
 		{"aws temp key id", "app/main.go", `cfg := aws.Config{ID: "` + awsTempKeyID + `"}`, []want{{RuleAWSAccessKeyID, 1}}, awsTempKeyID},
@@ -136,6 +148,9 @@ func TestRules(t *testing.T) {
 		{"generic low entropy", "app/.env", "PASSWORD=abababab1\n", nil, ""},
 		{"generic path", "etc/app.conf", "password_file = /run/secrets/db\nsecret = /run/secrets/x9Yz2\n", nil, ""},
 		{"generic sentence", "etc/openssl.cnf", "challengePassword\t\t= A challenge password\n", nil, ""},
+		{"generic identifiers", "usr/lib/systemd/system/x.service", "LoadCredential=passwd.hashed-password.root\n" +
+			`"output_token": "StreamDescription.Shards[-1].ShardId",` + "\nservice_account_token = 'V1ServiceAccountTokenProjection'\n", nil, ""},
+		{"generic comparison", "a.py", `if token == "` + genericSource + `":`, nil, ""},
 		{"generic unterminated quote", "a.yaml", `password: "` + genericSecret + ` is here"`, nil, ""},
 	}
 	s := defaultScanner()
@@ -202,7 +217,7 @@ func TestDisplay(t *testing.T) {
 	for _, tt := range []struct{ text, path, want string }{
 		{"aws_access_key_id = " + awsKeyID, "a.ini", "AKIA****************"},
 		{"DB_PASSWORD=" + genericSecret, ".env", "DB_PASSWORD=q8Zr************"},
-		{"-----BEGIN RSA PRIVATE KEY-----", "k", "-----BEGIN RSA PRIVATE KEY-----"},
+		{pem("RSA PRIVATE KEY"), "k", "-----BEGIN RSA PRIVATE KEY-----"},
 		{"x=" + ghPAT, "a.txt", "ghp_" + strings.Repeat("*", 32)},
 	} {
 		hits := s.scan([]byte(tt.text), isConfigFile(tt.path))

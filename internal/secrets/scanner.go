@@ -90,7 +90,7 @@ func (s *scanner) scan(text []byte, cfg bool) []hit {
 				}
 			}
 		}
-		hits = s.scanLine(hits, line, lineNo, &cur, cfg)
+		hits = s.scanLine(hits, text, line, lineNo, &cur, cfg)
 		cur.mask, cur.kvEnds = 0, cur.kvEnds[:0]
 		return len(hits) < maxHitsPerFile
 	}
@@ -175,7 +175,7 @@ func (r *rule) candidates(line []byte, kvEnds []int) []span {
 
 // scanLine runs the rules of the line's mask, in priority order, and
 // appends what they find. A secret overlapping an earlier rule's is dropped.
-func (s *scanner) scanLine(hits []hit, line []byte, lineNo int, cur *lineState, cfg bool) []hit {
+func (s *scanner) scanLine(hits []hit, text, line []byte, lineNo int, cur *lineState, cfg bool) []hit {
 	var taken [][2]int
 	overlaps := func(a, b int) bool {
 		for _, sp := range taken {
@@ -201,6 +201,12 @@ func (s *scanner) scanLine(hits []hit, line []byte, lineNo int, cur *lineState, 
 			if r.valid != nil && !r.valid(secret, line[sp.start:sp.end], sp.quoted, cfg) {
 				continue
 			}
+			if r.keyBody {
+				after := text[cur.start+sp.end:]
+				if !hasKeyBody(after[:min(len(after), 256)]) {
+					continue
+				}
+			}
 			taken = append(taken, [2]int{sp.secretStart, sp.secretEnd})
 			h := hit{rule: r, line: lineNo, secret: string(secret)}
 			if r.group < 0 {
@@ -215,7 +221,9 @@ func (s *scanner) scanLine(hits []hit, line []byte, lineNo int, cur *lineState, 
 }
 
 // contextOf is the non-secret text before a secret (a key name and its
-// separator), trimmed to its last maxContext bytes and made printable.
+// separator), trimmed to its last maxContext bytes and made printable. A
+// long run of token characters in it that does not read as a name is
+// redacted too: it may be another credential on the same line.
 func contextOf(b []byte) string {
 	if len(b) > maxContext {
 		b = b[len(b)-maxContext:]
@@ -223,7 +231,24 @@ func contextOf(b []byte) string {
 			b = b[1:]
 		}
 	}
-	return printable(string(b))
+	var out []byte
+	for i := 0; i < len(b); {
+		j := i
+		for j < len(b) && (isKeyChar(b[j]) || b[j] == '+' || b[j] == '/' || b[j] == '=') {
+			j++
+		}
+		if j-i >= 16 && !looksLikeIdentifier(b[i:j]) {
+			out = append(out, Redact(string(b[i:j]))...)
+		} else {
+			out = append(out, b[i:j]...)
+		}
+		if j < len(b) {
+			out = append(out, b[j])
+			j++
+		}
+		i = j
+	}
+	return printable(string(out))
 }
 
 // printable replaces control characters and invalid UTF-8, so a match can
