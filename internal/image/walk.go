@@ -20,10 +20,12 @@ import (
 
 // Hard links point at content seen earlier in the stream, which is gone by
 // then; claimed files up to keepFileBytes are kept in memory (at most
-// keepBudget per layer) so links to them can be analyzed.
+// keepBudget per layer) so links to them can be analyzed. The budget is
+// small because with the secret scanner nearly every text file is claimed,
+// and most layers have no hard links at all.
 const (
 	keepFileBytes = 1 << 20
-	keepBudget    = 16 << 20
+	keepBudget    = 4 << 20
 	// zstd frames may ask for windows up to 3.75 TB; real layers use a few MB.
 	maxZstdWindow = 128 << 20
 )

@@ -1,6 +1,9 @@
 package secrets
 
-import "bytes"
+import (
+	"bytes"
+	"sync"
+)
 
 // keywordSet finds, in one pass over a text, which rules' keywords occur,
 // ASCII case-insensitively. It is an Aho-Corasick automaton compiled to a
@@ -160,7 +163,10 @@ func (k *keywordSet) find(b []byte, hits []kwHit) []kwHit {
 	l0, l1, l2, l3 := b[bounds[0]:bounds[1]], b[bounds[1]:bounds[2]], b[bounds[2]:bounds[3]], b[bounds[3]:bounds[4]]
 	n := min(len(l0), len(l1), len(l2), len(l3))
 	var s0, s1, s2, s3 int
-	var h1, h2, h3 []kwHit
+	lh := laneHitPool.Get().(*[3][]kwHit)
+	defer laneHitPool.Put(lh)
+	h1, h2, h3 := lh[0][:0], lh[1][:0], lh[2][:0]
+	defer func() { lh[0], lh[1], lh[2] = h1[:0], h2[:0], h3[:0] }()
 	delta, class, outStart := k.delta, &k.class, k.outStart
 	if n > 0 {
 		l0, l1, l2, l3 := l0[:n], l1[:n], l2[:n], l3[:n]
@@ -193,6 +199,9 @@ func (k *keywordSet) find(b []byte, hits []kwHit) []kwHit {
 	hits = append(hits, h3...)
 	return k.findFrom(l3[n:], bounds[3]+n, s3, hits)
 }
+
+// laneHitPool recycles the per-lane hit buffers of find.
+var laneHitPool = sync.Pool{New: func() any { return new([3][]kwHit) }}
 
 // findFrom continues a walk in state s over b, which starts at offset off.
 func (k *keywordSet) findFrom(b []byte, off, s int, hits []kwHit) []kwHit {

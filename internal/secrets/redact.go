@@ -107,7 +107,14 @@ func isPlaceholder(s []byte) bool {
 	if isTemplate(s) {
 		return true
 	}
-	l := bytes.ToLower(s)
+	var buf [256]byte
+	l := buf[:0]
+	if len(s) > len(buf) {
+		l = make([]byte, 0, len(s))
+	}
+	for _, c := range s {
+		l = append(l, lower(c))
+	}
 	for _, w := range placeholderWords {
 		if bytes.Contains(l, []byte(w)) {
 			return true

@@ -62,7 +62,8 @@ var (
 type lineState struct {
 	start, end int
 	mask       uint64
-	kvEnds     []int // relative to start
+	kvEnds     []int  // relative to start
+	spans      []span // scratch for rule.candidates
 }
 
 // scan finds the secrets in text, line by line. cfg says the text is a
@@ -139,9 +140,8 @@ func (s *scanner) scan(text []byte, cfg bool) []hit {
 	return hits
 }
 
-// candidates returns the matches of rule r in line.
-func (r *rule) candidates(line []byte, kvEnds []int) []span {
-	var out []span
+// candidates appends the matches of rule r in line to out.
+func (r *rule) candidates(line []byte, kvEnds []int, out []span) []span {
 	if r.keyValue {
 		for _, e := range kvEnds {
 			if e > len(line) {
@@ -193,7 +193,8 @@ func (s *scanner) scanLine(hits []hit, text, line []byte, lineNo int, cur *lineS
 		if r.re == nil && !r.keyValue {
 			continue
 		}
-		for _, sp := range r.candidates(line, cur.kvEnds) {
+		cur.spans = r.candidates(line, cur.kvEnds, cur.spans[:0])
+		for _, sp := range cur.spans {
 			if overlaps(sp.secretStart, sp.secretEnd) {
 				continue
 			}
@@ -212,7 +213,7 @@ func (s *scanner) scanLine(hits []hit, text, line []byte, lineNo int, cur *lineS
 			if r.group < 0 {
 				h.display = printable(string(secret))
 			} else {
-				h.display = contextOf(line[sp.start:sp.secretStart]) + Redact(string(secret))
+				h.display = contextOf(line[sp.start:sp.secretStart]) + printable(Redact(string(secret)))
 			}
 			hits = append(hits, h)
 		}
