@@ -20,7 +20,7 @@ func redactConfig(r *result.Report) {
 	c := *cfg
 	c.Env = append([]string(nil), cfg.Env...)
 	for i, e := range c.Env {
-		c.Env[i], _ = secrets.RedactText(e)
+		c.Env[i] = redactEnv(e)
 	}
 	if cfg.Labels != nil {
 		c.Labels = make(map[string]string, len(cfg.Labels))
@@ -76,4 +76,25 @@ func redactConfig(r *result.Report) {
 	for i := range r.Secrets {
 		r.Secrets[i].Layer = fix(r.Secrets[i].Layer)
 	}
+}
+
+// redactEnv masks the secrets in one NAME=value entry. Private keys, which
+// the scanner records by their BEGIN line only, mask the whole value, as
+// does any hit RedactText cannot locate.
+func redactEnv(e string) string {
+	hits := secrets.ScanConfig(&inventory.ImageConfig{Env: []string{e}})
+	if len(hits) == 0 {
+		return e
+	}
+	whole := false
+	for _, h := range hits {
+		whole = whole || h.Rule == secrets.RulePrivateKey
+	}
+	if !whole {
+		if red, changed := secrets.RedactText(e); changed {
+			return red
+		}
+	}
+	name, value, _ := strings.Cut(e, "=")
+	return name + "=" + secrets.Redact(value)
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
@@ -144,4 +145,34 @@ func TestUnreadableImageWrapsErrNoImage(t *testing.T) {
 
 func imageOptions(t *testing.T) image.Options {
 	return image.Options{TempDir: t.TempDir()}
+}
+
+// The report repeats the image config; no secret may survive in it.
+func TestReportRedactsConfigSecrets(t *testing.T) {
+	key := "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACDxEXAMPLEtestkeyonlyFORvigilTESTSxyzxyzxyzxyzAAAAJgAAAAAAAA\n-----END OPENSSH PRIVATE KEY-----"
+	token := "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A"
+	inv := &inventory.Inventory{Artifact: inventory.Artifact{
+		Name: "test",
+		Config: &inventory.ImageConfig{
+			Env:     []string{"SSH_KEY=" + key, "GITHUB_TOKEN=" + token, "PATH=/usr/bin"},
+			History: []inventory.HistoryEntry{{CreatedBy: "RUN git clone https://x:" + token + "@github.com/o/r"}},
+		},
+		Layers: []inventory.Layer{{CreatedBy: "RUN git clone https://x:" + token + "@github.com/o/r"}},
+	}}
+	r, err := Evaluate(context.Background(), inv, Options{Extras: Extras{Secrets: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(r)
+	for _, s := range []string{token, "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ"} {
+		if strings.Contains(string(b), s) {
+			t.Errorf("report contains %q in clear", s)
+		}
+	}
+	if !strings.Contains(string(b), "PATH=/usr/bin") {
+		t.Error("non-secret env entries must stay as they are")
+	}
+	if inv.Artifact.Config.Env[1] != "GITHUB_TOKEN="+token {
+		t.Error("the inventory itself must not be modified")
+	}
 }
