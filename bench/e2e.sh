@@ -24,6 +24,15 @@ rm -f "$VIGIL_DB"
 /usr/bin/time -v "$vigil" db import "$corpus/feeds" 2>"$out/import.txt" >/dev/null || { cat "$out/import.txt"; exit 1; }
 echo "wall $(wall "$out/import.txt"), peak RSS $(peak "$out/import.txt"), DB $(du -h "$VIGIL_DB" | cut -f1)"
 
+echo "== db import of the Go OSV dump, 1x and a synthetic 10x (renamed ids and modules)"
+synth="$(pwd)/$out/synth"
+[ -f "$synth/osv/Go/all.zip" ] || VIGIL_SYNTH_DIR="$synth" go test -count=1 -run '^TestSyntheticFeed$' ./internal/vulndb >/dev/null
+for feeds in "$corpus/feeds" "$synth"; do
+  rm -f "$out/go-only.db"
+  /usr/bin/time -v "$vigil" db import "$feeds" --feed osv/Go --db "$out/go-only.db" 2>"$out/import-go.txt" >/dev/null
+  echo "$feeds: wall $(wall "$out/import-go.txt"), peak RSS $(peak "$out/import-go.txt"), zip $(du -h "$feeds/osv/Go/all.zip" | cut -f1)"
+done
+
 # median_ms CMD...: median wall time of $runs runs, in milliseconds.
 median_ms() {
   local times=() i s e

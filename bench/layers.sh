@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compares Vigil's layer reading (image.Read with catalog.Default()) against
+# Compares Vigil's layer reading (image.Read with catalog.Packages()) against
 # `gzip -dc layer | tar -t` over the same synthetic image, and measures peak
 # RSS and the cached re-scan. Results go in docs/performance.md.
 # The synthetic image (about 1.2 GiB uncompressed, 120,000 files, 12 gzip
@@ -25,6 +25,10 @@ for j in 1 2; do
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out/time-$j.txt")
   echo "wall $wall, peak RSS $((rss / 1024)) MiB"
 done
+
+echo "== vigil cold with the checks and secrets analyzers, 2 layers at once"
+/usr/bin/time -v "$out/read" -checks -secrets "$ref" 2>"$out/time-extras.txt"
+echo "wall $(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$out/time-extras.txt"), peak RSS $(($(awk -F': ' '/Maximum resident set size/ {print $2}' "$out/time-extras.txt") / 1024)) MiB"
 
 echo "== vigil cached re-scan"
 rm -rf "$out/cache"

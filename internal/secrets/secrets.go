@@ -107,9 +107,23 @@ func (a *analyzer) read(f *inventory.File, buf *[]byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := io.ReadFull(r, b)
+	// Binaries show a NUL byte early: stop after the first block instead of
+	// copying the whole file (executables without an extension are claimed).
+	head := min(n, sniffBytes)
+	m, err := io.ReadFull(r, b[:head])
+	if err == nil && bytes.IndexByte(b[:m], 0) >= 0 {
+		return b[:m], nil
+	}
+	if err == nil && head < n {
+		var rest int
+		rest, err = io.ReadFull(r, b[head:])
+		m += rest
+	}
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return nil, fmt.Errorf("reading %s: %w", f.Path, err)
 	}
 	return b[:m], nil
 }
+
+// sniffBytes is how much of a file is read before deciding it is binary.
+const sniffBytes = 8 << 10
