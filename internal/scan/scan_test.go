@@ -154,7 +154,7 @@ func TestReportRedactsConfigSecrets(t *testing.T) {
 	inv := &inventory.Inventory{Artifact: inventory.Artifact{
 		Name: "test",
 		Config: &inventory.ImageConfig{
-			Env:     []string{"SSH_KEY=" + key, "GITHUB_TOKEN=" + token, "PATH=/usr/bin"},
+			Env:     []string{"SSH_KEY=" + key, "GITHUB_TOKEN=" + token, "PATH=/usr/bin", "DB_PASSWORD=hunter2-but-longer", "PASSWORD_FILE=/run/secrets/db"},
 			History: []inventory.HistoryEntry{{CreatedBy: "RUN git clone https://x:" + token + "@github.com/o/r"}},
 		},
 		Layers: []inventory.Layer{{CreatedBy: "RUN git clone https://x:" + token + "@github.com/o/r"}},
@@ -164,12 +164,12 @@ func TestReportRedactsConfigSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := json.Marshal(r)
-	for _, s := range []string{token, "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ"} {
+	for _, s := range []string{token, "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ", "hunter2-but-longer"} {
 		if strings.Contains(string(b), s) {
 			t.Errorf("report contains %q in clear", s)
 		}
 	}
-	if !strings.Contains(string(b), "PATH=/usr/bin") {
+	if !strings.Contains(string(b), "PATH=/usr/bin") || !strings.Contains(string(b), "PASSWORD_FILE=/run/secrets/db") {
 		t.Error("non-secret env entries must stay as they are")
 	}
 	if inv.Artifact.Config.Env[1] != "GITHUB_TOKEN="+token {
