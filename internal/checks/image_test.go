@@ -8,6 +8,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/vigil-scan/vigil/internal/checks"
+	"github.com/vigil-scan/vigil/internal/imagetest"
 	"github.com/vigil-scan/vigil/internal/result"
 )
 
@@ -26,40 +27,40 @@ const (
 )
 
 // badSteps exercise every rule.
-func badSteps() []historyStep {
-	return []historyStep{
-		{"/bin/sh -c #(nop) ADD file:3c4a5f0e7c1d2b9a in / ", []entry{
-			{name: "etc/passwd", body: badPasswd},
-			{name: "etc/shadow", body: badShadow, mode: 0o640},
-			{name: "etc/group", body: badGroup},
-			{name: "bin/su", body: "\x7fELF su", mode: 0o4755},
-			{name: "usr/bin/wall", body: "\x7fELF wall", mode: 0o2755},
-			{name: "usr/bin/passwd", body: "\x7fELF passwd", mode: 0o4755},
-			{name: "usr/bin/chfn", body: "\x7fELF chfn", mode: 0o4755},
-			{name: "bin/gone", body: "\x7fELF gone", mode: 0o6755},
-			{name: "bin/busybox", body: "\x7fELF busybox", mode: 0o755},
+func badSteps() []imagetest.Step {
+	return []imagetest.Step{
+		{CreatedBy: "/bin/sh -c #(nop) ADD file:3c4a5f0e7c1d2b9a in / ", Entries: []imagetest.Entry{
+			{Name: "etc/passwd", Body: badPasswd},
+			{Name: "etc/shadow", Body: badShadow, Mode: 0o640},
+			{Name: "etc/group", Body: badGroup},
+			{Name: "bin/su", Body: "\x7fELF su", Mode: 0o4755},
+			{Name: "usr/bin/wall", Body: "\x7fELF wall", Mode: 0o2755},
+			{Name: "usr/bin/passwd", Body: "\x7fELF passwd", Mode: 0o4755},
+			{Name: "usr/bin/chfn", Body: "\x7fELF chfn", Mode: 0o4755},
+			{Name: "bin/gone", Body: "\x7fELF gone", Mode: 0o6755},
+			{Name: "bin/busybox", Body: "\x7fELF busybox", Mode: 0o755},
 		}},
-		{`/bin/sh -c #(nop)  CMD ["/bin/sh"]`, nil},
-		{"/bin/sh -c #(nop)  ENV AWS_SECRET_ACCESS_KEY=" + envSecret, nil},
-		{"|1 NPM_TOKEN=" + buildSecret + " /bin/sh -c apk add curl git", []entry{
-			{name: "app/.git/HEAD", body: "ref: refs/heads/main\n"},
-			{name: "app/.git/config", body: "[remote \"origin\"]\n\turl = https://deploy:" + urlSecret + "@git.example.com/app.git\n"},
-			{name: "app/.git/objects/ab/cdef", body: "blob"},
-			{name: "app/.DS_Store", body: "\x00\x00\x00\x01Bud1"},
-			{name: "root/.npmrc", body: "//registry.npmjs.org/:_authToken=" + npmSecret + "\n"},
-			{name: "app/credentials.json", body: "{}"},
-			{name: "app/node_modules/x/.DS_Store", body: "ignored: a dependency's file"},
+		{CreatedBy: `/bin/sh -c #(nop)  CMD ["/bin/sh"]`},
+		{CreatedBy: "/bin/sh -c #(nop)  ENV AWS_SECRET_ACCESS_KEY=" + envSecret},
+		{CreatedBy: "|1 NPM_TOKEN=" + buildSecret + " /bin/sh -c apk add curl git", Entries: []imagetest.Entry{
+			{Name: "app/.git/HEAD", Body: "ref: refs/heads/main\n"},
+			{Name: "app/.git/config", Body: "[remote \"origin\"]\n\turl = https://deploy:" + urlSecret + "@git.example.com/app.git\n"},
+			{Name: "app/.git/objects/ab/cdef", Body: "blob"},
+			{Name: "app/.DS_Store", Body: "\x00\x00\x00\x01Bud1"},
+			{Name: "root/.npmrc", Body: "//registry.npmjs.org/:_authToken=" + npmSecret + "\n"},
+			{Name: "app/credentials.json", Body: "{}"},
+			{Name: "app/node_modules/x/.DS_Store", Body: "ignored: a dependency's file"},
 		}},
-		{"/bin/sh -c apt-get update && apt-get -y dist-upgrade && apt-get install -y --no-install-recommends ca-certificates", []entry{
-			{name: "bin/.wh.gone"},
-			{name: "usr/bin/chfn", body: "\x7fELF chfn", mode: 0o755}, // chmod a-s
+		{CreatedBy: "/bin/sh -c apt-get update && apt-get -y dist-upgrade && apt-get install -y --no-install-recommends ca-certificates", Entries: []imagetest.Entry{
+			{Name: "bin/.wh.gone"},
+			{Name: "usr/bin/chfn", Body: "\x7fELF chfn", Mode: 0o755}, // chmod a-s
 		}},
-		{"RUN /bin/sh -c sudo -u app make install # buildkit", []entry{{name: "usr/local/bin/app", body: "#!/bin/sh", mode: 0o755}}},
-		{"ADD app.py /app/ # buildkit", []entry{{name: "app/app.py", body: "print()"}}},
-		{"ADD vendor.tar.gz /opt/ # buildkit", []entry{{name: "opt/vendor/README", body: "unpacked"}}},
-		{"/bin/sh -c #(nop)  VOLUME [/proc /data]", nil},
-		{"/bin/sh -c #(nop)  USER root", nil},
-		{"/bin/sh -c apt-get update", []entry{{name: "var/lib/apt/lists/lock", body: ""}}},
+		{CreatedBy: "RUN /bin/sh -c sudo -u app make install # buildkit", Entries: []imagetest.Entry{{Name: "usr/local/bin/app", Body: "#!/bin/sh", Mode: 0o755}}},
+		{CreatedBy: "ADD app.py /app/ # buildkit", Entries: []imagetest.Entry{{Name: "app/app.py", Body: "print()"}}},
+		{CreatedBy: "ADD vendor.tar.gz /opt/ # buildkit", Entries: []imagetest.Entry{{Name: "opt/vendor/README", Body: "unpacked"}}},
+		{CreatedBy: "/bin/sh -c #(nop)  VOLUME [/proc /data]"},
+		{CreatedBy: "/bin/sh -c #(nop)  USER root"},
+		{CreatedBy: "/bin/sh -c apt-get update", Entries: []imagetest.Entry{{Name: "var/lib/apt/lists/lock", Body: ""}}},
 	}
 }
 
@@ -160,21 +161,21 @@ func TestRunViolations(t *testing.T) {
 }
 
 func TestRunClean(t *testing.T) {
-	steps := []historyStep{
-		{"/bin/sh -c #(nop) ADD file:0f2e9d8c7b6a in / ", []entry{
-			{name: "etc/passwd", body: "root:x:0:0:root:/root:/bin/ash\napp:x:10001:10001::/home/app:/sbin/nologin\n"},
-			{name: "etc/shadow", body: "root:!::0:::::\napp:!::0:::::\n", mode: 0o640},
-			{name: "etc/group", body: "root:x:0:root\napp:x:10001:\n"},
-			{name: "bin/busybox", body: "\x7fELF", mode: 0o755},
+	steps := []imagetest.Step{
+		{CreatedBy: "/bin/sh -c #(nop) ADD file:0f2e9d8c7b6a in / ", Entries: []imagetest.Entry{
+			{Name: "etc/passwd", Body: "root:x:0:0:root:/root:/bin/ash\napp:x:10001:10001::/home/app:/sbin/nologin\n"},
+			{Name: "etc/shadow", Body: "root:!::0:::::\napp:!::0:::::\n", Mode: 0o640},
+			{Name: "etc/group", Body: "root:x:0:root\napp:x:10001:\n"},
+			{Name: "bin/busybox", Body: "\x7fELF", Mode: 0o755},
 		}},
-		{`/bin/sh -c #(nop)  CMD ["/bin/sh"]`, nil},
-		{"RUN /bin/sh -c apk add --no-cache curl && apk --no-cache add -t .build-deps gcc # buildkit", []entry{{name: "usr/bin/curl", body: "\x7fELF", mode: 0o755}}},
-		{"RUN |1 VERSION=1.2.3 /bin/sh -c apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/* # buildkit",
-			[]entry{{name: "usr/bin/tini", body: "\x7fELF", mode: 0o755}}},
-		{"COPY app /app # buildkit", []entry{{name: "app/main", body: "\x7fELF", mode: 0o755}}},
-		{"ENV APP_HOME=/app GPG_KEY=B42F6819007F00F88E364FD4036A9C25BF357DD4", nil},
-		{"HEALTHCHECK &{[\"CMD\" \"/app/main\" \"-health\"] \"30s\" \"5s\" \"0s\" \"0s\" '\\x03'}", nil},
-		{"USER 10001", nil},
+		{CreatedBy: `/bin/sh -c #(nop)  CMD ["/bin/sh"]`},
+		{CreatedBy: "RUN /bin/sh -c apk add --no-cache curl && apk --no-cache add -t .build-deps gcc # buildkit", Entries: []imagetest.Entry{{Name: "usr/bin/curl", Body: "\x7fELF", Mode: 0o755}}},
+		{CreatedBy: "RUN |1 VERSION=1.2.3 /bin/sh -c apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/* # buildkit",
+			Entries: []imagetest.Entry{{Name: "usr/bin/tini", Body: "\x7fELF", Mode: 0o755}}},
+		{CreatedBy: "COPY app /app # buildkit", Entries: []imagetest.Entry{{Name: "app/main", Body: "\x7fELF", Mode: 0o755}}},
+		{CreatedBy: "ENV APP_HOME=/app GPG_KEY=B42F6819007F00F88E364FD4036A9C25BF357DD4"},
+		{CreatedBy: "HEALTHCHECK &{[\"CMD\" \"/app/main\" \"-health\"] \"30s\" \"5s\" \"0s\" \"0s\" '\\x03'}"},
+		{CreatedBy: "USER 10001"},
 	}
 	cfg := v1.Config{
 		User:        "10001",
@@ -226,8 +227,8 @@ func TestRunAcceptKeys(t *testing.T) {
 
 // A USER name that maps to UID 0 is root too; a numeric non-zero USER is not.
 func TestRootUserByUID(t *testing.T) {
-	steps := []historyStep{{"/bin/sh -c #(nop) ADD file:ab in / ", []entry{
-		{name: "etc/passwd", body: "root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/root:/bin/sh\n"},
+	steps := []imagetest.Step{{CreatedBy: "/bin/sh -c #(nop) ADD file:ab in / ", Entries: []imagetest.Entry{
+		{Name: "etc/passwd", Body: "root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/root:/bin/sh\n"},
 	}}}
 	for user, want := range map[string]string{"toor": result.LevelWarn, "0:0": result.LevelWarn, "root:wheel": result.LevelWarn,
 		"": result.LevelWarn, "1000": result.LevelPass, "nobody:nogroup": result.LevelPass} {
@@ -239,7 +240,7 @@ func TestRootUserByUID(t *testing.T) {
 }
 
 func TestHealthcheckNone(t *testing.T) {
-	inv := buildImage(t, []historyStep{{"ADD rootfs.tar / # buildkit", []entry{{name: "x", body: "x"}}}},
+	inv := buildImage(t, []imagetest.Step{{CreatedBy: "ADD rootfs.tar / # buildkit", Entries: []imagetest.Entry{{Name: "x", Body: "x"}}}},
 		v1.Config{Healthcheck: &v1.HealthConfig{Test: []string{"NONE"}}})
 	r := byCode(t, checks.Run(inv, checks.Options{}))["CIS-DI-0006"]
 	if r.Level != result.LevelInfo || !slices.Equal(r.Alerts, []string{"HEALTHCHECK NONE disables the health check"}) {
@@ -251,22 +252,22 @@ func TestHealthcheckNone(t *testing.T) {
 // hidden by an opaque directory, or replaced without the bit in a later
 // layer is not reported; the top-most etc/passwd is the one checked.
 func TestLayerSemantics(t *testing.T) {
-	steps := []historyStep{
-		{"/bin/sh -c #(nop) ADD file:aa in / ", []entry{
-			{name: "etc/passwd", body: "root:x:0:0::/root:/bin/sh\n"},
-			{name: "bin/removed", body: "x", mode: 0o4755},
-			{name: "opt/tool/hidden", body: "x", mode: 0o4755},
-			{name: "bin/chmodded", body: "x", mode: 0o4755},
-			{name: "bin/kept", body: "x", mode: 0o2711},
-			{name: "bin/linked", typ: '1', link: "bin/kept", mode: 0o2711},
+	steps := []imagetest.Step{
+		{CreatedBy: "/bin/sh -c #(nop) ADD file:aa in / ", Entries: []imagetest.Entry{
+			{Name: "etc/passwd", Body: "root:x:0:0::/root:/bin/sh\n"},
+			{Name: "bin/removed", Body: "x", Mode: 0o4755},
+			{Name: "opt/tool/hidden", Body: "x", Mode: 0o4755},
+			{Name: "bin/chmodded", Body: "x", Mode: 0o4755},
+			{Name: "bin/kept", Body: "x", Mode: 0o2711},
+			{Name: "bin/linked", Typeflag: '1', Link: "bin/kept", Mode: 0o2711},
 		}},
-		{"/bin/sh -c rm /bin/removed && rm -rf /opt/tool && mkdir /opt/tool && chmod a-s /bin/chmodded", []entry{
-			{name: "bin/.wh.removed"},
-			{name: "opt/tool/.wh..wh..opq"},
-			{name: "bin/chmodded", body: "x", mode: 0o755},
+		{CreatedBy: "/bin/sh -c rm /bin/removed && rm -rf /opt/tool && mkdir /opt/tool && chmod a-s /bin/chmodded", Entries: []imagetest.Entry{
+			{Name: "bin/.wh.removed"},
+			{Name: "opt/tool/.wh..wh..opq"},
+			{Name: "bin/chmodded", Body: "x", Mode: 0o755},
 		}},
-		{"/bin/sh -c adduser -u 0 -D toor", []entry{
-			{name: "etc/passwd", body: "root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/home/toor:/bin/sh\n"},
+		{CreatedBy: "/bin/sh -c adduser -u 0 -D toor", Entries: []imagetest.Entry{
+			{Name: "etc/passwd", Body: "root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/home/toor:/bin/sh\n"},
 		}},
 	}
 	inv := buildImage(t, steps, v1.Config{User: "1000"})
@@ -287,8 +288,8 @@ func TestLayerSemantics(t *testing.T) {
 // A malformed account file is kept and checked, and the walk reports the
 // bad line as a warning naming the file and line.
 func TestMalformedAccountsWarn(t *testing.T) {
-	steps := []historyStep{{"/bin/sh -c #(nop) ADD file:aa in / ", []entry{
-		{name: "etc/passwd", body: "root:x:0:0::/root:/bin/sh\ngarbage\nroot2:x:0:0::/:/bin/sh\n"},
+	steps := []imagetest.Step{{CreatedBy: "/bin/sh -c #(nop) ADD file:aa in / ", Entries: []imagetest.Entry{
+		{Name: "etc/passwd", Body: "root:x:0:0::/root:/bin/sh\ngarbage\nroot2:x:0:0::/:/bin/sh\n"},
 	}}}
 	inv := buildImage(t, steps, v1.Config{User: "1"})
 	found := false

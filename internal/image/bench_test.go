@@ -6,6 +6,7 @@ import (
 
 	"github.com/vigil-scan/vigil/internal/catalog"
 	"github.com/vigil-scan/vigil/internal/corpus"
+	"github.com/vigil-scan/vigil/internal/imagetest"
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
 
@@ -39,12 +40,12 @@ func BenchmarkReadAlpine310(b *testing.B) {
 // BenchmarkWalkLayer measures the walk alone over an in-memory gzip layer of
 // 2,000 files.
 func BenchmarkWalkLayer(b *testing.B) {
-	var entries []tarEntry
+	var entries []imagetest.Entry
 	body := string(make([]byte, 4096))
 	for i := range 2000 {
-		entries = append(entries, tarEntry{name: "srv/f" + string(rune('a'+i%26)) + "/" + itoa(i), body: body})
+		entries = append(entries, imagetest.Entry{Name: "srv/f" + string(rune('a'+i%26)) + "/" + itoa(i), Body: body})
 	}
-	blob := gzipBytes(b, tarLayer(b, entries...))
+	blob := gzipBytes(b, imagetest.LayerTar(b, entries...))
 	analyzers := withOSRelease(catalog.Packages())
 	opts := Options{}.withDefaults()
 	b.SetBytes(int64(len(entries) * (len(body) + 512)))

@@ -2,15 +2,13 @@ package image
 
 import (
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/klauspost/compress/gzip"
-
 	"github.com/vigil-scan/vigil/internal/corpus"
+	"github.com/vigil-scan/vigil/internal/imagetest"
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
 
@@ -163,21 +161,8 @@ func TestReadRecompressedArchives(t *testing.T) {
 	if err := os.WriteFile(ociGz, gzipBytes(t, oci), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	alpineGz, err := os.Open(corpus.Path(t, "images", "alpine-310.tar.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer alpineGz.Close()
-	zr, err := gzip.NewReader(alpineGz)
-	if err != nil {
-		t.Fatal(err)
-	}
 	alpineTar := filepath.Join(dir, "alpine.tar")
-	out, _ := os.Create(alpineTar)
-	if _, err := io.Copy(out, zr); err != nil {
-		t.Fatal(err)
-	}
-	out.Close()
+	imagetest.Gunzip(t, corpus.Path(t, "images", "alpine-310.tar.gz"), alpineTar)
 
 	tmp := t.TempDir()
 	inv, err := Read(context.Background(), "oci-archive:"+ociGz, []inventory.Analyzer{prefixFacts{}}, Options{TempDir: tmp})

@@ -5,20 +5,21 @@ import (
 	"context"
 	"testing"
 
+	"github.com/vigil-scan/vigil/internal/imagetest"
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
 
 // FuzzLayerWalk feeds arbitrary bytes to the layer walk as a layer blob:
 // it must return a result or an error, never panic or run away.
 func FuzzLayerWalk(f *testing.F) {
-	layer := tarLayer(f,
-		tarEntry{name: "etc/os-release", body: "ID=alpine\nVERSION_ID=3.10.4\n"},
-		tarEntry{name: "lib/apk/db/installed", body: "P:musl\nV:1.1\n\n"},
-		tarEntry{name: "usr/lib/os-release", typeflag: '2', link: "../../etc/os-release"},
-		tarEntry{name: "etc/.wh.passwd"},
-		tarEntry{name: "opt/.wh..wh..opq"},
-		tarEntry{name: "hard", typeflag: '1', link: "lib/apk/db/installed"},
-		tarEntry{name: "../escape", body: "x"},
+	layer := imagetest.LayerTar(f,
+		imagetest.Entry{Name: "etc/os-release", Body: "ID=alpine\nVERSION_ID=3.10.4\n"},
+		imagetest.Entry{Name: "lib/apk/db/installed", Body: "P:musl\nV:1.1\n\n"},
+		imagetest.Entry{Name: "usr/lib/os-release", Typeflag: '2', Link: "../../etc/os-release"},
+		imagetest.Entry{Name: "etc/.wh.passwd"},
+		imagetest.Entry{Name: "opt/.wh..wh..opq"},
+		imagetest.Entry{Name: "hard", Typeflag: '1', Link: "lib/apk/db/installed"},
+		imagetest.Entry{Name: "../escape", Body: "x"},
 	)
 	f.Add(layer)
 	f.Add(gzipBytes(f, layer))

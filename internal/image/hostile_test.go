@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-scan/vigil/internal/imagetest"
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
 
@@ -20,51 +21,51 @@ var keepAll = contentKeeper{paths: map[string]bool{
 func TestHostileLayerEntries(t *testing.T) {
 	tests := []struct {
 		name         string
-		entries      []tarEntry
+		entries      []imagetest.Entry
 		wantWarning  string
 		wantContents map[string]string
 	}{
 		{
 			name:        "dot-dot escape is skipped",
-			entries:     []tarEntry{{name: "../../evil", body: "x"}, {name: "etc/passwd", body: "root:x:0:0"}},
+			entries:     []imagetest.Entry{{Name: "../../evil", Body: "x"}, {Name: "etc/passwd", Body: "root:x:0:0"}},
 			wantWarning: "../../evil: unsafe path: skipped", wantContents: map[string]string{"etc/passwd": "root:x:0:0"},
 		},
 		{
 			name:         "absolute and dot-slash names are relative to the root",
-			entries:      []tarEntry{{name: "/etc/passwd", body: "abs"}, {name: "./evil", body: "dot"}},
+			entries:      []imagetest.Entry{{Name: "/etc/passwd", Body: "abs"}, {Name: "./evil", Body: "dot"}},
 			wantContents: map[string]string{"etc/passwd": "abs", "evil": "dot"},
 		},
 		{
 			name: "symlink escaping the root resolves inside it",
-			entries: []tarEntry{
-				{name: "etc/passwd", body: "inside"},
-				{name: "etc/os-release", typeflag: tar.TypeSymlink, link: "../../../../../etc/passwd"},
+			entries: []imagetest.Entry{
+				{Name: "etc/passwd", Body: "inside"},
+				{Name: "etc/os-release", Typeflag: tar.TypeSymlink, Link: "../../../../../etc/passwd"},
 			},
 			wantContents: map[string]string{"etc/passwd": "inside", "etc/os-release": "inside"},
 		},
 		{
 			name: "symlink loop ends",
-			entries: []tarEntry{
-				{name: "a", typeflag: tar.TypeSymlink, link: "b"},
-				{name: "b", typeflag: tar.TypeSymlink, link: "/a"},
+			entries: []imagetest.Entry{
+				{Name: "a", Typeflag: tar.TypeSymlink, Link: "b"},
+				{Name: "b", Typeflag: tar.TypeSymlink, Link: "/a"},
 			},
 			wantContents: map[string]string{},
 		},
 		{
 			name:        "hard link to a missing file is a warning",
-			entries:     []tarEntry{{name: "link", typeflag: tar.TypeLink, link: "nowhere"}},
+			entries:     []imagetest.Entry{{Name: "link", Typeflag: tar.TypeLink, Link: "nowhere"}},
 			wantWarning: "link: hard link to missing file nowhere", wantContents: map[string]string{},
 		},
 		{
 			name:         "hard link to a kept file is analyzed with its content",
-			entries:      []tarEntry{{name: "evil", body: "data"}, {name: "link", typeflag: tar.TypeLink, link: "evil"}},
+			entries:      []imagetest.Entry{{Name: "evil", Body: "data"}, {Name: "link", Typeflag: tar.TypeLink, Link: "evil"}},
 			wantContents: map[string]string{"evil": "data", "link": "data"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tmp := t.TempDir()
-			archive := dockerArchive(t, tmp, tarLayer(t, tt.entries...))
+			archive := dockerArchive(t, tmp, imagetest.LayerTar(t, tt.entries...))
 			spill := t.TempDir()
 			inv, err := Read(context.Background(), "docker-archive:"+archive, []inventory.Analyzer{keepAll}, Options{TempDir: spill})
 			if err != nil {
@@ -98,14 +99,14 @@ func TestHostileLayerEntries(t *testing.T) {
 }
 
 func TestHostileLayerStreams(t *testing.T) {
-	layer := tarLayer(t, tarEntry{name: "etc/passwd", body: strings.Repeat("root:x:0:0\n", 1000)})
+	layer := imagetest.LayerTar(t, imagetest.Entry{Name: "etc/passwd", Body: strings.Repeat("root:x:0:0\n", 1000)})
 	gz := gzipBytes(t, layer)
 	zst := zstdBytes(t, layer)
 	corruptZstd := bytes.Clone(zst)
 	for i := len(corruptZstd) / 2; i < len(corruptZstd); i++ {
 		corruptZstd[i] ^= 0x5a
 	}
-	bomb := gzipBytes(t, tarLayer(t, tarEntry{name: "zeros", body: string(make([]byte, 8<<20))}))
+	bomb := gzipBytes(t, imagetest.LayerTar(t, imagetest.Entry{Name: "zeros", Body: string(make([]byte, 8<<20))}))
 	tests := []struct {
 		name    string
 		blob    []byte
@@ -140,7 +141,7 @@ func TestHostileLayerStreams(t *testing.T) {
 }
 
 func TestTooManyEntries(t *testing.T) {
-	layer := tarLayer(t, tarEntry{name: "a", body: "1"}, tarEntry{name: "b", body: "2"}, tarEntry{name: "c", body: "3"})
+	layer := imagetest.LayerTar(t, imagetest.Entry{Name: "a", Body: "1"}, imagetest.Entry{Name: "b", Body: "2"}, imagetest.Entry{Name: "c", Body: "3"})
 	archive := dockerArchive(t, t.TempDir(), layer)
 	_, err := Read(context.Background(), "docker-archive:"+archive, nil, Options{MaxEntries: 2, TempDir: t.TempDir()})
 	if !errors.Is(err, ErrTooManyEntries) {
@@ -149,7 +150,7 @@ func TestTooManyEntries(t *testing.T) {
 }
 
 func TestBrokenDockerArchives(t *testing.T) {
-	layer := tarLayer(t, tarEntry{name: "a", body: "1"})
+	layer := imagetest.LayerTar(t, imagetest.Entry{Name: "a", Body: "1"})
 	tests := []struct {
 		name    string
 		files   map[string][]byte
@@ -197,7 +198,7 @@ func TestMissingArchive(t *testing.T) {
 }
 
 func TestCancelledContext(t *testing.T) {
-	archive := dockerArchive(t, t.TempDir(), tarLayer(t, tarEntry{name: "a", body: "1"}))
+	archive := dockerArchive(t, t.TempDir(), imagetest.LayerTar(t, imagetest.Entry{Name: "a", Body: "1"}))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := Read(ctx, "docker-archive:"+archive, nil, Options{TempDir: t.TempDir()}); !errors.Is(err, context.Canceled) {

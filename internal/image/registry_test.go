@@ -1,28 +1,22 @@
 package image
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
-	"log"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/vigil-scan/vigil/internal/corpus"
+	"github.com/vigil-scan/vigil/internal/imagetest"
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
 
@@ -38,55 +32,19 @@ func corpusImage(t *testing.T, arch string) v1.Image {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blob := tarLayer(t,
-		tarEntry{name: "lib/apk/db/installed", body: string(apkDB)},
-		tarEntry{name: "usr/lib/os-release", body: string(osRelease)},
-		tarEntry{name: "etc/os-release", typeflag: '2', link: "../usr/lib/os-release"},
-		tarEntry{name: "arch", body: arch},
-	)
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(blob)), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := mutate.Append(empty.Image, mutate.Addendum{Layer: layer, History: v1.History{CreatedBy: "ADD rootfs " + arch}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg = cfg.DeepCopy()
-	cfg.OS, cfg.Architecture = "linux", arch
-	img, err = mutate.ConfigFile(img, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
-
-func startRegistry(t *testing.T) string {
-	t.Helper()
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	u, err := url.Parse(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Host
+	img := imagetest.Build(t, empty.Image, nil, imagetest.Step{CreatedBy: "ADD rootfs " + arch, Entries: []imagetest.Entry{
+		{Name: "lib/apk/db/installed", Body: string(apkDB)},
+		{Name: "usr/lib/os-release", Body: string(osRelease)},
+		{Name: "etc/os-release", Typeflag: '2', Link: "../usr/lib/os-release"},
+		{Name: "arch", Body: arch},
+	}})
+	return imagetest.EditConfigFile(t, img, func(cf *v1.ConfigFile) { cf.OS, cf.Architecture = "linux", arch })
 }
 
 func TestReadRegistry(t *testing.T) {
-	host := startRegistry(t)
-	ref := host + "/test/img:1"
-	r, err := name.ParseReference(ref, name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ref := imagetest.Registry(t) + "/test/img:1"
 	img := corpusImage(t, "amd64")
-	if err := remote.Write(r, img); err != nil {
-		t.Fatal(err)
-	}
+	imagetest.Push(t, img, ref)
 	apk := &apkCounter{}
 	cache := t.TempDir()
 	inv, err := Read(context.Background(), ref, []inventory.Analyzer{apk}, Options{Insecure: true, CacheDir: cache})
@@ -122,8 +80,7 @@ func TestReadRegistry(t *testing.T) {
 }
 
 func TestReadRegistryIndex(t *testing.T) {
-	host := startRegistry(t)
-	ref := host + "/test/multi:1"
+	ref := imagetest.Registry(t) + "/test/multi:1"
 	r, _ := name.ParseReference(ref, name.Insecure)
 	idx := mutate.AppendManifests(empty.Index,
 		mutate.IndexAddendum{Add: corpusImage(t, "amd64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
@@ -152,25 +109,13 @@ func TestReadRegistryIndex(t *testing.T) {
 }
 
 func TestUnknownLayerMediaType(t *testing.T) {
-	blob := tarLayer(t, tarEntry{name: "a", body: "1"})
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(blob)), nil },
+	layer := imagetest.LayerFromTar(t, imagetest.LayerTar(t, imagetest.Entry{Name: "a", Body: "1"}),
 		tarball.WithMediaType("application/vnd.example.not-a-layer"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	img, err := mutate.Append(empty.Image, mutate.Addendum{Layer: layer, MediaType: "application/vnd.example.not-a-layer"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	p, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.AppendImage(img); err != nil {
-		t.Fatal(err)
-	}
-	_, err = Read(context.Background(), "oci-layout:"+dir, nil, Options{})
+	_, err = Read(context.Background(), imagetest.WriteLayout(t, img), nil, Options{})
 	if !errors.Is(err, ErrUnsupportedMediaType) || !strings.Contains(err.Error(), "not-a-layer") {
 		t.Errorf("err = %v, want ErrUnsupportedMediaType naming the type", err)
 	}

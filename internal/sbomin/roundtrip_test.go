@@ -1,25 +1,20 @@
 package sbomin
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"testing"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/vigil-scan/vigil/internal/catalog"
 	"github.com/vigil-scan/vigil/internal/corpus"
 	"github.com/vigil-scan/vigil/internal/image"
+	"github.com/vigil-scan/vigil/internal/imagetest"
 	"github.com/vigil-scan/vigil/internal/inventory"
 	"github.com/vigil-scan/vigil/internal/report"
 	"github.com/vigil-scan/vigil/internal/report/reporttest"
@@ -193,10 +188,11 @@ func TestRoundTripAlpine(t *testing.T) {
 }
 
 // goBinaryImage builds a two-layer OCI layout holding two real Go
-// binaries, so Go packages come from different layers.
+// binaries, so Go packages come from different layers, and returns its
+// reference.
 func goBinaryImage(t *testing.T) string {
 	t.Helper()
-	img := empty.Image
+	var steps []imagetest.Step
 	for i, bin := range []struct{ src, dst string }{
 		{corpus.Path(t, "pkgdb", "go-binary", "trivy-test.elf"), "usr/local/bin/app"},
 		{corpus.Path(t, "pkgdb", "go-binary", "scalibr-module-replacement-linux-amd64"), "opt/tool/tool"},
@@ -205,37 +201,16 @@ func goBinaryImage(t *testing.T) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var buf bytes.Buffer
-		tw := tar.NewWriter(&buf)
-		if err := tw.WriteHeader(&tar.Header{Name: bin.dst, Mode: 0o755, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write(body)
-		tw.Close()
-		layerBytes := buf.Bytes()
-		layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(layerBytes)), nil })
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err = mutate.Append(img, mutate.Addendum{Layer: layer, History: v1.History{CreatedBy: fmt.Sprintf("COPY bin%d /%s # buildkit", i, bin.dst)}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		steps = append(steps, imagetest.Step{
+			CreatedBy: fmt.Sprintf("COPY bin%d /%s # buildkit", i, bin.dst),
+			Entries:   []imagetest.Entry{{Name: bin.dst, Body: string(body), Mode: 0o755}},
+		})
 	}
-	dir := t.TempDir()
-	p, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.AppendImage(img); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return imagetest.WriteLayout(t, imagetest.Build(t, empty.Image, nil, steps...))
 }
 
 func TestRoundTripGoBinaries(t *testing.T) {
-	dir := goBinaryImage(t)
-	inv, err := image.Read(context.Background(), "oci-layout:"+dir, catalog.Packages(), image.Options{TempDir: t.TempDir()})
+	inv, err := image.Read(context.Background(), goBinaryImage(t), catalog.Packages(), image.Options{TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,48 +1,19 @@
 package secrets_test
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
-	"io"
 	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/vigil-scan/vigil/internal/corpus"
 	"github.com/vigil-scan/vigil/internal/image"
+	"github.com/vigil-scan/vigil/internal/imagetest"
 	"github.com/vigil-scan/vigil/internal/inventory"
 	"github.com/vigil-scan/vigil/internal/secrets"
 )
-
-// layer builds an uncompressed layer from name/content pairs; a name
-// starting with ".wh." deletes the file.
-func layer(t *testing.T, files ...string) v1.Layer {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for i := 0; i+1 < len(files); i += 2 {
-		hdr := &tar.Header{Name: files[i], Typeflag: tar.TypeReg, Mode: 0o600, Size: int64(len(files[i+1]))}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		io.WriteString(tw, files[i+1])
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b := buf.Bytes()
-	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
 
 const privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n"
 
@@ -50,48 +21,35 @@ const privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA
 var envToken = "ghp_" + strings.Repeat("Vg1l", 9)
 
 func TestImage(t *testing.T) {
-	base := layer(t, "etc/os-release", "ID=alpine\nVERSION_ID=3.20.0\n", "etc/motd", "Welcome!\n")
-	keys := layer(t,
-		"root/.ssh/config", "Host *\n  StrictHostKeyChecking no\n",
-		"root/.ssh/id_ed25519", privateKey,
-		"app/.env", "GITHUB_TOKEN="+envToken+"\n",
-		"app/logo.png", "\x89PNG\r\n\x1a\n"+envToken,
-		"app/blob", "GITHUB_TOKEN="+envToken+"\x00",
+	// Files are 0600; a name starting with ".wh." deletes the file.
+	img := imagetest.Build(t, empty.Image, nil,
+		imagetest.Step{CreatedBy: "ADD rootfs /", Entries: []imagetest.Entry{
+			{Name: "etc/os-release", Body: "ID=alpine\nVERSION_ID=3.20.0\n", Mode: 0o600},
+			{Name: "etc/motd", Body: "Welcome!\n", Mode: 0o600},
+		}},
+		imagetest.Step{CreatedBy: "COPY . /", Entries: []imagetest.Entry{
+			{Name: "root/.ssh/config", Body: "Host *\n  StrictHostKeyChecking no\n", Mode: 0o600},
+			{Name: "root/.ssh/id_ed25519", Body: privateKey, Mode: 0o600},
+			{Name: "app/.env", Body: "GITHUB_TOKEN=" + envToken + "\n", Mode: 0o600},
+			{Name: "app/logo.png", Body: "\x89PNG\r\n\x1a\n" + envToken, Mode: 0o600},
+			{Name: "app/blob", Body: "GITHUB_TOKEN=" + envToken + "\x00", Mode: 0o600},
+		}},
+		imagetest.Step{CreatedBy: "RUN rm /app/.env", Entries: []imagetest.Entry{{Name: "app/.wh..env", Mode: 0o600}}},
 	)
-	cleanup := layer(t, "app/.wh..env", "")
-
-	img, err := mutate.Append(empty.Image,
-		mutate.Addendum{Layer: base, History: v1.History{CreatedBy: "ADD rootfs /"}},
-		mutate.Addendum{Layer: keys, History: v1.History{CreatedBy: "COPY . /"}},
-		mutate.Addendum{Layer: cleanup, History: v1.History{CreatedBy: "RUN rm /app/.env"}},
-	)
+	img = imagetest.EditConfigFile(t, img, func(cf *v1.ConfigFile) {
+		cf.OS, cf.Architecture = "linux", "amd64"
+		cf.Config.Env = []string{"PATH=/usr/bin:/bin", "GITHUB_TOKEN=" + envToken}
+	})
+	layers, err := img.Layers()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg = cfg.DeepCopy()
-	cfg.OS, cfg.Architecture = "linux", "amd64"
-	cfg.Config.Env = []string{"PATH=/usr/bin:/bin", "GITHUB_TOKEN=" + envToken}
-	if img, err = mutate.ConfigFile(img, cfg); err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	p, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.AppendImage(img); err != nil {
-		t.Fatal(err)
-	}
-	keysDiffID, err := keys.DiffID()
+	keysDiffID, err := layers[1].DiffID()
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	inv, err := image.Read(context.Background(), "oci-layout:"+dir, []inventory.Analyzer{secrets.Analyzer(secrets.Options{})}, image.Options{})
+	inv, err := image.Read(context.Background(), imagetest.WriteLayout(t, img), []inventory.Analyzer{secrets.Analyzer(secrets.Options{})}, image.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/vigil-scan/vigil/internal/imagetest"
 )
 
 // repoRoot is the repository, two directories up from this package.
@@ -64,7 +66,7 @@ func newPublishServer(t *testing.T) *publishServer {
 func TestGitHubActionEntrypoint(t *testing.T) {
 	setup(t)
 	dir := t.TempDir()
-	ref := writeImage(t, vulnerableImage(t), "example.com/shop/api:1.0")
+	ref := imagetest.WriteDockerArchive(t, vulnerableImage(t), "example.com/shop/api:1.0")
 	server := newPublishServer(t)
 	outputs := filepath.Join(dir, "github_output")
 	summary := filepath.Join(dir, "step_summary.md")
@@ -176,7 +178,7 @@ func TestAzurePipelinesTemplate(t *testing.T) {
 	agentTemp := filepath.Join(dir, "_temp")
 	os.MkdirAll(agentTemp, 0o755)
 	script = strings.ReplaceAll(script, "$(Agent.TempDirectory)", agentTemp)
-	ref := writeImage(t, vulnerableImage(t), "example.com/shop/api:1.0")
+	ref := imagetest.WriteDockerArchive(t, vulnerableImage(t), "example.com/shop/api:1.0")
 	cmd := exec.Command("bash", "-c", script)
 	cmd.Dir = dir
 	cmd.Env = []string{
@@ -227,7 +229,7 @@ func TestGitLabTemplate(t *testing.T) {
 		t.Fatal("no vigil job script")
 	}
 	dir := t.TempDir()
-	ref := writeImage(t, vulnerableImage(t), "example.com/shop/api:1.0")
+	ref := imagetest.WriteDockerArchive(t, vulnerableImage(t), "example.com/shop/api:1.0")
 	cmd := exec.Command("bash", "-e", "-c", strings.Join(job.Script, "\n"))
 	cmd.Dir = dir
 	cmd.Env = []string{

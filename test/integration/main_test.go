@@ -4,12 +4,9 @@
 package integration
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,11 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/vigil-scan/vigil/internal/corpus"
+	"github.com/vigil-scan/vigil/internal/imagetest"
 	"github.com/vigil-scan/vigil/internal/result"
 )
 
@@ -128,58 +124,11 @@ func readReport(t *testing.T, path string) *result.Report {
 	return &r
 }
 
-// file is one entry of a generated layer.
-type file struct {
-	path    string
-	content []byte
-	mode    int64
-}
-
-func layer(t *testing.T, files ...file) v1.Layer {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, f := range files {
-		mode := f.mode
-		if mode == 0 {
-			mode = 0o644
-		}
-		hdr := &tar.Header{Name: f.path, Mode: mode, Size: int64(len(f.content)), Typeflag: tar.TypeReg, ModTime: time.Unix(1700000000, 0)}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write(f.content)
-	}
-	tw.Close()
-	data := buf.Bytes()
-	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
 // alpine310 is the corpus's real Alpine 3.10 image.
 func alpine310(t *testing.T) v1.Image {
 	t.Helper()
-	gz, err := os.Open(corpus.Path(t, "images", "alpine-310.tar.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gz.Close()
-	zr, err := gzip.NewReader(gz)
-	if err != nil {
-		t.Fatal(err)
-	}
 	plain := filepath.Join(t.TempDir(), "alpine-310.tar")
-	out, err := os.Create(plain)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, zr); err != nil {
-		t.Fatal(err)
-	}
-	out.Close()
+	imagetest.Gunzip(t, corpus.Path(t, "images", "alpine-310.tar.gz"), plain)
 	img, err := tarball.ImageFromPath(plain, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -187,73 +136,13 @@ func alpine310(t *testing.T) v1.Image {
 	return img
 }
 
-// step is one build step of a generated image.
-type step struct {
-	createdBy string
-	files     []file // nil: an empty (metadata-only) step
-}
-
-// buildImage appends steps to base and sets the config.
-func buildImage(t *testing.T, base v1.Image, cfg func(*v1.Config), steps ...step) v1.Image {
-	t.Helper()
-	img := base
-	for _, s := range steps {
-		add := mutate.Addendum{History: v1.History{CreatedBy: s.createdBy, Created: v1.Time{Time: time.Unix(1700000000, 0)}}}
-		if s.files == nil {
-			add.History.EmptyLayer = true
-			var err error
-			cf, err := img.ConfigFile()
-			if err != nil {
-				t.Fatal(err)
-			}
-			cf = cf.DeepCopy()
-			cf.History = append(cf.History, add.History)
-			if img, err = mutate.ConfigFile(img, cf); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		add.Layer = layer(t, s.files...)
-		var err error
-		if img, err = mutate.Append(img, add); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if cfg != nil {
-		cf, err := img.ConfigFile()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cf = cf.DeepCopy()
-		cfg(&cf.Config)
-		if img, err = mutate.ConfigFile(img, cf); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return img
-}
-
-// writeImage saves img as a docker-archive tagged tag and returns the ref.
-func writeImage(t *testing.T, img v1.Image, tag string) string {
-	t.Helper()
-	ref, err := name.NewTag(tag)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "image.tar")
-	if err := tarball.WriteToFile(p, ref, img); err != nil {
-		t.Fatal(err)
-	}
-	return "docker-archive:" + p
-}
-
-func mustRead(t *testing.T, elem ...string) []byte {
+func mustRead(t *testing.T, elem ...string) string {
 	t.Helper()
 	b, err := os.ReadFile(corpus.Path(t, elem...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b
+	return string(b)
 }
 
 // testKey is a throwaway RSA key generated for this test suite; it
@@ -276,16 +165,20 @@ v/Ow5T0q5gIJAiEAyS4RaI9YG8EWx/2w0T67ZUVAw8eOMB6BIUg0Xcu+3okCIBOs
 // something for every gate, check and secret rule to bite on.
 func vulnerableImage(t *testing.T) v1.Image {
 	t.Helper()
-	return buildImage(t, alpine310(t), func(c *v1.Config) {
+	built := time.Unix(1700000000, 0)
+	step := func(createdBy string, entries ...imagetest.Entry) imagetest.Step {
+		return imagetest.Step{CreatedBy: createdBy, Entries: entries, Created: built}
+	}
+	return imagetest.Build(t, alpine310(t), func(c *v1.Config) {
 		c.Env = append(c.Env, "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "DB_PASSWORD=hunter2-but-longer-Xq9")
 		c.User = ""
 		c.Cmd = []string{"/usr/local/bin/app"}
 	},
-		step{createdBy: "/bin/sh -c apk add curl", files: []file{{path: "usr/bin/curl-stub", content: []byte("#!/bin/sh\n"), mode: 0o755}}},
-		step{createdBy: "COPY app /usr/local/bin/app # buildkit", files: []file{{path: "usr/local/bin/app", content: mustRead(t, "pkgdb", "go-binary", "trivy-test.elf"), mode: 0o755}}},
-		step{createdBy: "COPY Pipfile.lock /app/ # buildkit", files: []file{{path: "app/Pipfile.lock", content: mustRead(t, "pkgdb", "python", "trivy-pipenv", "Pipfile.lock")}}},
-		step{createdBy: "ADD id_rsa /root/.ssh/id_rsa # buildkit", files: []file{{path: "root/.ssh/id_rsa", content: []byte(testKey), mode: 0o600}}},
-		step{createdBy: "RUN /bin/sh -c chmod u+s /usr/local/bin/helper # buildkit", files: []file{{path: "usr/local/bin/helper", content: []byte("#!/bin/sh\n"), mode: 0o4755}}},
-		step{createdBy: `/bin/sh -c #(nop)  CMD ["/usr/local/bin/app"]`},
+		step("/bin/sh -c apk add curl", imagetest.Entry{Name: "usr/bin/curl-stub", Body: "#!/bin/sh\n", Mode: 0o755}),
+		step("COPY app /usr/local/bin/app # buildkit", imagetest.Entry{Name: "usr/local/bin/app", Body: mustRead(t, "pkgdb", "go-binary", "trivy-test.elf"), Mode: 0o755}),
+		step("COPY Pipfile.lock /app/ # buildkit", imagetest.Entry{Name: "app/Pipfile.lock", Body: mustRead(t, "pkgdb", "python", "trivy-pipenv", "Pipfile.lock")}),
+		step("ADD id_rsa /root/.ssh/id_rsa # buildkit", imagetest.Entry{Name: "root/.ssh/id_rsa", Body: testKey, Mode: 0o600}),
+		step("RUN /bin/sh -c chmod u+s /usr/local/bin/helper # buildkit", imagetest.Entry{Name: "usr/local/bin/helper", Body: "#!/bin/sh\n", Mode: 0o4755}),
+		step(`/bin/sh -c #(nop)  CMD ["/usr/local/bin/app"]`),
 	)
 }

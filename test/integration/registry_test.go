@@ -1,14 +1,10 @@
 package integration
 
 import (
-	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/vigil-scan/vigil/internal/imagetest"
 )
 
 // A real registry (go-containerregistry's in-process implementation of the
@@ -16,17 +12,9 @@ import (
 // digest over plain HTTP.
 func TestScanFromRegistry(t *testing.T) {
 	setup(t)
-	srv := httptest.NewServer(registry.New())
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "http://")
+	host := imagetest.Registry(t)
 	img := vulnerableImage(t)
-	tag, err := name.NewTag(host+"/shop/api:1.0", name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(tag, img); err != nil {
-		t.Fatal(err)
-	}
+	tag := imagetest.Push(t, img, host+"/shop/api:1.0")
 	digest, _ := img.Digest()
 	dir := t.TempDir()
 	for _, ref := range []string{tag.String(), host + "/shop/api@" + digest.String()} {

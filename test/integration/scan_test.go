@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/vigil-scan/vigil/internal/corpus"
+	"github.com/vigil-scan/vigil/internal/imagetest"
 	"github.com/vigil-scan/vigil/internal/result"
 	"github.com/vigil-scan/vigil/internal/vuln"
 )
@@ -59,7 +60,7 @@ func ids(fs []vuln.Finding) []string {
 // returns the JSON report and the run.
 func scanVulnerable(t *testing.T, dir string, args ...string) (*result.Report, run) {
 	t.Helper()
-	ref := writeImage(t, vulnerableImage(t), "example.com/shop/api:1.0")
+	ref := imagetest.WriteDockerArchive(t, vulnerableImage(t), "example.com/shop/api:1.0")
 	all := append([]string{"image", ref, "--format", "json=report.json"}, args...)
 	res := vigil(t, dir, nil, all...)
 	if res.code == 2 {
@@ -323,7 +324,7 @@ func TestBadInputExitsTwo(t *testing.T) {
 // what scanning the image finds.
 func TestSbomRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	ref := writeImage(t, vulnerableImage(t), "example.com/shop/api:1.0")
+	ref := imagetest.WriteDockerArchive(t, vulnerableImage(t), "example.com/shop/api:1.0")
 	for _, format := range []string{"cyclonedx-json", "spdx-json"} {
 		t.Run(format, func(t *testing.T) {
 			res := vigil(t, dir, nil, "sbom", ref, "--format", format, "--output", format+".json")
