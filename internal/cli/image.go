@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
@@ -18,6 +19,9 @@ import (
 	"github.com/vigil-scan/vigil/internal/secrets"
 	"github.com/vigil-scan/vigil/internal/vulndb"
 )
+
+// staleDBAge is when a DB is old enough to warn about: feeds publish daily.
+const staleDBAge = 7 * 24 * time.Hour
 
 // Default exception files, read when present and not overridden, so a
 // repository that used Azure/container-scan keeps its allow-list.
@@ -78,9 +82,10 @@ func (f *scanFlags) register(cmd *cobra.Command, app *App, image bool) {
 
 // prepared is what a scan needs once the flags are validated.
 type prepared struct {
-	specs []report.FormatSpec
-	opts  scan.Options
-	db    *vulndb.DB
+	specs    []report.FormatSpec
+	warnings []string // about the inputs, added to the report
+	opts     scan.Options
+	db       *vulndb.DB
 }
 
 func (p *prepared) Close() {
@@ -141,6 +146,10 @@ func (f *scanFlags) prepare(app *App) (*prepared, error) {
 	}
 	meta := db.Metadata()
 	p := &prepared{specs: specs, db: db}
+	if age := time.Since(meta.Built); age > staleDBAge {
+		p.warnings = append(p.warnings, fmt.Sprintf("vulnerability DB built %s (%d days ago): findings published since are missing; run `vigil db update`",
+			meta.Built.Format(time.DateOnly), int(age.Hours()/24)))
+	}
 	p.opts = scan.Options{
 		Image:       f.img.options(app),
 		Matcher:     match.New(db, match.Options{IgnoreUnfixed: f.ignoreUnfixed || f.onlyFixed}),
@@ -198,6 +207,7 @@ func (f *scanFlags) loadPolicy() (*policy.Policy, error) {
 // finish writes every output, publishes, and turns the gate into the exit code.
 func (f *scanFlags) finish(ctx context.Context, app *App, p *prepared, r *result.Report) error {
 	opts := report.Options{Dockerfile: f.dockerfile, Color: app.IsTTY && app.Getenv("NO_COLOR") == ""}
+	r.Warnings = append(p.warnings, r.Warnings...)
 	for _, w := range r.Warnings {
 		app.Logger.Warn(w)
 	}
