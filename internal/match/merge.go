@@ -238,6 +238,9 @@ func (m *Matcher) finding(ctx context.Context, p *inventory.Package, group []uni
 			f.Modified = v.Modified
 		}
 	}
+	if err := m.advisories(ctx, &f, group); err != nil {
+		return f, err
+	}
 	var enr vuln.Enrichment
 	if isCVE(id) {
 		var err error
@@ -279,4 +282,28 @@ func sortVersions(c interface {
 		out = append(out, v)
 	}
 	return out
+}
+
+// advisories lists the vendor advisories that published the matched fixes
+// (the DSA behind a buster record, not every DSA/DLA naming the CVE) and,
+// when no record gave a title, takes the first one's ("DSA-5103-1: openssl
+// - security update").
+func (m *Matcher) advisories(ctx context.Context, f *vuln.Finding, group []unit) error {
+	for _, u := range group {
+		if a := u.hit.rec.Advisory; a != "" && a != f.ID && !slices.Contains(f.Advisories, a) {
+			f.Advisories = append(f.Advisories, a)
+		}
+	}
+	slices.Sort(f.Advisories)
+	if f.Title != "" || len(f.Advisories) == 0 {
+		return nil
+	}
+	adv, err := m.cache.vulnerability(ctx, m.store, f.Advisories[0])
+	if err != nil {
+		return err
+	}
+	if adv != nil && adv.Summary != "" {
+		f.Title = adv.ID + ": " + adv.Summary
+	}
+	return nil
 }

@@ -21,8 +21,11 @@ type PackageRef struct {
 // gate and exception works on. Aliases of the same flaw are merged into one
 // finding whose ID is the CVE when there is one.
 type Finding struct {
-	ID          string     `json:"id"`
-	Aliases     []string   `json:"aliases,omitempty"`
+	ID      string   `json:"id"`
+	Aliases []string `json:"aliases,omitempty"`
+	// Advisories are the vendor advisories that fix it (DSA-5103-1,
+	// DLA-2952-1, ALSA-2024:0248, ...): related to the flaw, not aliases.
+	Advisories  []string   `json:"advisories,omitempty"`
 	Title       string     `json:"title,omitempty"`
 	Description string     `json:"description,omitempty"`
 	Package     PackageRef `json:"package"`

@@ -119,6 +119,9 @@ type Affected struct {
 	Symbols []string `json:"symbols,omitempty"`
 	// Note is a vendor remark (no-DSA reason, ...).
 	Note string `json:"note,omitempty"`
+	// Advisory is the vendor advisory that published this release's fix
+	// (DSA-5103-1 for buster), when the feed is a list of advisories.
+	Advisory string `json:"advisory,omitempty"`
 }
 
 // Exploit-prediction and known-exploitation data for a CVE.

@@ -188,6 +188,7 @@ func emitAdvisory(a advisory, source string, sink vuln.Sink) (int, error) {
 				Ranges:    rangesFor(state, e.version),
 				FixState:  state,
 				Note:      e.note,
+				Advisory:  a.id,
 			}
 			if err := sink.Affected(af); err != nil {
 				return n, err
