@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strconv"
 	"sync"
 
 	"github.com/vigil-scan/vigil/internal/inventory"
@@ -52,7 +53,14 @@ func Analyzer(opts Options) inventory.Analyzer {
 	return &analyzer{maxBytes: opts.MaxFileBytes, scanner: defaultScanner()}
 }
 
-func (a *analyzer) Name() string { return "secrets" }
+// Name carries a non-default size limit, so layer results cached with one
+// limit are not reused with another (the cache keys on names and versions).
+func (a *analyzer) Name() string {
+	if a.maxBytes != DefaultMaxFileBytes {
+		return "secrets(max=" + strconv.FormatInt(a.maxBytes, 10) + ")"
+	}
+	return "secrets"
+}
 
 // Version is bumped whenever a rule, a skip list or the fact format
 // changes, so cached layer results are recomputed.

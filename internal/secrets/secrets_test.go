@@ -256,3 +256,13 @@ func assertNoClearText(t *testing.T, v any, secrets ...string) {
 		}
 	}
 }
+
+// A different size limit must not reuse layer results cached with another.
+func TestNameCarriesSizeLimit(t *testing.T) {
+	if got := Analyzer(Options{}).Name(); got != "secrets" {
+		t.Errorf("default name = %q", got)
+	}
+	if a, b := Analyzer(Options{MaxFileBytes: 1 << 10}).Name(), Analyzer(Options{MaxFileBytes: 2 << 10}).Name(); a == b || a == "secrets" {
+		t.Errorf("names %q and %q must differ from each other and the default", a, b)
+	}
+}
