@@ -174,6 +174,21 @@ func TestUpdateOverHTTP(t *testing.T) {
 		t.Errorf("rows after second update: %+v", counts)
 	}
 
+	// New parsers: the unchanged feed is parsed again, not copied.
+	cs.fail = nil
+	parserVersion++
+	defer func() { parserVersion-- }()
+	res, err = u.Update(ctx, []string{"osv/Go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fr := resultOf(t, res, "osv/Go"); fr.Status != StatusUpdated || fr.Records != wantOSV["osv/Go"] {
+		t.Errorf("osv/Go after a parser change: %+v, want it re-imported", fr)
+	}
+	if src, _ := res.Metadata.Source("osv/Go"); src.Parser != parserVersion {
+		t.Errorf("parser version recorded = %d, want %d", src.Parser, parserVersion)
+	}
+
 	// Selecting one feed carries the others over.
 	res, err = u.Update(ctx, []string{"osv/crates.io"})
 	if err != nil {

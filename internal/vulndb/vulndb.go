@@ -29,6 +29,9 @@ type SourceInfo struct {
 	// ETag and LastModified are remembered for conditional requests.
 	ETag         string `json:"etag,omitempty"`
 	LastModified string `json:"last_modified,omitempty"`
+	// Parser is the feed parsers' version that produced the rows; rows of
+	// another version are re-imported even when the feed is unchanged.
+	Parser int `json:"parser,omitempty"`
 	// Warning says why the data is stale, partial or absent.
 	Warning string `json:"warning,omitempty"`
 }
