@@ -5,14 +5,13 @@ package dotnet
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"path"
 	"strings"
 
+	"github.com/vigil-scan/vigil/internal/ecosystem"
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
 
@@ -26,38 +25,9 @@ const (
 // Analyzers returns the deps.json and packages.lock.json catalogers.
 func Analyzers() []inventory.Analyzer {
 	return []inventory.Analyzer{
-		fileAnalyzer{name: "dotnet-deps-json", claims: isDepsJSON, parse: ParseDepsJSON},
-		fileAnalyzer{name: "nuget-packages-lock", claims: isPackagesLock, parse: ParsePackagesLock},
+		ecosystem.FileCataloger{ID: "dotnet-deps-json", Limit: fileLimit, Match: isDepsJSON, Parse: ParseDepsJSON},
+		ecosystem.FileCataloger{ID: "nuget-packages-lock", Limit: fileLimit, Match: isPackagesLock, Parse: ParsePackagesLock},
 	}
-}
-
-type fileAnalyzer struct {
-	name   string
-	claims func(p string) bool
-	parse  func(p string, content []byte) ([]inventory.Package, error)
-}
-
-func (a fileAnalyzer) Name() string { return a.name }
-func (a fileAnalyzer) Version() int { return 1 }
-
-func (a fileAnalyzer) Claims(p string, mode fs.FileMode, size int64) bool {
-	return mode.IsRegular() && a.claims(p)
-}
-
-func (a fileAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *inventory.LayerResult) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	content, err := f.Bytes(fileLimit)
-	if err != nil {
-		return fmt.Errorf("%s: %w", a.name, err)
-	}
-	pkgs, err := a.parse(f.Path, content)
-	if err != nil {
-		return fmt.Errorf("%s: parsing %s: %w", a.name, f.Path, err)
-	}
-	out.Packages = append(out.Packages, pkgs...)
-	return nil
 }
 
 func isDepsJSON(p string) bool {

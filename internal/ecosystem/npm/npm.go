@@ -6,9 +6,7 @@ package npm
 
 import (
 	"cmp"
-	"context"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 
@@ -31,43 +29,11 @@ const (
 // Analyzers returns the npm catalogers.
 func Analyzers() []inventory.Analyzer {
 	return []inventory.Analyzer{
-		fileAnalyzer{name: "npm-package-json", version: 1, limit: manifestLimit, claims: isInstalledPackageJSON, parse: parsePackageJSON},
-		fileAnalyzer{name: "npm-package-lock", version: 1, limit: lockfileLimit, claims: isPackageLock, parse: parsePackageLock},
-		fileAnalyzer{name: "npm-yarn-lock", version: 1, limit: lockfileLimit, claims: isYarnLock, parse: parseYarnLock},
-		fileAnalyzer{name: "npm-pnpm-lock", version: 1, limit: lockfileLimit, claims: isPnpmLock, parse: parsePnpmLock},
+		ecosystem.FileCataloger{ID: "npm-package-json", Rev: 1, Limit: manifestLimit, Match: isInstalledPackageJSON, Parse: parsePackageJSON},
+		ecosystem.FileCataloger{ID: "npm-package-lock", Rev: 1, Limit: lockfileLimit, Match: isPackageLock, Parse: parsePackageLock},
+		ecosystem.FileCataloger{ID: "npm-yarn-lock", Rev: 1, Limit: lockfileLimit, Match: isYarnLock, Parse: parseYarnLock},
+		ecosystem.FileCataloger{ID: "npm-pnpm-lock", Rev: 1, Limit: lockfileLimit, Match: isPnpmLock, Parse: parsePnpmLock},
 	}
-}
-
-// fileAnalyzer reads one claimed file whole and turns it into packages.
-type fileAnalyzer struct {
-	name    string
-	version int
-	limit   int64
-	claims  func(path string) bool
-	parse   func(path string, content []byte) ([]inventory.Package, error)
-}
-
-func (a fileAnalyzer) Name() string { return a.name }
-func (a fileAnalyzer) Version() int { return a.version }
-
-func (a fileAnalyzer) Claims(path string, mode fs.FileMode, size int64) bool {
-	return mode.IsRegular() && a.claims(path)
-}
-
-func (a fileAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *inventory.LayerResult) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	content, err := f.Bytes(a.limit)
-	if err != nil {
-		return fmt.Errorf("%s: %w", a.name, err)
-	}
-	pkgs, err := a.parse(f.Path, content)
-	if err != nil {
-		return fmt.Errorf("%s: parsing %s: %w", a.name, f.Path, err)
-	}
-	out.Packages = append(out.Packages, pkgs...)
-	return nil
 }
 
 func base(path string) string {

@@ -5,11 +5,9 @@ package php
 
 import (
 	"cmp"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 
@@ -27,38 +25,9 @@ const (
 // Analyzers returns the Composer catalogers.
 func Analyzers() []inventory.Analyzer {
 	return []inventory.Analyzer{
-		composerAnalyzer{name: "php-composer-installed", claims: isInstalledJSON, parse: parseInstalled},
-		composerAnalyzer{name: "php-composer-lock", claims: isComposerLock, parse: parseLock},
+		ecosystem.FileCataloger{ID: "php-composer-installed", Limit: fileLimit, Match: isInstalledJSON, Parse: parseInstalled},
+		ecosystem.FileCataloger{ID: "php-composer-lock", Limit: fileLimit, Match: isComposerLock, Parse: parseLock},
 	}
-}
-
-type composerAnalyzer struct {
-	name   string
-	claims func(path string) bool
-	parse  func(path string, content []byte) ([]inventory.Package, error)
-}
-
-func (a composerAnalyzer) Name() string { return a.name }
-func (a composerAnalyzer) Version() int { return 1 }
-
-func (a composerAnalyzer) Claims(path string, mode fs.FileMode, size int64) bool {
-	return mode.IsRegular() && a.claims(path)
-}
-
-func (a composerAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *inventory.LayerResult) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	content, err := f.Bytes(fileLimit)
-	if err != nil {
-		return fmt.Errorf("%s: %w", a.name, err)
-	}
-	pkgs, err := a.parse(f.Path, content)
-	if err != nil {
-		return fmt.Errorf("%s: parsing %s: %w", a.name, f.Path, err)
-	}
-	out.Packages = append(out.Packages, pkgs...)
-	return nil
 }
 
 // isInstalledJSON claims <vendor dir>/composer/installed.json; the vendor

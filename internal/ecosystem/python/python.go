@@ -6,9 +6,7 @@ package python
 
 import (
 	"cmp"
-	"context"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 
@@ -32,44 +30,12 @@ const (
 // Analyzers returns the Python catalogers.
 func Analyzers() []inventory.Analyzer {
 	return []inventory.Analyzer{
-		fileAnalyzer{name: "python-metadata", version: 1, limit: metadataLimit, claims: isMetadata, parse: parseMetadataFile},
+		ecosystem.FileCataloger{ID: "python-metadata", Rev: 1, Limit: metadataLimit, Match: isMetadata, Parse: parseMetadataFile},
 		archiveAnalyzer{},
-		fileAnalyzer{name: "python-requirements", version: 1, limit: lockfileLimit, claims: isRequirements, parse: parseRequirements},
-		fileAnalyzer{name: "python-pipfile-lock", version: 1, limit: lockfileLimit, claims: isPipfileLock, parse: parsePipfileLock},
-		fileAnalyzer{name: "python-poetry-lock", version: 1, limit: lockfileLimit, claims: isPoetryLock, parse: parsePoetryLock},
+		ecosystem.FileCataloger{ID: "python-requirements", Rev: 1, Limit: lockfileLimit, Match: isRequirements, Parse: parseRequirements},
+		ecosystem.FileCataloger{ID: "python-pipfile-lock", Rev: 1, Limit: lockfileLimit, Match: isPipfileLock, Parse: parsePipfileLock},
+		ecosystem.FileCataloger{ID: "python-poetry-lock", Rev: 1, Limit: lockfileLimit, Match: isPoetryLock, Parse: parsePoetryLock},
 	}
-}
-
-// fileAnalyzer reads one claimed file whole and turns it into packages.
-type fileAnalyzer struct {
-	name    string
-	version int
-	limit   int64
-	claims  func(path string) bool
-	parse   func(path string, content []byte) ([]inventory.Package, error)
-}
-
-func (a fileAnalyzer) Name() string { return a.name }
-func (a fileAnalyzer) Version() int { return a.version }
-
-func (a fileAnalyzer) Claims(path string, mode fs.FileMode, size int64) bool {
-	return mode.IsRegular() && a.claims(path)
-}
-
-func (a fileAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *inventory.LayerResult) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	content, err := f.Bytes(a.limit)
-	if err != nil {
-		return fmt.Errorf("%s: %w", a.name, err)
-	}
-	pkgs, err := a.parse(f.Path, content)
-	if err != nil {
-		return fmt.Errorf("%s: parsing %s: %w", a.name, f.Path, err)
-	}
-	out.Packages = append(out.Packages, pkgs...)
-	return nil
 }
 
 func splitDir(path string) (dir, base string) {

@@ -4,9 +4,6 @@ package ruby
 
 import (
 	"cmp"
-	"context"
-	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 
@@ -27,41 +24,9 @@ const (
 // Analyzers returns the RubyGems catalogers.
 func Analyzers() []inventory.Analyzer {
 	return []inventory.Analyzer{
-		fileAnalyzer{name: "ruby-gemspec", version: 1, limit: gemspecLimit, claims: isInstalledGemspec, parse: parseGemspecFile},
-		fileAnalyzer{name: "ruby-gemfile-lock", version: 1, limit: lockfileLimit, claims: isGemfileLock, parse: parseGemfileLock},
+		ecosystem.FileCataloger{ID: "ruby-gemspec", Rev: 1, Limit: gemspecLimit, Match: isInstalledGemspec, Parse: parseGemspecFile},
+		ecosystem.FileCataloger{ID: "ruby-gemfile-lock", Rev: 1, Limit: lockfileLimit, Match: isGemfileLock, Parse: parseGemfileLock},
 	}
-}
-
-// fileAnalyzer reads one claimed file whole and turns it into packages.
-type fileAnalyzer struct {
-	name    string
-	version int
-	limit   int64
-	claims  func(path string) bool
-	parse   func(path string, content []byte) ([]inventory.Package, error)
-}
-
-func (a fileAnalyzer) Name() string { return a.name }
-func (a fileAnalyzer) Version() int { return a.version }
-
-func (a fileAnalyzer) Claims(path string, mode fs.FileMode, size int64) bool {
-	return mode.IsRegular() && a.claims(path)
-}
-
-func (a fileAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *inventory.LayerResult) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	content, err := f.Bytes(a.limit)
-	if err != nil {
-		return fmt.Errorf("%s: %w", a.name, err)
-	}
-	pkgs, err := a.parse(f.Path, content)
-	if err != nil {
-		return fmt.Errorf("%s: parsing %s: %w", a.name, f.Path, err)
-	}
-	out.Packages = append(out.Packages, pkgs...)
-	return nil
 }
 
 // isInstalledGemspec claims <gem dir>/specifications/<gem>.gemspec, where

@@ -4,9 +4,7 @@
 package rust
 
 import (
-	"context"
 	"fmt"
-	"io/fs"
 	"strings"
 
 	"github.com/package-url/packageurl-go"
@@ -25,32 +23,15 @@ const (
 
 // Analyzers returns the Cargo.lock and cargo-auditable binary catalogers.
 func Analyzers() []inventory.Analyzer {
-	return []inventory.Analyzer{lockAnalyzer{}, auditableAnalyzer{}}
+	return []inventory.Analyzer{
+		ecosystem.FileCataloger{ID: "cargo-lock", Limit: lockfileLimit, Match: isCargoLock, Parse: ParseCargoLock},
+		auditableAnalyzer{},
+	}
 }
 
-type lockAnalyzer struct{}
-
-func (lockAnalyzer) Name() string { return "cargo-lock" }
-func (lockAnalyzer) Version() int { return 1 }
-
-func (lockAnalyzer) Claims(path string, mode fs.FileMode, size int64) bool {
-	return mode.IsRegular() && (path == "Cargo.lock" || strings.HasSuffix(path, "/Cargo.lock"))
-}
-
-func (lockAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *inventory.LayerResult) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	content, err := f.Bytes(lockfileLimit)
-	if err != nil {
-		return fmt.Errorf("cargo-lock: %w", err)
-	}
-	pkgs, err := ParseCargoLock(f.Path, content)
-	if err != nil {
-		return fmt.Errorf("cargo-lock: parsing %s: %w", f.Path, err)
-	}
-	out.Packages = append(out.Packages, pkgs...)
-	return nil
+// isCargoLock claims Cargo.lock files anywhere (workspaces, vendored apps).
+func isCargoLock(path string) bool {
+	return path == "Cargo.lock" || strings.HasSuffix(path, "/Cargo.lock")
 }
 
 // newPackage builds a crate found in the file at path. source is Cargo's
