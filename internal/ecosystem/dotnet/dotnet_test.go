@@ -1,13 +1,13 @@
 package dotnet
 
 import (
-	"context"
 	"os"
 	"path"
 	"slices"
 	"testing"
 
 	"github.com/vigil-scan/vigil/internal/corpus"
+	"github.com/vigil-scan/vigil/internal/ecosystem/ecosystemtest"
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
 
@@ -48,23 +48,14 @@ func TestCorpus(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := "app/" + path.Base(tt.file)
-			var claimed []inventory.Analyzer
-			for _, a := range Analyzers() {
-				if a.Claims(p, 0o644, int64(len(content))) {
-					claimed = append(claimed, a)
-				}
-			}
-			if len(claimed) != 1 {
-				t.Fatalf("%d analyzers claim %s, want 1", len(claimed), p)
-			}
-			var out inventory.LayerResult
-			if err := claimed[0].Analyze(context.Background(), inventory.NewFileBytes(p, 0o644, content), &out); err != nil {
+			pkgs, err := ecosystemtest.Analyze(t, Analyzers(), p, content)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if got := ids(out.Packages); !slices.Equal(got, tt.want) {
+			if got := ids(pkgs); !slices.Equal(got, tt.want) {
 				t.Errorf("packages:\n got %q\nwant %q", got, tt.want)
 			}
-			for _, pkg := range out.Packages {
+			for _, pkg := range pkgs {
 				if pkg.Ecosystem != "NuGet" || pkg.Type != inventory.TypeNuGet || pkg.Path != p ||
 					pkg.PURL != "pkg:nuget/"+pkg.Name+"@"+pkg.Version {
 					t.Errorf("bad fields: %+v", pkg)

@@ -1,7 +1,6 @@
 package npm
 
 import (
-	"context"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/vigil-scan/vigil/internal/corpus"
+	"github.com/vigil-scan/vigil/internal/ecosystem/ecosystemtest"
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
 
@@ -17,31 +17,12 @@ import (
 // found, as "name@version" entries ("+dev" appended for dev packages).
 func run(t *testing.T, path string, content []byte) ([]string, []inventory.Package, error) {
 	t.Helper()
-	var claimed []inventory.Analyzer
-	for _, a := range Analyzers() {
-		if a.Claims(path, 0o644, int64(len(content))) {
-			claimed = append(claimed, a)
-		}
-	}
-	if len(claimed) != 1 {
-		t.Fatalf("%s claimed by %d analyzers, want 1", path, len(claimed))
-	}
-	var out inventory.LayerResult
-	err := claimed[0].Analyze(context.Background(), inventory.NewFileBytes(path, 0o644, content), &out)
-	return summarize(out.Packages), out.Packages, err
+	pkgs, err := ecosystemtest.Analyze(t, Analyzers(), path, content)
+	return summarize(pkgs), pkgs, err
 }
 
 func summarize(pkgs []inventory.Package) []string {
-	var got []string
-	for _, p := range pkgs {
-		s := p.Name + "@" + p.Version
-		if p.Metadata["npm.dev"] == "true" {
-			s += "+dev"
-		}
-		got = append(got, s)
-	}
-	slices.Sort(got)
-	return got
+	return ecosystemtest.IDs(pkgs, ecosystemtest.Flag("npm.dev", "+dev"))
 }
 
 func readCorpus(t *testing.T, rel string) []byte {

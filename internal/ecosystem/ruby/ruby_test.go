@@ -1,7 +1,6 @@
 package ruby
 
 import (
-	"context"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/vigil-scan/vigil/internal/corpus"
+	"github.com/vigil-scan/vigil/internal/ecosystem/ecosystemtest"
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
 
@@ -17,27 +17,13 @@ import (
 // found, as "name@version" entries ("-platform" appended when recorded).
 func run(t *testing.T, path string, content []byte) ([]string, []inventory.Package, error) {
 	t.Helper()
-	var claimed []inventory.Analyzer
-	for _, a := range Analyzers() {
-		if a.Claims(path, 0o644, int64(len(content))) {
-			claimed = append(claimed, a)
-		}
-	}
-	if len(claimed) != 1 {
-		t.Fatalf("%s claimed by %d analyzers, want 1", path, len(claimed))
-	}
-	var out inventory.LayerResult
-	err := claimed[0].Analyze(context.Background(), inventory.NewFileBytes(path, 0o644, content), &out)
-	var got []string
-	for _, p := range out.Packages {
-		s := p.Name + "@" + p.Version
+	pkgs, err := ecosystemtest.Analyze(t, Analyzers(), path, content)
+	return ecosystemtest.IDs(pkgs, func(p inventory.Package) string {
 		if pl := p.Metadata["gem.platform"]; pl != "" {
-			s += "-" + pl
+			return "-" + pl
 		}
-		got = append(got, s)
-	}
-	slices.Sort(got)
-	return got, out.Packages, err
+		return ""
+	}), pkgs, err
 }
 
 func sorted(s ...string) []string {
