@@ -3,6 +3,7 @@ package ecosystem
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 
 	"github.com/vigil-scan/vigil/internal/inventory"
@@ -41,5 +42,38 @@ func (c FileCataloger) Analyze(ctx context.Context, f *inventory.File, out *inve
 		return fmt.Errorf("%s: parsing %s: %w", c.ID, f.Path, err)
 	}
 	out.Packages = append(out.Packages, pkgs...)
+	return nil
+}
+
+// StreamCataloger is the shape of the package-database catalogers that
+// read their file as a stream and report per-record problems as warnings
+// (apk installed, dpkg status, the rpm container manifest): one bad stanza
+// must not hide the rest.
+type StreamCataloger struct {
+	ID    string
+	Rev   int // 0 means 1
+	Match func(path string) bool
+	Parse func(ctx context.Context, r io.Reader, path string) ([]inventory.Package, []string, error)
+}
+
+func (c StreamCataloger) Name() string { return c.ID }
+
+func (c StreamCataloger) Version() int { return max(c.Rev, 1) }
+
+func (c StreamCataloger) Claims(path string, mode fs.FileMode, _ int64) bool {
+	return mode.IsRegular() && c.Match(path)
+}
+
+func (c StreamCataloger) Analyze(ctx context.Context, f *inventory.File, out *inventory.LayerResult) error {
+	r, err := f.Reader()
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.ID, err)
+	}
+	pkgs, warnings, err := c.Parse(ctx, r, f.Path)
+	if err != nil {
+		return fmt.Errorf("%s: reading %s: %w", c.ID, f.Path, err)
+	}
+	out.Packages = append(out.Packages, pkgs...)
+	out.Warnings = append(out.Warnings, warnings...)
 	return nil
 }

@@ -3,6 +3,7 @@ package ecosystem
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"strings"
 	"testing"
@@ -38,5 +39,33 @@ func TestFileCataloger(t *testing.T) {
 	err = c.Analyze(context.Background(), inventory.NewFileBytes("app/test.lock", 0o644, []byte(strings.Repeat("x", 17))), &out)
 	if !errors.Is(err, inventory.ErrFileTooLarge) {
 		t.Errorf("over the limit: %v", err)
+	}
+}
+
+func TestStreamCataloger(t *testing.T) {
+	c := StreamCataloger{
+		ID:    "test-db",
+		Match: func(p string) bool { return p == "var/lib/test/db" },
+		Parse: func(_ context.Context, r io.Reader, p string) ([]inventory.Package, []string, error) {
+			b, _ := io.ReadAll(r)
+			if string(b) == "corrupt" {
+				return nil, nil, errors.New("bad header")
+			}
+			return []inventory.Package{{Name: "a", Path: p}}, []string{p + ":2: stanza without a name skipped"}, nil
+		},
+	}
+	if !c.Claims("var/lib/test/db", 0o644, 1) || c.Claims("var/lib/test/db", fs.ModeDir, 0) {
+		t.Error("claims only the regular file the match accepts")
+	}
+	var out inventory.LayerResult
+	if err := c.Analyze(context.Background(), inventory.NewFileBytes("var/lib/test/db", 0o644, []byte("ok")), &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Packages) != 1 || len(out.Warnings) != 1 {
+		t.Errorf("packages %d, warnings %v", len(out.Packages), out.Warnings)
+	}
+	err := c.Analyze(context.Background(), inventory.NewFileBytes("var/lib/test/db", 0o644, []byte("corrupt")), &out)
+	if err == nil || err.Error() != "test-db: reading var/lib/test/db: bad header" {
+		t.Errorf("err = %v", err)
 	}
 }

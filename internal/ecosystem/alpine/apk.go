@@ -8,11 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"strings"
 
 	"github.com/package-url/packageurl-go"
 
+	"github.com/vigil-scan/vigil/internal/ecosystem"
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
 
@@ -27,30 +27,11 @@ const (
 )
 
 // Analyzers returns the Alpine catalogers.
-func Analyzers() []inventory.Analyzer { return []inventory.Analyzer{apkAnalyzer{}} }
-
-type apkAnalyzer struct{}
-
-func (apkAnalyzer) Name() string { return "apk" }
-func (apkAnalyzer) Version() int { return 1 }
-
-func (apkAnalyzer) Claims(path string, mode fs.FileMode, _ int64) bool {
-	return path == InstalledPath && mode.IsRegular()
+func Analyzers() []inventory.Analyzer {
+	return []inventory.Analyzer{ecosystem.StreamCataloger{ID: "apk", Match: isInstalled, Parse: parseInstalled}}
 }
 
-func (apkAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *inventory.LayerResult) error {
-	r, err := f.Reader()
-	if err != nil {
-		return fmt.Errorf("apk: %w", err)
-	}
-	pkgs, warnings, err := parseInstalled(ctx, r, f.Path)
-	if err != nil {
-		return fmt.Errorf("apk: reading %s: %w", f.Path, err)
-	}
-	out.Packages = append(out.Packages, pkgs...)
-	out.Warnings = append(out.Warnings, warnings...)
-	return nil
-}
+func isInstalled(path string) bool { return path == InstalledPath }
 
 // apkStanza is one package record of the installed database; only the
 // fields Vigil reports are kept.

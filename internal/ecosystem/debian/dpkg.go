@@ -9,11 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"strings"
 
 	"github.com/package-url/packageurl-go"
 
+	"github.com/vigil-scan/vigil/internal/ecosystem"
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
 
@@ -32,39 +32,19 @@ const (
 )
 
 // Analyzers returns the Debian catalogers.
-func Analyzers() []inventory.Analyzer { return []inventory.Analyzer{dpkgAnalyzer{}} }
+func Analyzers() []inventory.Analyzer {
+	return []inventory.Analyzer{ecosystem.StreamCataloger{ID: "dpkg", Match: isStatusFile, Parse: parseStatus}}
+}
 
-type dpkgAnalyzer struct{}
-
-func (dpkgAnalyzer) Name() string { return "dpkg" }
-func (dpkgAnalyzer) Version() int { return 1 }
-
-// Claims the status file and each file directly in status.d (distroless
-// images write one stanza file per package there), except the *.md5sums
-// files that sit beside them.
-func (dpkgAnalyzer) Claims(path string, mode fs.FileMode, _ int64) bool {
-	if !mode.IsRegular() {
-		return false
-	}
+// isStatusFile claims the status file and each file directly in status.d
+// (distroless images write one stanza file per package there), except the
+// *.md5sums files that sit beside them.
+func isStatusFile(path string) bool {
 	if path == StatusPath {
 		return true
 	}
 	name, ok := strings.CutPrefix(path, StatusDir)
 	return ok && name != "" && !strings.Contains(name, "/") && !strings.HasSuffix(name, ".md5sums")
-}
-
-func (dpkgAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *inventory.LayerResult) error {
-	r, err := f.Reader()
-	if err != nil {
-		return fmt.Errorf("dpkg: %w", err)
-	}
-	pkgs, warnings, err := parseStatus(ctx, r, f.Path)
-	if err != nil {
-		return fmt.Errorf("dpkg: reading %s: %w", f.Path, err)
-	}
-	out.Packages = append(out.Packages, pkgs...)
-	out.Warnings = append(out.Warnings, warnings...)
-	return nil
 }
 
 // dpkgStanza holds the fields of one status paragraph that Vigil reports.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"strconv"
 	"strings"
 
@@ -19,28 +18,7 @@ const ManifestPath = "var/lib/rpmmanifest/container-manifest-2"
 
 const maxManifestLine = 64 << 10
 
-type manifestAnalyzer struct{}
-
-func (manifestAnalyzer) Name() string { return "rpm-manifest" }
-func (manifestAnalyzer) Version() int { return 1 }
-
-func (manifestAnalyzer) Claims(path string, mode fs.FileMode, _ int64) bool {
-	return path == ManifestPath && mode.IsRegular()
-}
-
-func (manifestAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *inventory.LayerResult) error {
-	r, err := f.Reader()
-	if err != nil {
-		return fmt.Errorf("rpm manifest: %w", err)
-	}
-	pkgs, warnings, err := parseManifest(ctx, r, f.Path)
-	if err != nil {
-		return fmt.Errorf("rpm manifest: reading %s: %w", f.Path, err)
-	}
-	out.Packages = append(out.Packages, pkgs...)
-	out.Warnings = append(out.Warnings, warnings...)
-	return nil
-}
+func isManifest(path string) bool { return path == ManifestPath }
 
 // parseManifest reads container-manifest-2: one package per line, tab
 // separated: name, version-release, install time, build time, vendor,

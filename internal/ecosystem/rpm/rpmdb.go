@@ -20,6 +20,7 @@ import (
 	// driver, which modernc.org/sqlite registers.
 	_ "modernc.org/sqlite"
 
+	"github.com/vigil-scan/vigil/internal/ecosystem"
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
 
@@ -39,7 +40,7 @@ const maxPackages = 100_000
 
 // Analyzers returns the RPM catalogers.
 func Analyzers() []inventory.Analyzer {
-	return []inventory.Analyzer{dbAnalyzer{}, manifestAnalyzer{}}
+	return []inventory.Analyzer{dbAnalyzer{}, ecosystem.StreamCataloger{ID: "rpm-manifest", Match: isManifest, Parse: parseManifest}}
 }
 
 type dbAnalyzer struct{}
