@@ -1,7 +1,5 @@
 package version
 
-import "strings"
-
 // Dpkg orders Debian and Ubuntu versions ([epoch:]upstream[-revision]) with
 // dpkg's verrevcmp. Hand-written: it is short, allocation-free, and lets us
 // reject what dpkg rejects (scalibr accepts any string).
@@ -12,31 +10,10 @@ type dpkgVersion struct {
 }
 
 func parseDpkg(s string) (dpkgVersion, error) {
-	if s == "" {
-		return dpkgVersion{}, invalid("dpkg", s, "empty")
-	}
-	if len(s) > maxVersionLen {
-		return dpkgVersion{}, invalid("dpkg", s, "too long")
-	}
 	var v dpkgVersion
-	rest := s
-	if i := strings.IndexByte(rest, ':'); i >= 0 {
-		v.epoch, rest = rest[:i], rest[i+1:]
-		if v.epoch == "" {
-			return v, invalid("dpkg", s, "empty epoch")
-		}
-		for j := 0; j < len(v.epoch); j++ {
-			if !isDigit(v.epoch[j]) {
-				return v, invalid("dpkg", s, "epoch is not a number")
-			}
-		}
-	}
-	v.upstream = rest
-	if i := strings.LastIndexByte(rest, '-'); i >= 0 {
-		v.upstream, v.revision = rest[:i], rest[i+1:]
-		if v.revision == "" {
-			return v, invalid("dpkg", s, "empty revision")
-		}
+	var err error
+	if v.epoch, v.upstream, v.revision, err = splitEVR("dpkg", s, "revision"); err != nil {
+		return v, err
 	}
 	if v.upstream == "" {
 		return v, invalid("dpkg", s, "empty upstream version")
@@ -46,9 +23,11 @@ func parseDpkg(s string) (dpkgVersion, error) {
 	}
 	// dpkg only warns about other odd characters ("_" in a revision) and
 	// still orders them, so only whitespace and control bytes are refused.
-	for i := 0; i < len(rest); i++ {
-		if c := rest[i]; c <= ' ' || c >= 0x7f {
-			return v, invalid("dpkg", s, "whitespace or non-ASCII character")
+	for _, part := range []string{v.upstream, v.revision} {
+		for i := 0; i < len(part); i++ {
+			if c := part[i]; c <= ' ' || c >= 0x7f {
+				return v, invalid("dpkg", s, "whitespace or non-ASCII character")
+			}
 		}
 	}
 	return v, nil

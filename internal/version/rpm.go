@@ -11,31 +11,10 @@ type RPM struct{}
 type rpmEVR struct{ epoch, version, release string }
 
 func parseRPM(s string) (rpmEVR, error) {
-	if s == "" {
-		return rpmEVR{}, invalid("rpm", s, "empty")
-	}
-	if len(s) > maxVersionLen {
-		return rpmEVR{}, invalid("rpm", s, "too long")
-	}
 	var v rpmEVR
-	rest := s
-	if i := strings.IndexByte(rest, ':'); i >= 0 {
-		v.epoch, rest = rest[:i], rest[i+1:]
-		if v.epoch == "" {
-			return v, invalid("rpm", s, "empty epoch")
-		}
-		for j := 0; j < len(v.epoch); j++ {
-			if !isDigit(v.epoch[j]) {
-				return v, invalid("rpm", s, "epoch is not a number")
-			}
-		}
-	}
-	v.version = rest
-	if i := strings.LastIndexByte(rest, '-'); i >= 0 {
-		v.version, v.release = rest[:i], rest[i+1:]
-		if v.release == "" {
-			return v, invalid("rpm", s, "empty release")
-		}
+	var err error
+	if v.epoch, v.version, v.release, err = splitEVR("rpm", s, "release"); err != nil {
+		return v, err
 	}
 	if v.version == "" {
 		return v, invalid("rpm", s, "empty version")

@@ -1,0 +1,36 @@
+package version
+
+import "strings"
+
+// splitEVR splits [epoch:]version[-release], the layout dpkg and rpm share
+// (dpkg calls the parts upstream version and revision): the epoch is
+// digits before the first ':', the release follows the last '-'. kind names
+// the ecosystem in errors, release what it calls the part after the dash.
+func splitEVR(kind, s, release string) (epoch, ver, rel string, err error) {
+	if s == "" {
+		return "", "", "", invalid(kind, s, "empty")
+	}
+	if len(s) > maxVersionLen {
+		return "", "", "", invalid(kind, s, "too long")
+	}
+	rest := s
+	if i := strings.IndexByte(rest, ':'); i >= 0 {
+		epoch, rest = rest[:i], rest[i+1:]
+		if epoch == "" {
+			return "", "", "", invalid(kind, s, "empty epoch")
+		}
+		for j := 0; j < len(epoch); j++ {
+			if !isDigit(epoch[j]) {
+				return "", "", "", invalid(kind, s, "epoch is not a number")
+			}
+		}
+	}
+	ver = rest
+	if i := strings.LastIndexByte(rest, '-'); i >= 0 {
+		ver, rel = rest[:i], rest[i+1:]
+		if rel == "" {
+			return "", "", "", invalid(kind, s, "empty "+release)
+		}
+	}
+	return epoch, ver, rel, nil
+}
