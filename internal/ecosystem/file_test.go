@@ -69,3 +69,23 @@ func TestStreamCataloger(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestPackageSet(t *testing.T) {
+	s := PackageSet{Max: 2}
+	merged := 0
+	merge := func(kept *inventory.Package, again inventory.Package) { merged++ }
+	for _, p := range []inventory.Package{{Name: "b", Version: "1"}, {Name: "a", Version: "2"}, {Name: "b", Version: "1"}} {
+		if err := s.Add(p.Name+"@"+p.Version, p, merge); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if merged != 1 || len(s.Packages()) != 2 || s.Packages()[0].Name != "b" {
+		t.Errorf("merged %d, packages %+v", merged, s.Packages())
+	}
+	if err := s.Add("c@1", inventory.Package{Name: "c"}, nil); err == nil || !strings.Contains(err.Error(), "more than 2 packages") {
+		t.Errorf("over the bound: %v", err)
+	}
+	if got := s.Sorted(); got[0].Name != "a" {
+		t.Errorf("sorted: %+v", got)
+	}
+}

@@ -5,9 +5,6 @@
 package npm
 
 import (
-	"cmp"
-	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/package-url/packageurl-go"
@@ -74,13 +71,12 @@ func isPnpmLock(path string) bool { return base(path) == "pnpm-lock.yaml" }
 // collector gathers a file's packages, once per name@version: lockfiles
 // list the same package at several places in the tree.
 type collector struct {
-	path  string
-	pkgs  []inventory.Package
-	index map[string]int
+	path string
+	set  ecosystem.PackageSet
 }
 
 func newCollector(path string) *collector {
-	return &collector{path: path, index: map[string]int{}}
+	return &collector{path: path, set: ecosystem.PackageSet{Max: maxPackages}}
 }
 
 // add records a package; dev marks it as a development dependency unless
@@ -91,38 +87,23 @@ func (c *collector) add(name, version string, dev bool, licenses []string) error
 	if name == "" || version == "" {
 		return nil
 	}
-	key := name + "@" + version
-	if i, ok := c.index[key]; ok {
-		if !dev {
-			delete(c.pkgs[i].Metadata, "npm.dev")
-		}
-		return nil
-	}
-	if len(c.pkgs) >= maxPackages {
-		return fmt.Errorf("more than %d packages", maxPackages)
-	}
 	p := newPackage(name, version, c.path, licenses)
 	if dev {
 		p.Metadata = map[string]string{"npm.dev": "true"}
 	}
-	c.index[key] = len(c.pkgs)
-	c.pkgs = append(c.pkgs, p)
-	return nil
+	return c.set.Add(name+"@"+version, p, keepNonDev)
 }
 
-// packages returns the collected packages sorted by name and version, so
-// output does not depend on map iteration order.
-func (c *collector) packages() []inventory.Package {
-	for i := range c.pkgs {
-		if len(c.pkgs[i].Metadata) == 0 {
-			c.pkgs[i].Metadata = nil
-		}
+// keepNonDev clears the dev mark when any occurrence is not a development
+// dependency.
+func keepNonDev(kept *inventory.Package, again inventory.Package) {
+	if again.Metadata == nil {
+		kept.Metadata = nil
 	}
-	slices.SortFunc(c.pkgs, func(a, b inventory.Package) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version))
-	})
-	return c.pkgs
 }
+
+// packages returns the collected packages sorted by name and version.
+func (c *collector) packages() []inventory.Package { return c.set.Sorted() }
 
 func newPackage(name, version, path string, licenses []string) inventory.Package {
 	return inventory.Package{

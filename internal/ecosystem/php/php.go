@@ -4,7 +4,6 @@
 package php
 
 import (
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -121,9 +120,7 @@ func collect(path string, prod, dev []composerPackage, devNames map[string]bool)
 		}
 		pkgs = append(pkgs, p)
 	}
-	slices.SortFunc(pkgs, func(a, b inventory.Package) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version))
-	})
+	ecosystem.SortPackages(pkgs)
 	return pkgs, nil
 }
 

@@ -5,9 +5,6 @@
 package python
 
 import (
-	"cmp"
-	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/package-url/packageurl-go"
@@ -79,13 +76,12 @@ func isPoetryLock(path string) bool {
 
 // collector gathers a file's packages, once per name@version.
 type collector struct {
-	path  string
-	pkgs  []inventory.Package
-	index map[string]int
+	path string
+	set  ecosystem.PackageSet
 }
 
 func newCollector(path string) *collector {
-	return &collector{path: path, index: map[string]int{}}
+	return &collector{path: path, set: ecosystem.PackageSet{Max: maxPackages}}
 }
 
 // add records a package; dev marks it as a development dependency unless
@@ -95,32 +91,20 @@ func (c *collector) add(name, version string, dev bool) error {
 	if name == "" || version == "" {
 		return nil
 	}
-	key := ecosystem.NormalizeName(ecosystem.PyPI, name) + "@" + version
-	if i, ok := c.index[key]; ok {
-		if !dev {
-			c.pkgs[i].Metadata = nil
-		}
-		return nil
-	}
-	if len(c.pkgs) >= maxPackages {
-		return fmt.Errorf("more than %d packages", maxPackages)
-	}
 	p := newPackage(name, version, c.path, nil)
 	if dev {
 		p.Metadata = map[string]string{"python.dev": "true"}
 	}
-	c.index[key] = len(c.pkgs)
-	c.pkgs = append(c.pkgs, p)
-	return nil
+	key := ecosystem.NormalizeName(ecosystem.PyPI, name) + "@" + version
+	return c.set.Add(key, p, func(kept *inventory.Package, again inventory.Package) {
+		if again.Metadata == nil {
+			kept.Metadata = nil
+		}
+	})
 }
 
 // packages returns the packages sorted, independent of map order.
-func (c *collector) packages() []inventory.Package {
-	slices.SortFunc(c.pkgs, func(a, b inventory.Package) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version))
-	})
-	return c.pkgs
-}
+func (c *collector) packages() []inventory.Package { return c.set.Sorted() }
 
 // newPackage keeps the declared name; the purl and matching use the PEP 503
 // normalised form.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vigil-scan/vigil/internal/ecosystem"
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
 
@@ -18,8 +19,7 @@ import (
 // list with one "name (version[-platform])" per gem at four spaces, its
 // dependencies at six. No Go library reads it; the rules are few.
 func parseGemfileLock(path string, content []byte) ([]inventory.Package, error) {
-	var pkgs []inventory.Package
-	index := map[string]int{}
+	set := ecosystem.PackageSet{Max: maxPackages}
 	sc := bufio.NewScanner(bytes.NewReader(content))
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	var section string
@@ -57,24 +57,18 @@ func parseGemfileLock(path string, content []byte) ([]inventory.Package, error) 
 		}
 		// A gem locked for several platforms is one package; its
 		// platforms are listed together.
-		key := name + "@" + version
-		if i, ok := index[key]; ok {
-			addPlatform(&pkgs[i], platform)
-			continue
-		}
-		if len(pkgs) >= maxPackages {
-			return nil, fmt.Errorf("more than %d packages", maxPackages)
-		}
-		index[key] = len(pkgs)
 		p := newPackage(name, version, path, nil)
 		addPlatform(&p, platform)
-		pkgs = append(pkgs, p)
+		if err := set.Add(name+"@"+version, p, func(kept *inventory.Package, _ inventory.Package) {
+			addPlatform(kept, platform)
+		}); err != nil {
+			return nil, err
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("line %d: %w", lineNo+1, err)
 	}
-	sortPackages(pkgs)
-	return pkgs, nil
+	return set.Sorted(), nil
 }
 
 func addPlatform(p *inventory.Package, platform string) {

@@ -3,8 +3,6 @@
 package ruby
 
 import (
-	"cmp"
-	"slices"
 	"strings"
 
 	"github.com/package-url/packageurl-go"
@@ -60,10 +58,4 @@ func newPackage(name, version, path string, licenses []string) inventory.Package
 		Path:      path,
 		Licenses:  licenses,
 	}
-}
-
-func sortPackages(pkgs []inventory.Package) {
-	slices.SortFunc(pkgs, func(a, b inventory.Package) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version))
-	})
 }

@@ -178,5 +178,5 @@ func ParseAuditData(path string, compressed []byte) ([]inventory.Package, error)
 			return nil, err
 		}
 	}
-	return c.pkgs, nil
+	return c.set.Packages(), nil
 }

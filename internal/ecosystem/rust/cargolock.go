@@ -36,5 +36,5 @@ func ParseCargoLock(path string, content []byte) ([]inventory.Package, error) {
 			return nil, err
 		}
 	}
-	return c.pkgs, nil
+	return c.set.Packages(), nil
 }

@@ -4,7 +4,6 @@
 package rust
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/package-url/packageurl-go"
@@ -60,26 +59,13 @@ func isRegistry(source string) bool {
 
 // collector keeps one package per name@version, preferring the registry
 // copy when the same version also comes from git or a path.
-type collector struct {
-	pkgs  []inventory.Package
-	index map[string]int
-}
+type collector struct{ set ecosystem.PackageSet }
 
 func (c *collector) add(p inventory.Package) error {
-	if c.index == nil {
-		c.index = map[string]int{}
-	}
-	key := p.Name + "@" + p.Version
-	if i, ok := c.index[key]; ok {
-		if !isRegistry(c.pkgs[i].Metadata["cargo.source"]) && isRegistry(p.Metadata["cargo.source"]) {
-			c.pkgs[i] = p
+	c.set.Max = maxPackages
+	return c.set.Add(p.Name+"@"+p.Version, p, func(kept *inventory.Package, again inventory.Package) {
+		if !isRegistry(kept.Metadata["cargo.source"]) && isRegistry(again.Metadata["cargo.source"]) {
+			*kept = again
 		}
-		return nil
-	}
-	if len(c.pkgs) >= maxPackages {
-		return fmt.Errorf("more than %d packages", maxPackages)
-	}
-	c.index[key] = len(c.pkgs)
-	c.pkgs = append(c.pkgs, p)
-	return nil
+	})
 }
