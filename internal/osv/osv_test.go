@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-scan/vigil/internal/corpus"
 	"github.com/vigil-scan/vigil/internal/vuln"
+	"github.com/vigil-scan/vigil/internal/vuln/vulntest"
 )
 
 // readZipEntry returns one record of a corpus OSV dump.
@@ -160,16 +161,6 @@ func TestWithdrawn(t *testing.T) {
 	}
 }
 
-// memSink records what a parser emits.
-type memSink struct {
-	vulns    []vuln.Vulnerability
-	affected []vuln.Affected
-}
-
-func (m *memSink) Vulnerability(v vuln.Vulnerability) error { m.vulns = append(m.vulns, v); return nil }
-func (m *memSink) Affected(a vuln.Affected) error           { m.affected = append(m.affected, a); return nil }
-func (m *memSink) Enrich(string, vuln.Enrichment) error     { return nil }
-
 func TestImportZipCorpus(t *testing.T) {
 	tests := []struct {
 		eco                string
@@ -188,13 +179,13 @@ func TestImportZipCorpus(t *testing.T) {
 			}
 			defer f.Close()
 			fi, _ := f.Stat()
-			var sink memSink
+			var sink vulntest.Sink
 			st, err := ImportZip(context.Background(), f, fi.Size(), &sink)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.Records != tt.records || st.Withdrawn != tt.withdrawn || st.Skipped != 0 || len(sink.vulns) != tt.records {
-				t.Errorf("stats %+v (first warnings %q), sink got %d", st, st.Warnings[:min(3, len(st.Warnings))], len(sink.vulns))
+			if st.Records != tt.records || st.Withdrawn != tt.withdrawn || st.Skipped != 0 || len(sink.Vulns) != tt.records {
+				t.Errorf("stats %+v (first warnings %q), sink got %d", st, st.Warnings[:min(3, len(st.Warnings))], len(sink.Vulns))
 			}
 		})
 	}
@@ -211,13 +202,13 @@ func TestImportZipMalformed(t *testing.T) {
 	add("BAD-1.json", `{"id":`)
 	add("README.txt", `ignored`)
 	zw.Close()
-	var sink memSink
+	var sink vulntest.Sink
 	st, err := ImportZip(context.Background(), bytes.NewReader(buf.Bytes()), int64(buf.Len()), &sink)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Records != 1 || st.Skipped != 1 || len(st.Warnings) != 1 || sink.affected[0].Package != "left-pad" {
-		t.Fatalf("stats %+v sink %+v", st, sink.affected)
+	if st.Records != 1 || st.Skipped != 1 || len(st.Warnings) != 1 || sink.Affects[0].Package != "left-pad" {
+		t.Fatalf("stats %+v sink %+v", st, sink.Affects)
 	}
 	if _, err := ImportZip(context.Background(), bytes.NewReader([]byte("junk")), 4, &sink); err == nil {
 		t.Fatal("garbage zip: no error")

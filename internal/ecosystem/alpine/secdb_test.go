@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,39 +12,8 @@ import (
 
 	"github.com/vigil-scan/vigil/internal/corpus"
 	"github.com/vigil-scan/vigil/internal/vuln"
+	"github.com/vigil-scan/vigil/internal/vuln/vulntest"
 )
-
-// recordingSink keeps everything a parser emits.
-type recordingSink struct {
-	vulns    []vuln.Vulnerability
-	affected []vuln.Affected
-	failAt   int // fail the n-th Affected call when > 0
-}
-
-func (s *recordingSink) Vulnerability(v vuln.Vulnerability) error {
-	s.vulns = append(s.vulns, v)
-	return nil
-}
-
-func (s *recordingSink) Affected(a vuln.Affected) error {
-	if s.failAt > 0 && len(s.affected)+1 == s.failAt {
-		return errors.New("sink full")
-	}
-	s.affected = append(s.affected, a)
-	return nil
-}
-
-func (s *recordingSink) Enrich(string, vuln.Enrichment) error { return nil }
-
-func (s *recordingSink) find(pkg, id string) []vuln.Affected {
-	var out []vuln.Affected
-	for _, a := range s.affected {
-		if a.Package == pkg && a.VulnID == id {
-			out = append(out, a)
-		}
-	}
-	return out
-}
 
 // countFixEntries counts ids in secfixes list items line by line, without
 // a YAML parser: every distinct CVE on an item, or one for an item naming
@@ -81,20 +49,20 @@ func countFixEntries(t *testing.T, path string) int {
 	return n
 }
 
-func parseFile(t *testing.T, path, format string) (*recordingSink, int) {
+func parseFile(t *testing.T, path, format string) (*vulntest.Sink, int) {
 	t.Helper()
 	fh, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer fh.Close()
-	sink := &recordingSink{}
+	sink := &vulntest.Sink{}
 	n, err := ParseSecDB(context.Background(), fh, format, sink)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	if n != len(sink.affected) {
-		t.Fatalf("returned %d records, sink got %d", n, len(sink.affected))
+	if n != len(sink.Affects) {
+		t.Fatalf("returned %d records, sink got %d", n, len(sink.Affects))
 	}
 	return sink, n
 }
@@ -111,7 +79,7 @@ func TestParseSecDBCorpusYAML(t *testing.T) {
 			if want := countFixEntries(t, path); n != want {
 				t.Errorf("records = %d, independent count %d", n, want)
 			}
-			for _, a := range sink.affected {
+			for _, a := range sink.Affects {
 				if a.Ecosystem != "Alpine:"+branch || a.Source != FeedSource || a.Package == "" || a.VulnID == "" {
 					t.Fatalf("bad record %+v", a)
 				}
@@ -125,7 +93,7 @@ func TestParseSecDBCorpusYAML(t *testing.T) {
 
 func TestParseSecDBKnownEntries(t *testing.T) {
 	sink, _ := parseFile(t, corpus.Path(t, "feeds", "alpine-secdb", "v3.10", "main.yaml"), "yaml")
-	got := sink.find("openssl", "CVE-2019-1547")
+	got := sink.Find("", "openssl", "CVE-2019-1547")
 	if len(got) != 1 {
 		t.Fatalf("openssl CVE-2019-1547: %d records", len(got))
 	}
@@ -136,19 +104,19 @@ func TestParseSecDBKnownEntries(t *testing.T) {
 		t.Errorf("openssl record = %+v", a)
 	}
 	// The alpine:3.10 image has musl 1.1.22-r3, exactly the fixed version.
-	if got := sink.find("musl", "CVE-2019-14697"); len(got) != 1 || got[0].Ranges[0].Events[1].Fixed != "1.1.22-r3" {
+	if got := sink.Find("", "musl", "CVE-2019-14697"); len(got) != 1 || got[0].Ranges[0].Events[1].Fixed != "1.1.22-r3" {
 		t.Errorf("musl CVE-2019-14697 = %+v", got)
 	}
 
 	// v3.8 main whitelists Oracle Berkeley DB issues under fixed version "0".
 	sink, _ = parseFile(t, corpus.Path(t, "feeds", "alpine-secdb", "v3.8", "main.yaml"), "yaml")
-	db := sink.find("db", "CVE-2016-0682")
+	db := sink.Find("", "db", "CVE-2016-0682")
 	if len(db) != 1 || db[0].FixState != vuln.FixStateNotAffected || len(db[0].Ranges) != 0 {
 		t.Errorf("db CVE-2016-0682 = %+v", db)
 	}
 	// "CVE-2017-8904 XSA-214": the CVE is the id, the XSA related.
 	var found bool
-	for _, v := range sink.vulns {
+	for _, v := range sink.Vulns {
 		if v.ID == "CVE-2017-8904" {
 			found = len(v.Related) == 1 && v.Related[0] == "XSA-214"
 		}
@@ -163,7 +131,7 @@ func TestParseSecDBJSONMatchesYAML(t *testing.T) {
 	if n == 0 {
 		t.Fatal("no records")
 	}
-	got := sink.find("botan", "CVE-2018-20187")
+	got := sink.Find("", "botan", "CVE-2018-20187")
 	if len(got) != 1 || got[0].Ecosystem != "Alpine:v3.10" || got[0].Ranges[0].Events[1].Fixed != "2.9.0-r0" {
 		t.Errorf("botan CVE-2018-20187 = %+v", got)
 	}
@@ -176,12 +144,12 @@ packages:
         2.9.0-r0:
           - CVE-2018-20187
 `
-	ysink := &recordingSink{}
+	ysink := &vulntest.Sink{}
 	if _, err := ParseSecDB(context.Background(), strings.NewReader(yamlDoc), "yaml", ysink); err != nil {
 		t.Fatal(err)
 	}
-	if len(ysink.affected) != 1 || ysink.affected[0].Ecosystem != got[0].Ecosystem || ysink.affected[0].Ranges[0].Events[1] != got[0].Ranges[0].Events[1] {
-		t.Errorf("yaml %+v != json %+v", ysink.affected, got)
+	if len(ysink.Affects) != 1 || ysink.Affects[0].Ecosystem != got[0].Ecosystem || ysink.Affects[0].Ranges[0].Events[1] != got[0].Ranges[0].Events[1] {
+		t.Errorf("yaml %+v != json %+v", ysink.Affects, got)
 	}
 }
 
@@ -203,7 +171,7 @@ func TestParseSecDBEdgeCases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sink := &recordingSink{}
+			sink := &vulntest.Sink{}
 			n, err := ParseSecDB(context.Background(), strings.NewReader(tt.doc), tt.format, sink)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
@@ -216,7 +184,7 @@ func TestParseSecDBEdgeCases(t *testing.T) {
 }
 
 func TestParseSecDBSinkError(t *testing.T) {
-	sink := &recordingSink{failAt: 3}
+	sink := &vulntest.Sink{FailAt: 3}
 	path := corpus.Path(t, "feeds", "alpine-secdb", "v3.10", "main.yaml")
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -236,10 +204,10 @@ func FuzzParseSecDB(f *testing.F) {
 		if asJSON {
 			format = "json"
 		}
-		sink := &recordingSink{}
+		sink := &vulntest.Sink{}
 		n, _ := ParseSecDB(context.Background(), bytes.NewReader(doc), format, sink)
-		if n != len(sink.affected) {
-			t.Fatalf("returned %d, emitted %d", n, len(sink.affected))
+		if n != len(sink.Affects) {
+			t.Fatalf("returned %d, emitted %d", n, len(sink.Affects))
 		}
 	})
 }

@@ -3,7 +3,6 @@ package debian
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"regexp"
 	"strings"
@@ -11,39 +10,8 @@ import (
 
 	"github.com/vigil-scan/vigil/internal/corpus"
 	"github.com/vigil-scan/vigil/internal/vuln"
+	"github.com/vigil-scan/vigil/internal/vuln/vulntest"
 )
-
-// recordingSink keeps everything a parser emits.
-type recordingSink struct {
-	vulns    []vuln.Vulnerability
-	affected []vuln.Affected
-	failAt   int // fail the n-th Affected call when > 0
-}
-
-func (s *recordingSink) Vulnerability(v vuln.Vulnerability) error {
-	s.vulns = append(s.vulns, v)
-	return nil
-}
-
-func (s *recordingSink) Affected(a vuln.Affected) error {
-	if s.failAt > 0 && len(s.affected)+1 == s.failAt {
-		return errors.New("sink full")
-	}
-	s.affected = append(s.affected, a)
-	return nil
-}
-
-func (s *recordingSink) Enrich(string, vuln.Enrichment) error { return nil }
-
-func (s *recordingSink) find(eco, pkg, id string) []vuln.Affected {
-	var out []vuln.Affected
-	for _, a := range s.affected {
-		if a.Ecosystem == eco && a.Package == pkg && a.VulnID == id {
-			out = append(out, a)
-		}
-	}
-	return out
-}
 
 func TestRelease(t *testing.T) {
 	for codename, want := range map[string]string{
@@ -67,17 +35,17 @@ func TestParseTrackerJSONSample(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fh.Close()
-	sink := &recordingSink{}
+	sink := &vulntest.Sink{}
 	n, err := ParseTrackerJSON(context.Background(), fh, sink)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// 24 release entries in the sample, 5 of them sid.
-	if n != 19 || len(sink.affected) != n {
-		t.Errorf("records = %d (sink %d), want 24", n, len(sink.affected))
+	if n != 19 || len(sink.Affects) != n {
+		t.Errorf("records = %d (sink %d), want 24", n, len(sink.Affects))
 	}
-	if len(sink.vulns) != 7 {
-		t.Errorf("vulnerabilities = %d, want 7", len(sink.vulns))
+	if len(sink.Vulns) != 7 {
+		t.Errorf("vulnerabilities = %d, want 7", len(sink.Vulns))
 	}
 	tests := []struct {
 		eco, pkg, id string
@@ -94,7 +62,7 @@ func TestParseTrackerJSONSample(t *testing.T) {
 		{"Debian:13", "sope", "CVE-2025-53603", vuln.FixStateFixed, "5.12.1-2", ""},
 	}
 	for _, tt := range tests {
-		got := sink.find(tt.eco, tt.pkg, tt.id)
+		got := sink.Find(tt.eco, tt.pkg, tt.id)
 		if len(got) != 1 {
 			t.Errorf("%s %s %s: %d records", tt.eco, tt.pkg, tt.id, len(got))
 			continue
@@ -114,7 +82,7 @@ func TestParseTrackerJSONSample(t *testing.T) {
 			t.Errorf("not-affected record with ranges: %+v", a)
 		}
 	}
-	for _, a := range sink.affected {
+	for _, a := range sink.Affects {
 		if strings.Contains(a.Ecosystem, "sid") || a.Ecosystem == "" {
 			t.Errorf("unnumbered release emitted: %+v", a)
 		}
@@ -128,7 +96,7 @@ func TestParseTrackerJSONStates(t *testing.T) {
 		"buster": {"status": "open", "urgency": "low", "nodsa": "x", "nodsa_reason": "ignored"},
 		"stretch": {"status": "open", "urgency": "not yet assigned"},
 		"jessie": {"status": "undetermined", "urgency": "unimportant"}}}}}`
-	sink := &recordingSink{}
+	sink := &vulntest.Sink{}
 	if _, err := ParseTrackerJSON(context.Background(), strings.NewReader(doc), sink); err != nil {
 		t.Fatal(err)
 	}
@@ -136,10 +104,10 @@ func TestParseTrackerJSONStates(t *testing.T) {
 		"Debian:12": vuln.FixStateWontFix, "Debian:11": vuln.FixStateNotFixed, "Debian:10": vuln.FixStateWontFix,
 		"Debian:9": vuln.FixStateNotFixed, "Debian:8": vuln.FixStateUnknown,
 	}
-	if len(sink.affected) != len(want) {
-		t.Fatalf("got %d records", len(sink.affected))
+	if len(sink.Affects) != len(want) {
+		t.Fatalf("got %d records", len(sink.Affects))
 	}
-	for _, a := range sink.affected {
+	for _, a := range sink.Affects {
 		if a.FixState != want[a.Ecosystem] {
 			t.Errorf("%s: %s, want %s", a.Ecosystem, a.FixState, want[a.Ecosystem])
 		}
@@ -147,8 +115,8 @@ func TestParseTrackerJSONStates(t *testing.T) {
 			t.Errorf("%s: ranges %+v, want introduced 0 only", a.Ecosystem, a.Ranges)
 		}
 	}
-	if sink.vulns[0].Details != "d" {
-		t.Errorf("vulnerability = %+v", sink.vulns[0])
+	if sink.Vulns[0].Details != "d" {
+		t.Errorf("vulnerability = %+v", sink.Vulns[0])
 	}
 }
 
@@ -161,7 +129,7 @@ func TestParseTrackerJSONErrors(t *testing.T) {
 		"package string": `{"a": "x"}`,
 		"trailing junk":  `{"a": {}`,
 	} {
-		if _, err := ParseTrackerJSON(context.Background(), strings.NewReader(doc), &recordingSink{}); err == nil {
+		if _, err := ParseTrackerJSON(context.Background(), strings.NewReader(doc), &vulntest.Sink{}); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
@@ -215,16 +183,16 @@ func TestParseAdvisoryListCorpus(t *testing.T) {
 			if advisories != tt.wantAdvisories {
 				t.Fatalf("independent advisory count %d, want %d", advisories, tt.wantAdvisories)
 			}
-			sink := &recordingSink{}
+			sink := &vulntest.Sink{}
 			n, err := ParseAdvisoryList(context.Background(), bytes.NewReader(b), tt.kind, sink)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n != wantRecords || len(sink.affected) != n {
-				t.Errorf("records = %d (sink %d), independent count %d", n, len(sink.affected), wantRecords)
+			if n != wantRecords || len(sink.Affects) != n {
+				t.Errorf("records = %d (sink %d), independent count %d", n, len(sink.Affects), wantRecords)
 			}
 			got := 0
-			for _, v := range sink.vulns {
+			for _, v := range sink.Vulns {
 				if strings.HasPrefix(v.ID, tt.kind+"-") {
 					got++
 				}
@@ -241,7 +209,7 @@ func TestParseAdvisoryListKnownEntries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &recordingSink{}
+	sink := &vulntest.Sink{}
 	if _, err := ParseAdvisoryList(context.Background(), bytes.NewReader(b), "DSA", sink); err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +226,7 @@ func TestParseAdvisoryListKnownEntries(t *testing.T) {
 		{"Debian:3.1", "horde3", "CVE-2007-6018", vuln.FixStateNotAffected, "", "Vulnerable code not present"},
 	}
 	for _, tt := range tests {
-		got := sink.find(tt.eco, tt.pkg, tt.id)
+		got := sink.Find(tt.eco, tt.pkg, tt.id)
 		if len(got) != 1 {
 			t.Errorf("%s %s %s: %d records", tt.eco, tt.pkg, tt.id, len(got))
 			continue
@@ -273,12 +241,12 @@ func TestParseAdvisoryListKnownEntries(t *testing.T) {
 		}
 	}
 	var dsa, cve *vuln.Vulnerability
-	for i, v := range sink.vulns {
+	for i, v := range sink.Vulns {
 		switch v.ID {
 		case "DSA-5380-1":
-			dsa = &sink.vulns[i]
+			dsa = &sink.Vulns[i]
 		case "CVE-2023-1393":
-			cve = &sink.vulns[i]
+			cve = &sink.Vulns[i]
 		}
 	}
 	if dsa == nil || dsa.Summary != "xorg-server - security update" || dsa.Published.Format("2006-01-02") != "2023-03-29" ||
@@ -291,17 +259,17 @@ func TestParseAdvisoryListKnownEntries(t *testing.T) {
 }
 
 func TestParseAdvisoryListErrors(t *testing.T) {
-	if _, err := ParseAdvisoryList(context.Background(), strings.NewReader(""), "USN", &recordingSink{}); err == nil {
+	if _, err := ParseAdvisoryList(context.Background(), strings.NewReader(""), "USN", &vulntest.Sink{}); err == nil {
 		t.Error("unknown kind accepted")
 	}
-	if _, err := ParseAdvisoryList(context.Background(), strings.NewReader("just text\nmore\n"), "DSA", &recordingSink{}); err == nil {
+	if _, err := ParseAdvisoryList(context.Background(), strings.NewReader("just text\nmore\n"), "DSA", &vulntest.Sink{}); err == nil {
 		t.Error("text without advisories accepted")
 	}
 	long := "[01 Jan 2020] DSA-1-1 x\n\t{" + strings.Repeat("CVE-2020-1 ", maxLineLength/10) + "}\n"
-	if _, err := ParseAdvisoryList(context.Background(), strings.NewReader(long), "DSA", &recordingSink{}); err == nil {
+	if _, err := ParseAdvisoryList(context.Background(), strings.NewReader(long), "DSA", &vulntest.Sink{}); err == nil {
 		t.Error("over-long line accepted")
 	}
-	sink := &recordingSink{failAt: 2}
+	sink := &vulntest.Sink{FailAt: 2}
 	doc := "[01 Jan 2020] DSA-1-1 x - y\n\t{CVE-2020-1 CVE-2020-2}\n\t[buster] - x 1.0\n"
 	if n, err := ParseAdvisoryList(context.Background(), strings.NewReader(doc), "DSA", sink); err == nil || n != 1 {
 		t.Errorf("sink error: n = %d, err = %v", n, err)
@@ -312,10 +280,10 @@ func FuzzParseTrackerJSON(f *testing.F) {
 	f.Add([]byte(`{"p": {"CVE-2020-1": {"description": "x", "releases": {"bookworm": {"status": "resolved", "fixed_version": "1.0", "urgency": "low**"}}}}}`))
 	f.Add([]byte(`{"p": {"CVE-2020-1": {"releases": []}}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		sink := &recordingSink{}
+		sink := &vulntest.Sink{}
 		n, _ := ParseTrackerJSON(context.Background(), bytes.NewReader(b), sink)
-		if n != len(sink.affected) {
-			t.Fatalf("returned %d, emitted %d", n, len(sink.affected))
+		if n != len(sink.Affects) {
+			t.Fatalf("returned %d, emitted %d", n, len(sink.Affects))
 		}
 	})
 }
@@ -324,12 +292,12 @@ func FuzzParseAdvisoryList(f *testing.F) {
 	f.Add([]byte("[29 Mar 2023] DSA-5380-1 xorg-server - security update\n\t{CVE-2023-1393}\n\t[bullseye] - xorg-server 2:1.20.11-1+deb11u6\n"))
 	f.Add([]byte("[28 Jul 2009] DSA-1843-1 squid3 - dos\n\t[etch] - squid <not-affected> (Vulnerable code)\n        NOTE: x\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		sink := &recordingSink{}
+		sink := &vulntest.Sink{}
 		n, _ := ParseAdvisoryList(context.Background(), bytes.NewReader(b), "DSA", sink)
-		if n != len(sink.affected) {
-			t.Fatalf("returned %d, emitted %d", n, len(sink.affected))
+		if n != len(sink.Affects) {
+			t.Fatalf("returned %d, emitted %d", n, len(sink.Affects))
 		}
-		for _, a := range sink.affected {
+		for _, a := range sink.Affects {
 			if a.VulnID == "" || a.Package == "" || a.Ecosystem == "" {
 				t.Fatalf("incomplete record %+v", a)
 			}
@@ -344,7 +312,7 @@ func BenchmarkParseAdvisoryList(b *testing.B) {
 	}
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if _, err := ParseAdvisoryList(context.Background(), bytes.NewReader(data), "DSA", &recordingSink{}); err != nil {
+		if _, err := ParseAdvisoryList(context.Background(), bytes.NewReader(data), "DSA", &vulntest.Sink{}); err != nil {
 			b.Fatal(err)
 		}
 	}
