@@ -310,6 +310,17 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{"bad format", []string{"image", ref, "--format", "html"}, "html"},
 		{"unwritable output", []string{"image", ref, "--format", "json=" + filepath.Join(dir, "no", "such", "dir", "r.json")}, "no/such/dir"},
 		{"missing db", []string{"image", ref, "--db", filepath.Join(dir, "none.db")}, "vigil db update"},
+		{"corrupt db", []string{"image", ref, "--db", filepath.Join(dir, "garbage.tar")}, "vigil db update"},
+		{"bad check threshold", []string{"image", ref, "--check-threshold", "SEVERE"}, "--check-threshold"},
+		{"exit code out of range", []string{"image", ref, "--exit-code", "300"}, "--exit-code"},
+		{"output without a stdout format", []string{"image", ref, "--format", "json=a.json", "--output", "b.json"}, "--output"},
+		{"publish without a server", []string{"image", ref, "--publish"}, "--server"},
+		{"two formats on stdout", []string{"image", ref, "--format", "table", "--format", "json"}, "standard output"},
+		{"sbom bad format", []string{"sbom", ref, "--format", "sarif"}, "sarif"},
+		{"sbom-scan not an sbom", []string{"sbom-scan", "bad.yaml"}, "bad.yaml"},
+		{"sbom-scan missing file", []string{"image", "sbom:" + filepath.Join(dir, "none.json")}, "none.json"},
+		{"lint bad exit level", []string{"lint", ref, "--exit-level", "LOUD"}, "--exit-level"},
+		{"lint bad policy", []string{"lint", ref, "--policy", "bad.yaml"}, "bad.yaml:4"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := vigil(t, dir, nil, tc.args...)
