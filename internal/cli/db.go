@@ -143,7 +143,9 @@ func newDBStatusCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the DB's schema, build time and every source",
-		Args:  cobra.NoArgs,
+		Example: `  vigil db status
+  vigil db status --format json --db ./vigil.db`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, err := db.open(app)
 			if err != nil {

@@ -32,6 +32,9 @@ dpkg --compare-versions. ECOSYSTEM is an OSV name (Debian:12, PyPI, Go, ...) or
 one of apk deb rpm pypi maven npm cargo nuget rubygems go packagist hex pub semver.
 With "-", reads "V1 V2" pairs from stdin and prints one result per line.
 An unknown ecosystem or a version the rules cannot parse exits with code 2.`,
+		Example: `  vigil version compare deb 1:1.2-1 1.3-1          # >
+  vigil version compare apk 1.1.1d-r2 1.1.1d-r0     # >
+  printf '1.0 1.0.0\n2.0a1 2.0\n' | vigil version compare pypi -`,
 		Args: cobra.RangeArgs(2, 3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runVersionCompare(app, args)
