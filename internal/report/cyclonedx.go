@@ -9,6 +9,7 @@ import (
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 
+	"github.com/vigil-scan/vigil/internal/cvss"
 	"github.com/vigil-scan/vigil/internal/inventory"
 	"github.com/vigil-scan/vigil/internal/result"
 	"github.com/vigil-scan/vigil/internal/vuln"
@@ -205,7 +206,7 @@ func cdxVulnerability(f vuln.Finding, ref string) cdx.Vulnerability {
 	ratings := []cdx.VulnerabilityRating{}
 	for _, c := range f.CVSS {
 		score := c.Score
-		rt := cdx.VulnerabilityRating{Score: &score, Method: cvssMethod(c.Version), Vector: c.Vector, Severity: cdxSeverity[severityBand(c.Score)]}
+		rt := cdx.VulnerabilityRating{Score: &score, Method: cvssMethod(c.Version), Vector: c.Vector, Severity: cdxSeverity[cvss.SeverityFromScore(c.Version, c.Score)]}
 		if c.Source != "" {
 			rt.Source = &cdx.Source{Name: c.Source}
 		}

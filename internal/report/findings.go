@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vigil-scan/vigil/internal/cvss"
 	"github.com/vigil-scan/vigil/internal/inventory"
 	"github.com/vigil-scan/vigil/internal/result"
 	"github.com/vigil-scan/vigil/internal/vuln"
@@ -106,21 +107,6 @@ func summarize(r *result.Report) result.Summary {
 	return c.Summary
 }
 
-// severityBand maps a CVSS base score to the severity band GitHub and NVD use.
-func severityBand(score float64) string {
-	switch {
-	case score >= 9.0:
-		return vuln.SeverityCritical
-	case score >= 7.0:
-		return vuln.SeverityHigh
-	case score >= 4.0:
-		return vuln.SeverityMedium
-	case score > 0:
-		return vuln.SeverityLow
-	}
-	return vuln.SeverityUnknown
-}
-
 // representativeScore is the score that stands for a severity when no CVSS
 // score of that band is known.
 func representativeScore(sev string) float64 {
@@ -141,7 +127,7 @@ func representativeScore(sev string) float64 {
 // highest CVSS score when its band matches that severity, else the band's
 // representative, so a vendor-rated LOW never shows as a 9.8 in GitHub.
 func securityScore(f vuln.Finding) float64 {
-	if m := f.MaxCVSS(); m > 0 && severityBand(m) == f.Severity {
+	if m := f.MaxCVSS(); m > 0 && cvss.SeverityFromScore("3.1", m) == f.Severity {
 		return m
 	}
 	return representativeScore(f.Severity)
