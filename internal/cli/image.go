@@ -97,23 +97,8 @@ func (p *prepared) Close() {
 // prepare validates every flag and opens every input before the scan
 // starts, so a typo fails in milliseconds, not after a registry pull.
 func (f *scanFlags) prepare(app *App) (*prepared, error) {
-	formats := f.formats
-	specs, err := report.ParseFormatSpecs(formats)
+	specs, err := outputSpecs(f.formats, f.output)
 	if err != nil {
-		return nil, err
-	}
-	if f.output != "" {
-		found := false
-		for i := range specs {
-			if specs[i].Path == "" {
-				specs[i].Path, found = f.output, true
-			}
-		}
-		if !found {
-			return nil, errors.New("--output needs a format that writes to standard output (every --format has its own file)")
-		}
-	}
-	if err := report.CheckWritable(specs); err != nil {
 		return nil, err
 	}
 	gate := policy.GateOptions{IgnoreUnfixed: f.ignoreUnfixed, OnlyFixed: f.onlyFixed, FailOnSecrets: f.failOnSecrets}
@@ -122,13 +107,8 @@ func (f *scanFlags) prepare(app *App) (*prepared, error) {
 			return nil, fmt.Errorf("--severity-threshold: %w", err)
 		}
 	}
-	if f.checkThreshold != "" {
-		gate.CheckLevel = strings.ToUpper(f.checkThreshold)
-		switch gate.CheckLevel {
-		case result.LevelInfo, result.LevelWarn, result.LevelFatal:
-		default:
-			return nil, fmt.Errorf("--check-threshold %q: use INFO, WARN or FATAL", f.checkThreshold)
-		}
+	if gate.CheckLevel, err = policy.ParseCheckLevel(f.checkThreshold); err != nil {
+		return nil, fmt.Errorf("--check-threshold: %w", err)
 	}
 	if f.exitCode < 0 || f.exitCode > 255 {
 		return nil, fmt.Errorf("--exit-code %d: must be 0..255", f.exitCode)
@@ -165,6 +145,31 @@ func (f *scanFlags) prepare(app *App) (*prepared, error) {
 		},
 	}
 	return p, nil
+}
+
+// outputSpecs parses the --format values; --output names the file of the
+// one format that would go to standard output. Every output file is
+// checked for writability before any scan work.
+func outputSpecs(formats []string, output string) ([]report.FormatSpec, error) {
+	specs, err := report.ParseFormatSpecs(formats)
+	if err != nil {
+		return nil, err
+	}
+	if output != "" {
+		found := false
+		for i := range specs {
+			if specs[i].Path == "" {
+				specs[i].Path, found = output, true
+			}
+		}
+		if !found {
+			return nil, errors.New("--output needs a format that writes to standard output (every --format has its own file)")
+		}
+	}
+	if err := report.CheckWritable(specs); err != nil {
+		return nil, err
+	}
+	return specs, nil
 }
 
 // loadPolicy reads the policy file, allow-list and VEX documents; the

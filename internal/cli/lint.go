@@ -2,11 +2,10 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/vigil-scan/vigil/internal/checks"
-	"github.com/vigil-scan/vigil/internal/report"
+	"github.com/vigil-scan/vigil/internal/policy"
 	"github.com/vigil-scan/vigil/internal/result"
 	"github.com/vigil-scan/vigil/internal/scan"
 )
@@ -42,25 +41,13 @@ or above, 2 the image could not be read.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fail := func(err error) error { return &ExitError{Code: ExitScanFailed, Err: err} }
-			level := strings.ToUpper(exitLevel)
-			switch level {
-			case result.LevelInfo, result.LevelWarn, result.LevelFatal:
-			default:
+			level, err := policy.ParseCheckLevel(exitLevel)
+			if err != nil || level == "" {
 				return fail(fmt.Errorf("--exit-level %q: use INFO, WARN or FATAL", exitLevel))
 			}
-			sf := scanFlags{formats: formats, output: output, exitCode: exitCode, policyFile: policyF, allowlist: allowlist}
-			specs, err := report.ParseFormatSpecs(formats)
+			sf := scanFlags{exitCode: exitCode, policyFile: policyF, allowlist: allowlist}
+			specs, err := outputSpecs(formats, output)
 			if err != nil {
-				return fail(err)
-			}
-			if output != "" {
-				for i := range specs {
-					if specs[i].Path == "" {
-						specs[i].Path = output
-					}
-				}
-			}
-			if err := report.CheckWritable(specs); err != nil {
 				return fail(err)
 			}
 			pol, err := sf.loadPolicy()
