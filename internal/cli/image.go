@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 	"github.com/vigil-scan/vigil/internal/checks"
+	"github.com/vigil-scan/vigil/internal/image"
 	"github.com/vigil-scan/vigil/internal/match"
 	"github.com/vigil-scan/vigil/internal/policy"
 	"github.com/vigil-scan/vigil/internal/report"
@@ -262,7 +262,7 @@ Exit codes: 0 pass, 1 (or --exit-code) the gate failed, 2 the scan could not run
 				return &ExitError{Code: ExitScanFailed, Err: err}
 			}
 			defer p.Close()
-			p.opts.CheckOptions.Tag = imageTag(ref)
+			p.opts.CheckOptions.Tag = image.RegistryTag(ref)
 			r, err := scan.Image(cmd.Context(), ref, p.opts)
 			if err != nil {
 				return &ExitError{Code: ExitScanFailed, Err: err}
@@ -272,26 +272,4 @@ Exit codes: 0 pass, 1 (or --exit-code) the gate failed, 2 the scan could not run
 	}
 	f.register(cmd, app, true)
 	return cmd
-}
-
-// imageTag is the tag a registry reference names ("latest" when implicit);
-// "" for digests and files (the checks then read the archive's RepoTags).
-func imageTag(ref string) string {
-	if strings.Contains(ref, "@") || isFileRef(ref) {
-		return ""
-	}
-	t, err := name.NewTag(ref)
-	if err != nil {
-		return ""
-	}
-	return t.TagStr()
-}
-
-func isFileRef(ref string) bool {
-	for _, p := range []string{"docker-archive:", "oci-layout:", "oci-archive:", "dir:", "sbom:"} {
-		if strings.HasPrefix(ref, p) {
-			return true
-		}
-	}
-	return false
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/vigil-scan/vigil/internal/checks"
+	"github.com/vigil-scan/vigil/internal/image"
 	"github.com/vigil-scan/vigil/internal/policy"
 	"github.com/vigil-scan/vigil/internal/result"
 	"github.com/vigil-scan/vigil/internal/scan"
@@ -59,7 +60,7 @@ or above, 2 the image could not be read.`,
 				ToolVersion: Version,
 			}
 			opts.Checks = true
-			opts.CheckOptions = checks.Options{Tag: imageTag(args[0]), Ignore: ignore, AcceptKeys: accept, ContentTrust: app.Getenv("DOCKER_CONTENT_TRUST") == "1"}
+			opts.CheckOptions = checks.Options{Tag: image.RegistryTag(args[0]), Ignore: ignore, AcceptKeys: accept, ContentTrust: app.Getenv("DOCKER_CONTENT_TRUST") == "1"}
 			opts.Secrets = secretsOn
 			opts.Policy = pol
 			opts.Gate.CheckLevel = level

@@ -263,3 +263,25 @@ func isLayerMediaType(mt types.MediaType) bool {
 	}
 	return false
 }
+
+// localPrefixes are the reference schemes that name files, not a registry.
+var localPrefixes = []string{"docker-archive:", "oci-layout:", "oci-archive:", "dir:"}
+
+// RegistryTag is the tag a registry reference names ("latest" when it names
+// none, as a pull would), and "" for digests and local sources, whose tags
+// only the image itself knows (Artifact.RepoTags).
+func RegistryTag(ref string) string {
+	for _, p := range localPrefixes {
+		if strings.HasPrefix(ref, p) {
+			return ""
+		}
+	}
+	if strings.Contains(ref, "@") {
+		return ""
+	}
+	t, err := name.NewTag(ref)
+	if err != nil {
+		return ""
+	}
+	return t.TagStr()
+}

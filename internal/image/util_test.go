@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -22,3 +23,21 @@ func assertEmptyDir(t *testing.T, dir string) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+func TestRegistryTag(t *testing.T) {
+	for ref, want := range map[string]string{
+		"alpine":            "latest",
+		"alpine:3.20":       "3.20",
+		"host:5000/app:1.0": "1.0",
+		"host:5000/app":     "latest",
+		"alpine@sha256:" + strings.Repeat("a", 64): "",
+		"docker-archive:app.tar":                   "",
+		"oci-layout:./img":                         "",
+		"dir:/":                                    "",
+		"UPPER/case":                               "",
+	} {
+		if got := RegistryTag(ref); got != want {
+			t.Errorf("RegistryTag(%q) = %q, want %q", ref, got, want)
+		}
+	}
+}

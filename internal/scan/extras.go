@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"strings"
 	"time"
 
 	"github.com/vigil-scan/vigil/internal/catalog"
@@ -39,11 +38,7 @@ func (o Options) analyzers() []inventory.Analyzer {
 
 func (e Extras) apply(inv *inventory.Inventory, r *result.Report, now time.Time) {
 	if e.Checks {
-		opts := e.CheckOptions
-		if opts.Tag == "" {
-			opts.Tag = archiveTag(inv.Artifact.RepoTags)
-		}
-		r.Checks = checks.Run(inv, opts)
+		r.Checks = checks.Run(inv, e.CheckOptions)
 	}
 	if e.Secrets {
 		r.Secrets = append(secrets.FromFacts(inv.Files), secrets.ScanConfig(inv.Artifact.Config)...)
@@ -57,17 +52,4 @@ func (e Extras) apply(inv *inventory.Inventory, r *result.Report, now time.Time)
 	r.Summarize()
 	gate := policy.Evaluate(r, e.Gate)
 	r.Summary.Gate = &gate
-}
-
-// archiveTag is the tag of an archive's first repo tag ("app:1.0" -> "1.0"),
-// for the latest-tag check when the reference itself names no tag.
-func archiveTag(repoTags []string) string {
-	if len(repoTags) == 0 {
-		return ""
-	}
-	t := repoTags[0]
-	if i := strings.LastIndexByte(t, ':'); i > strings.LastIndexByte(t, '/') {
-		return t[i+1:]
-	}
-	return "latest"
 }
