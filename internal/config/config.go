@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -106,9 +107,14 @@ func Load(getenv func(string) string, path string) (Config, error) {
 			}
 		} else {
 			c.File = path
+			c.DBPath = expandHome(getenv, c.DBPath)
+			c.CacheDir = expandHome(getenv, c.CacheDir)
 		}
 	}
 	applyEnv(getenv, &c)
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
 	cache := userCacheDir(getenv)
 	if c.CacheDir == "" {
 		if cache == "" {
@@ -120,6 +126,52 @@ func Load(getenv func(string) string, path string) (Config, error) {
 		c.DBPath = filepath.Join(c.CacheDir, "db", "vigil.db")
 	}
 	return c, nil
+}
+
+// Validate checks that the mirror and every feed location is an http(s)
+// URL, a file:// URL or a local path. A typo such as "htps://" would
+// otherwise be read as a local directory where every feed is missing.
+func (c Config) Validate() error {
+	for _, l := range []struct{ name, loc string }{
+		{"mirror", c.Mirror},
+		{"feeds.osv.url", c.Feeds.OSV.URL},
+		{"feeds.alpine.url", c.Feeds.Alpine.URL},
+		{"feeds.debian.url", c.Feeds.Debian.URL},
+		{"feeds.debian.dsa_url", c.Feeds.Debian.DSAURL},
+		{"feeds.debian.dla_url", c.Feeds.Debian.DLAURL},
+		{"feeds.nvd.url", c.Feeds.NVD.URL},
+		{"feeds.epss.url", c.Feeds.EPSS.URL},
+		{"feeds.kev.url", c.Feeds.KEV.URL},
+	} {
+		if err := checkLocation(l.loc); err != nil {
+			return fmt.Errorf("config %s %q: %w", l.name, l.loc, err)
+		}
+	}
+	return nil
+}
+
+func checkLocation(loc string) error {
+	scheme, rest, ok := strings.Cut(loc, "://")
+	if !ok {
+		return nil // a local path
+	}
+	switch strings.ToLower(scheme) {
+	case "http", "https":
+		u, err := url.Parse(loc)
+		if err != nil {
+			return err
+		}
+		if u.Host == "" {
+			return errors.New("no host")
+		}
+	case "file":
+		if rest == "" {
+			return errors.New("no path")
+		}
+	default:
+		return fmt.Errorf("unsupported scheme %q: want http, https, file or a local path", scheme)
+	}
+	return nil
 }
 
 func readFile(path string, c *Config) error {
@@ -140,8 +192,6 @@ func readFile(path string, c *Config) error {
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("config %s: %w", path, err)
 	}
-	c.DBPath = expandHome(c.DBPath)
-	c.CacheDir = expandHome(c.CacheDir)
 	return nil
 }
 
@@ -165,13 +215,21 @@ func applyEnv(getenv func(string) string, c *Config) {
 	set(&c.Feeds.KEV.URL, "VIGIL_FEED_KEV_URL")
 }
 
-func expandHome(p string) string {
-	if rest, ok := strings.CutPrefix(p, "~/"); ok {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, rest)
-		}
+// expandHome expands a leading "~/" with the injected environment's home
+// directory, as os.UserHomeDir would.
+func expandHome(getenv func(string) string, p string) string {
+	rest, ok := strings.CutPrefix(p, "~/")
+	if !ok {
+		return p
 	}
-	return p
+	home := getenv("HOME")
+	if runtime.GOOS == "windows" {
+		home = getenv("USERPROFILE")
+	}
+	if home == "" {
+		return p
+	}
+	return filepath.Join(home, rest)
 }
 
 // userCacheDir follows os.UserCacheDir but reads the injected environment.

@@ -76,3 +76,67 @@ func TestLoadRejectsUnknownKeys(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+func TestLoadMalformed(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, body, want string
+	}{
+		{"yaml syntax", "db: [unclosed\n", "line 1"},
+		{"wrong type", "feeds:\n  alpine:\n    branches: 3\n", "line 3"},
+		{"bad scheme", "mirror: htps://mirror.example.com\n", `mirror "htps://mirror.example.com": unsupported scheme "htps"`},
+		{"url without host", "feeds:\n  kev: {url: \"https:///kev.json\"}\n", "feeds.kev.url"},
+		{"empty file url", "feeds:\n  osv: {url: \"file://\"}\n", "no path"},
+		{"too large", "db: x\n" + strings.Repeat("#", maxConfigSize), "over"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".yaml")
+			if err := os.WriteFile(p, []byte(tt.body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(env(map[string]string{"HOME": "/h"}), p)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err %v, want %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := Load(env(map[string]string{"HOME": "/h"}), dir); err == nil {
+		t.Error("a directory as config file: no error")
+	}
+	if _, err := Load(env(map[string]string{"HOME": "/h", "VIGIL_FEED_NVD_URL": "ftp://nvd"}), ""); err == nil || !strings.Contains(err.Error(), "feeds.nvd.url") {
+		t.Errorf("bad URL from the environment: %v", err)
+	}
+}
+
+func TestLoadLocations(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("HOME is USERPROFILE on Windows")
+	}
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(p, []byte("db: ~/db/vigil.db\ncache_dir: ~/cache\nmirror: file:///srv/feeds\nfeeds: {kev: {url: HTTPS://kev.example.com/k.json}}\n"), 0o600)
+	c, err := Load(env(map[string]string{"HOME": "/injected"}), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DBPath != "/injected/db/vigil.db" || c.CacheDir != "/injected/cache" {
+		t.Errorf("~ not expanded with the injected HOME: %+v", c)
+	}
+}
+
+// FuzzLoad: any config file content gives a Config or an error, never a
+// panic.
+func FuzzLoad(f *testing.F) {
+	f.Add([]byte("db: /x.db\nfeeds: {alpine: {branches: [v3.10]}}\n"))
+	f.Add([]byte("mirror: htps://x\n"))
+	f.Add([]byte("feeds:\n  osv:\n    ecosystems: {a: b}\n"))
+	f.Add([]byte("&a [*a, *a]\n"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(dir, "c.yaml")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		Load(env(map[string]string{"HOME": "/h"}), p)
+	})
+}

@@ -75,7 +75,7 @@ func (f *Fetcher) maxSize() int64 {
 // Fetch gets the document at loc, a URL or a local path.
 func (f *Fetcher) Fetch(ctx context.Context, loc string, prev Validators, header http.Header) (*Fetched, error) {
 	if !isRemote(loc) {
-		return f.fetchLocal(loc)
+		return f.fetchLocal(ctx, localPath(loc))
 	}
 	attempts := f.Attempts
 	if attempts <= 0 {
@@ -210,7 +210,10 @@ func (f *Fetcher) save(body io.Reader, loc string, want int64) (*Fetched, error)
 	return doc, nil
 }
 
-func (f *Fetcher) fetchLocal(path string) (*Fetched, error) {
+func (f *Fetcher) fetchLocal(ctx context.Context, path string) (*Fetched, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	file, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", path, ErrNotFound)

@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	"github.com/vigil-scan/vigil/internal/config"
-	"github.com/vigil-scan/vigil/internal/osv"
 	"github.com/vigil-scan/vigil/internal/vuln"
 )
 
@@ -138,7 +138,7 @@ func ParseNVDPage(ctx context.Context, r io.Reader, sink vuln.Sink) (int, int, e
 				}
 				e.CVSS = append(e.CVSS, vuln.CVSS{Version: m.CVSSData.Version, Vector: m.CVSSData.VectorString, Score: m.CVSSData.BaseScore, Source: src})
 				if e.NVDSeverity == "" && (m.Type == "Primary" || m.Type == "") {
-					e.NVDSeverity = osv.NormalizeSeverity(firstNonEmpty(m.CVSSData.BaseSeverity, m.BaseSeverity))
+					e.NVDSeverity = vuln.NormalizeSeverity(cmp.Or(m.CVSSData.BaseSeverity, m.BaseSeverity))
 				}
 			}
 		}
@@ -152,13 +152,4 @@ func ParseNVDPage(ctx context.Context, r io.Reader, sink vuln.Sink) (int, int, e
 		n++
 	}
 	return n, page.TotalResults, nil
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

@@ -1,11 +1,16 @@
 package feeds
 
+// The ParseFuncs of the registry: each adapts one format's parser (the
+// distro ones live with their ecosystems) to a fetched Document.
+
 import (
 	"context"
 	"fmt"
 	"path"
 	"strings"
 
+	"github.com/vigil-scan/vigil/internal/ecosystem/alpine"
+	"github.com/vigil-scan/vigil/internal/ecosystem/debian"
 	"github.com/vigil-scan/vigil/internal/osv"
 	"github.com/vigil-scan/vigil/internal/vuln"
 )
@@ -34,18 +39,18 @@ func parseAlpine(ctx context.Context, doc Document, sink vuln.Sink) (int, string
 	if ext := path.Ext(doc.URL); strings.EqualFold(ext, ".yaml") || strings.EqualFold(ext, ".yml") {
 		format = "yaml"
 	}
-	n, err := parseAlpineSecDB(ctx, doc.Body, format, sink)
+	n, err := alpine.ParseSecDB(ctx, doc.Body, format, sink)
 	return n, "", err
 }
 
 func parseDebianJSON(ctx context.Context, doc Document, sink vuln.Sink) (int, string, error) {
-	n, err := parseDebianTracker(ctx, doc.Body, sink)
+	n, err := debian.ParseTrackerJSON(ctx, doc.Body, sink)
 	return n, "", err
 }
 
 func parseAdvisoryList(kind string) ParseFunc {
 	return func(ctx context.Context, doc Document, sink vuln.Sink) (int, string, error) {
-		n, err := parseDebianAdvisoryList(ctx, doc.Body, kind, sink)
+		n, err := debian.ParseAdvisoryList(ctx, doc.Body, kind, sink)
 		return n, "", err
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -135,7 +134,7 @@ func writeAtomic(r io.Reader, dst string) error {
 // fileDigest is the hex sha256 of a file, "" when it cannot be read.
 func fileDigest(path string) string {
 	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) || err != nil {
+	if err != nil {
 		return ""
 	}
 	defer f.Close()

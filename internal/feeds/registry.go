@@ -179,9 +179,21 @@ func join(base string, elem ...string) string {
 			return u.JoinPath(elem...).String()
 		}
 	}
-	return filepath.Join(append([]string{strings.TrimPrefix(base, "file://")}, elem...)...)
+	return filepath.Join(append([]string{localPath(base)}, elem...)...)
 }
 
+// isRemote reports whether loc is an http(s) URL (schemes are
+// case-insensitive); anything else is a local path.
 func isRemote(loc string) bool {
-	return strings.HasPrefix(loc, "http://") || strings.HasPrefix(loc, "https://")
+	scheme, _, ok := strings.Cut(loc, "://")
+	return ok && (strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "https"))
+}
+
+// localPath turns a file:// URL into its path; other locations are paths
+// already.
+func localPath(loc string) string {
+	if scheme, rest, ok := strings.Cut(loc, "://"); ok && strings.EqualFold(scheme, "file") {
+		return rest
+	}
+	return loc
 }

@@ -64,6 +64,9 @@ type Updater struct {
 // old DB in place (cancellation, unknown feed names, disk errors).
 func (u *Updater) Update(ctx context.Context, names []string) (Result, error) {
 	var res Result
+	if err := u.Config.Validate(); err != nil {
+		return res, err
+	}
 	sel, unknown := Select(Registry(u.Config), names)
 	if len(unknown) > 0 {
 		return res, fmt.Errorf("unknown feed %q (see docs/configuration.md for feed names)", unknown)
@@ -222,14 +225,17 @@ const failedPrefix = "update failed"
 // errUnchanged means the previous DB's rows are current.
 var errUnchanged = errors.New("unchanged")
 
-func (u *Updater) fetchOne(ctx context.Context, b *vulndb.Builder, f Feed, prev vulndb.SourceInfo, canCopy bool) (vulndb.SourceInfo, error) {
+// fetchOne fetches and imports a single-document feed. With reuse (the
+// previous DB holds this feed's rows from the same parsers), a 304 or an
+// unchanged digest returns errUnchanged instead of importing again.
+func (u *Updater) fetchOne(ctx context.Context, b *vulndb.Builder, f Feed, prev vulndb.SourceInfo, reuse bool) (vulndb.SourceInfo, error) {
 	info := vulndb.SourceInfo{Name: f.Name}
 	var doc *Fetched
 	var err error
 	for i, loc := range f.URLs {
 		info.URL = loc
 		var v Validators
-		if canCopy && prev.URL == loc {
+		if reuse && prev.URL == loc {
 			v = Validators{ETag: prev.ETag, LastModified: prev.LastModified}
 		}
 		doc, err = u.fetcher().Fetch(ctx, loc, v, nil)
@@ -244,7 +250,12 @@ func (u *Updater) fetchOne(ctx context.Context, b *vulndb.Builder, f Feed, prev 
 	defer doc.Close()
 	info.Fetched = u.now()
 	info.ETag, info.LastModified = doc.ETag, doc.LastModified
-	if doc.NotModified || (canCopy && prev.Digest != "" && doc.Digest == prev.Digest) {
+	if doc.NotModified && !reuse {
+		// Only a conditional request may be answered 304, and there is no
+		// previous data to fall back on.
+		return info, fmt.Errorf("%s: HTTP 304 Not Modified to an unconditional request", doc.URL)
+	}
+	if doc.NotModified || (reuse && prev.Digest != "" && doc.Digest == prev.Digest) {
 		return info, errUnchanged
 	}
 	info.Digest = doc.Digest

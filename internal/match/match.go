@@ -20,11 +20,9 @@ import (
 // Options tune which findings are reported.
 type Options struct {
 	// IgnoreUnfixed drops findings whose FixState is not "fixed"
-	// (not-fixed, wont-fix, end-of-life, unknown).
+	// (not-fixed, wont-fix, end-of-life, unknown). The CLI's --only-fixed
+	// (Grype's name) sets it too.
 	IgnoreUnfixed bool
-	// OnlyFixed is the same as IgnoreUnfixed (alias kept for UX parity
-	// with Trivy/Grype).
-	OnlyFixed bool
 }
 
 // Matcher matches packages against one store. It caches store lookups, so

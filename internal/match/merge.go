@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/vigil-scan/vigil/internal/inventory"
+	"github.com/vigil-scan/vigil/internal/version"
 	"github.com/vigil-scan/vigil/internal/vuln"
 )
 
@@ -167,7 +168,7 @@ func (m *Matcher) findings(ctx context.Context, p *inventory.Package, hits []hit
 		if err != nil {
 			return nil, err
 		}
-		if (m.opts.IgnoreUnfixed || m.opts.OnlyFixed) && f.FixState != vuln.FixStateFixed {
+		if m.opts.IgnoreUnfixed && f.FixState != vuln.FixStateFixed {
 			continue
 		}
 		out = append(out, f)
@@ -231,7 +232,7 @@ func (m *Matcher) finding(ctx context.Context, p *inventory.Package, group []uni
 				f.References = append(f.References, r)
 			}
 		}
-		if !v.Published.IsZero() && v.Published.Year() > 1 && (f.Published.IsZero() || v.Published.Before(f.Published)) {
+		if v.Published.Year() > 1 && (f.Published.IsZero() || v.Published.Before(f.Published)) {
 			f.Published = v.Published
 		}
 		if v.Modified.Year() > 1 && v.Modified.After(f.Modified) {
@@ -258,9 +259,7 @@ func (m *Matcher) finding(ctx context.Context, p *inventory.Package, group []uni
 
 // sortVersions dedupes and sorts versions lowest first with c; versions
 // that do not parse keep their order at the end.
-func sortVersions(c interface {
-	Compare(a, b string) (int, error)
-}, vs []string) []string {
+func sortVersions(c version.Comparator, vs []string) []string {
 	if len(vs) == 0 {
 		return nil
 	}

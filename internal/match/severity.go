@@ -56,10 +56,8 @@ func chooseSeverity(f *vuln.Finding, p *inventory.Package, group []unit, vulns [
 
 	vendor, vendorSource := "", ""
 	for _, u := range group {
-		if s := u.hit.rec.Severity; s != "" && vuln.SeverityRank(s) >= vuln.SeverityRank(vendor) {
-			if vendor == "" || vuln.SeverityRank(s) > vuln.SeverityRank(vendor) {
-				vendor, vendorSource = s, u.hit.rec.Source
-			}
+		if s := u.hit.rec.Severity; s != "" && (vendor == "" || vuln.SeverityRank(s) > vuln.SeverityRank(vendor)) {
+			vendor, vendorSource = s, u.hit.rec.Source
 		}
 	}
 	if p.IsOS() && vendor != "" {

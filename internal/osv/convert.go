@@ -1,6 +1,7 @@
 package osv
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -156,7 +157,7 @@ func convertAffected(v vuln.Vulnerability, a Affected, recordSeverity string, wa
 		return vuln.Affected{}, false
 	}
 	eco1, db1 := parseSpecific(a.EcosystemSpecific), parseSpecific(a.DatabaseSpecific)
-	out.Severity = firstNonEmpty(normalizeSeverity(eco1.Severity), normalizeSeverity(db1.Severity), recordSeverity)
+	out.Severity = cmp.Or(vuln.NormalizeSeverity(eco1.Severity), vuln.NormalizeSeverity(db1.Severity), recordSeverity)
 	for _, imp := range eco1.Imports {
 		out.Symbols = append(out.Symbols, imp.Symbols...)
 	}
@@ -207,7 +208,7 @@ func parseSpecific(raw json.RawMessage) specific {
 }
 
 func vendorSeverity(raw json.RawMessage) string {
-	return normalizeSeverity(parseSpecific(raw).Severity)
+	return vuln.NormalizeSeverity(parseSpecific(raw).Severity)
 }
 
 // summarySeverity reads Red Hat style summaries ("Important: kernel
@@ -217,27 +218,7 @@ func summarySeverity(summary string) string {
 	if !ok {
 		return ""
 	}
-	return normalizeSeverity(word)
-}
-
-// NormalizeSeverity maps vendor severity words (GHSA, Red Hat family,
-// Debian urgency) onto the vuln.Severity* constants; "" when unknown.
-func NormalizeSeverity(s string) string { return normalizeSeverity(s) }
-
-func normalizeSeverity(s string) string {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "critical":
-		return vuln.SeverityCritical
-	case "important", "high":
-		return vuln.SeverityHigh
-	case "moderate", "medium":
-		return vuln.SeverityMedium
-	case "low":
-		return vuln.SeverityLow
-	case "negligible", "unimportant", "none":
-		return vuln.SeverityNegligible
-	}
-	return ""
+	return vuln.NormalizeSeverity(word)
 }
 
 func parseTime(s, field string, warn func(string, ...any)) time.Time {
@@ -260,13 +241,4 @@ func nonEmpty(in []string) []string {
 		}
 	}
 	return out
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

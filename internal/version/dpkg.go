@@ -5,25 +5,23 @@ package version
 // reject what dpkg rejects (scalibr accepts any string).
 type Dpkg struct{}
 
-type dpkgVersion struct {
-	epoch, upstream, revision string
-}
-
-func parseDpkg(s string) (dpkgVersion, error) {
-	var v dpkgVersion
+// parseDpkg splits and checks a dpkg version; its version field is what
+// dpkg calls the upstream version, its release the Debian revision.
+func parseDpkg(s string) (evr, error) {
+	var v evr
 	var err error
-	if v.epoch, v.upstream, v.revision, err = splitEVR("dpkg", s, "revision"); err != nil {
+	if v.epoch, v.version, v.release, err = splitEVR("dpkg", s, "revision"); err != nil {
 		return v, err
 	}
-	if v.upstream == "" {
+	if v.version == "" {
 		return v, invalid("dpkg", s, "empty upstream version")
 	}
-	if !isDigit(v.upstream[0]) {
+	if !isDigit(v.version[0]) {
 		return v, invalid("dpkg", s, "upstream version does not start with a digit")
 	}
 	// dpkg only warns about other odd characters ("_" in a revision) and
 	// still orders them, so only whitespace and control bytes are refused.
-	for _, part := range []string{v.upstream, v.revision} {
+	for _, part := range []string{v.version, v.release} {
 		for i := 0; i < len(part); i++ {
 			if c := part[i]; c <= ' ' || c >= 0x7f {
 				return v, invalid("dpkg", s, "whitespace or non-ASCII character")
@@ -97,21 +95,7 @@ func verrevcmp(a, b string) int {
 
 // Compare implements Comparator.
 func (Dpkg) Compare(a, b string) (int, error) {
-	va, err := parseDpkg(a)
-	if err != nil {
-		return 0, err
-	}
-	vb, err := parseDpkg(b)
-	if err != nil {
-		return 0, err
-	}
-	if r := cmpNumeric(orZero(va.epoch), orZero(vb.epoch)); r != 0 {
-		return r, nil
-	}
-	if r := verrevcmp(va.upstream, vb.upstream); r != 0 {
-		return r, nil
-	}
-	return verrevcmp(va.revision, vb.revision), nil
+	return compareParsed(parseDpkg, func(x, y evr) int { return compareEVR(x, y, verrevcmp) }, a, b)
 }
 
 func orZero(s string) string {

@@ -2,6 +2,21 @@ package version
 
 import "strings"
 
+// evr is a version in the [epoch:]version[-release] layout of dpkg and rpm.
+type evr struct{ epoch, version, release string }
+
+// compareEVR orders by numeric epoch (absent is 0), then version, then
+// release, the last two with the package manager's own vercmp.
+func compareEVR(a, b evr, vercmp func(a, b string) int) int {
+	if r := cmpNumeric(orZero(a.epoch), orZero(b.epoch)); r != 0 {
+		return r
+	}
+	if r := vercmp(a.version, b.version); r != 0 {
+		return r
+	}
+	return vercmp(a.release, b.release)
+}
+
 // splitEVR splits [epoch:]version[-release], the layout dpkg and rpm share
 // (dpkg calls the parts upstream version and revision): the epoch is
 // digits before the first ':', the release follows the last '-'. kind names

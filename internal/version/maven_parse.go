@@ -107,13 +107,5 @@ func mvParseItem(combo, digit bool, buf string) (*mvItem, bool) {
 
 // Compare implements Comparator.
 func (Maven) Compare(a, b string) (int, error) {
-	va, err := parseMaven(a)
-	if err != nil {
-		return 0, err
-	}
-	vb, err := parseMaven(b)
-	if err != nil {
-		return 0, err
-	}
-	return sign(va.compare(vb)), nil
+	return compareParsed(parseMaven, func(x, y *mvItem) int { return sign(x.compare(y)) }, a, b)
 }

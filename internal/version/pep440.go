@@ -238,13 +238,5 @@ func comparePEP440(a, b pep440) int {
 
 // Compare implements Comparator.
 func (PEP440) Compare(a, b string) (int, error) {
-	va, err := parsePEP440(a)
-	if err != nil {
-		return 0, err
-	}
-	vb, err := parsePEP440(b)
-	if err != nil {
-		return 0, err
-	}
-	return comparePEP440(va, vb), nil
+	return compareParsed(parsePEP440, comparePEP440, a, b)
 }

@@ -8,10 +8,8 @@ import "strings"
 // comparator accepts any string and we must reject what rpm cannot order.
 type RPM struct{}
 
-type rpmEVR struct{ epoch, version, release string }
-
-func parseRPM(s string) (rpmEVR, error) {
-	var v rpmEVR
+func parseRPM(s string) (evr, error) {
+	var v evr
 	var err error
 	if v.epoch, v.version, v.release, err = splitEVR("rpm", s, "release"); err != nil {
 		return v, err
@@ -123,19 +121,5 @@ func byteAt(s string, i int) byte {
 
 // Compare implements Comparator.
 func (RPM) Compare(a, b string) (int, error) {
-	va, err := parseRPM(a)
-	if err != nil {
-		return 0, err
-	}
-	vb, err := parseRPM(b)
-	if err != nil {
-		return 0, err
-	}
-	if r := cmpNumeric(orZero(va.epoch), orZero(vb.epoch)); r != 0 {
-		return r, nil
-	}
-	if r := rpmvercmp(va.version, vb.version); r != 0 {
-		return r, nil
-	}
-	return rpmvercmp(va.release, vb.release), nil
+	return compareParsed(parseRPM, func(x, y evr) int { return compareEVR(x, y, rpmvercmp) }, a, b)
 }

@@ -91,6 +91,20 @@ func For(eco string) (Comparator, error) {
 	return nil, fmt.Errorf("%w %q", ErrUnknownEcosystem, eco)
 }
 
+// compareParsed parses both versions, refusing either when it does not
+// parse, and orders them with cmp.
+func compareParsed[V any](parse func(string) (V, error), cmp func(a, b V) int, a, b string) (int, error) {
+	va, err := parse(a)
+	if err != nil {
+		return 0, err
+	}
+	vb, err := parse(b)
+	if err != nil {
+		return 0, err
+	}
+	return cmp(va, vb), nil
+}
+
 func sign(n int) int {
 	switch {
 	case n < 0:

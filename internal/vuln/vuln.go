@@ -3,7 +3,10 @@
 // advisory, what it affects, and the findings that result from matching.
 package vuln
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // FixState says what the distribution or ecosystem did about a
 // vulnerability in a package.
@@ -49,6 +52,25 @@ func SeverityRank(s string) int {
 		return 5
 	}
 	return 0
+}
+
+// NormalizeSeverity maps a vendor's severity word (GHSA, NVD, Red Hat
+// family, Debian urgency) onto the Severity* constants, case-insensitively;
+// "" when the word is unknown.
+func NormalizeSeverity(s string) string {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "critical":
+		return SeverityCritical
+	case "important", "high":
+		return SeverityHigh
+	case "moderate", "medium":
+		return SeverityMedium
+	case "low":
+		return SeverityLow
+	case "negligible", "unimportant", "none":
+		return SeverityNegligible
+	}
+	return ""
 }
 
 // CVSS is one CVSS vector with its computed base score.

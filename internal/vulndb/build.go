@@ -165,17 +165,9 @@ func (b *Builder) putVulnerability(feed string, v vuln.Vulnerability) error {
 	if err != nil {
 		return err
 	}
-	var old []byte
-	err = tx.QueryRowContext(b.ctx, `SELECT record FROM vulnerability WHERE id = ? AND feed = ?`, v.ID, feed).Scan(&old)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
+	v, err = mergeStored(b.ctx, tx, `SELECT record FROM vulnerability WHERE id = ? AND feed = ?`, v, mergeVulnerability, v.ID, feed)
+	if err != nil {
 		return fmt.Errorf("reading %s: %w", v.ID, err)
-	default:
-		var prev vuln.Vulnerability
-		if err := json.Unmarshal(old, &prev); err == nil {
-			v = mergeVulnerability(prev, v)
-		}
 	}
 	rec, err := json.Marshal(v)
 	if err != nil {
@@ -221,17 +213,9 @@ func (b *Builder) putEnrichment(feed, cve string, e vuln.Enrichment) error {
 	if err != nil {
 		return err
 	}
-	var old []byte
-	err = tx.QueryRowContext(b.ctx, `SELECT record FROM enrichment WHERE cve = ? AND feed = ?`, cve, feed).Scan(&old)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
+	e, err = mergeStored(b.ctx, tx, `SELECT record FROM enrichment WHERE cve = ? AND feed = ?`, e, mergeEnrichment, cve, feed)
+	if err != nil {
 		return fmt.Errorf("reading enrichment of %s: %w", cve, err)
-	default:
-		var prev vuln.Enrichment
-		if err := json.Unmarshal(old, &prev); err == nil {
-			e = mergeEnrichment(prev, e)
-		}
 	}
 	rec, err := json.Marshal(e)
 	if err != nil {
@@ -243,9 +227,29 @@ func (b *Builder) putEnrichment(feed, cve string, e vuln.Enrichment) error {
 	return b.wrote()
 }
 
+// mergeStored folds v over the record query finds (the same key written
+// earlier by this feed), or returns v when there is none. The builder wrote
+// that record itself, so one that does not decode is simply replaced.
+func mergeStored[T any](ctx context.Context, tx *sql.Tx, query string, v T, merge func(old, v T) T, args ...any) (T, error) {
+	var old []byte
+	err := tx.QueryRowContext(ctx, query, args...).Scan(&old)
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, nil
+	}
+	if err != nil {
+		return v, err
+	}
+	var prev T
+	if json.Unmarshal(old, &prev) != nil {
+		return v, nil
+	}
+	return merge(prev, v), nil
+}
+
 // CopyFeed copies every row of one feed from a previous DB file into the
 // new one (used when the feed is unchanged or cannot be fetched). It
-// returns the number of advisories copied.
+// returns the number of rows copied from the first table that had any:
+// advisories, else affected records, else enrichments (NVD, EPSS, KEV).
 func (b *Builder) CopyFeed(ctx context.Context, oldPath, feed string) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

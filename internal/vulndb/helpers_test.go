@@ -3,6 +3,7 @@ package vulndb
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"testing"
 )
 
@@ -21,7 +22,7 @@ func writeSchemaVersion(t *testing.T, path string, version int) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(`UPDATE meta SET value = ? WHERE key = ?`, itoa(version), metaSchemaVersion); err != nil {
+	if _, err := db.Exec(`UPDATE meta SET value = ? WHERE key = ?`, strconv.Itoa(version), metaSchemaVersion); err != nil {
 		t.Fatal(err)
 	}
 }

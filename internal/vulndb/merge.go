@@ -2,12 +2,9 @@ package vulndb
 
 import (
 	"slices"
-	"strconv"
 
 	"github.com/vigil-scan/vigil/internal/vuln"
 )
-
-func itoa(i int) string { return strconv.Itoa(i) }
 
 // mergeVulnerability folds b into a: lists are unioned, the longest summary
 // and details win, and times fill in when a has none.

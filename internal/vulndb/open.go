@@ -236,7 +236,11 @@ func (d *DB) Counts(ctx context.Context) (map[string]FeedCounts, error) {
 			q.set(&c, n)
 			out[feed] = c
 		}
+		err = rows.Err()
 		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("counting records: %w", err)
+		}
 	}
 	return out, nil
 }

@@ -8,6 +8,7 @@ package vulndb
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 )
 
@@ -80,7 +81,7 @@ func encodeMeta(m Metadata) (map[string]string, error) {
 		return nil, err
 	}
 	return map[string]string{
-		metaSchemaVersion: itoa(m.SchemaVersion),
+		metaSchemaVersion: strconv.Itoa(m.SchemaVersion),
 		metaBuilt:         m.Built.UTC().Format(time.RFC3339Nano),
 		metaSources:       string(src),
 	}, nil
