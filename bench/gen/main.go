@@ -26,10 +26,17 @@ func main() {
 	files := flag.Int("files", 10_000, "files per layer")
 	avg := flag.Int("avg", 10_000, "average file size in bytes")
 	flag.Parse()
+	// File bodies are slices of a 1 MiB pool, up to twice the average long.
+	if *layers < 1 || *files < 0 || *avg < 1 || 2**avg > poolSize {
+		log.Fatalf("gen: want -layers >= 1, -files >= 0 and 1 <= -avg <= %d", poolSize/2)
+	}
 	if err := run(*out, *layers, *files, *avg); err != nil {
 		log.Fatal(err)
 	}
 }
+
+// poolSize is the size of the text-like pool file bodies are cut from.
+const poolSize = 1 << 20
 
 func run(out string, layers, files, avg int) error {
 	dir := filepath.Dir(out)
@@ -41,7 +48,7 @@ func run(out string, layers, files, avg int) error {
 	var total int64
 	rng := rand.New(rand.NewPCG(1, 2))
 	// A 1 MiB pool of text-like bytes: compresses about 3:1, like real layers.
-	pool := make([]byte, 1<<20)
+	pool := make([]byte, poolSize)
 	words := []string{"lib", "usr", "share", "config", "python", "node", "error", "value", "0x1f", "return", "\n", " ", "{", "}"}
 	for i := 0; i < len(pool); {
 		if rng.IntN(4) == 0 {
@@ -99,9 +106,15 @@ func writeLayer(path string, l, files, avg int, pool []byte, rng *rand.Rand) (st
 		return err
 	}
 	if l == 0 {
-		add("etc/os-release", []byte("NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.20.3\n"))
-		add("etc/alpine-release", []byte("3.20.3\n"))
-		add("lib/apk/db/installed", []byte("P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\n\nP:busybox\nV:1.36.1-r29\nA:x86_64\no:busybox\n\n"))
+		for _, m := range []struct{ name, body string }{
+			{"etc/os-release", "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.20.3\n"},
+			{"etc/alpine-release", "3.20.3\n"},
+			{"lib/apk/db/installed", "P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\n\nP:busybox\nV:1.36.1-r29\nA:x86_64\no:busybox\n\n"},
+		} {
+			if err := add(m.name, []byte(m.body)); err != nil {
+				return "", 0, err
+			}
+		}
 	}
 	for i := 0; i < files; i++ {
 		size := rng.IntN(2 * avg)
@@ -114,6 +127,9 @@ func writeLayer(path string, l, files, avg int, pool []byte, rng *rand.Rand) (st
 		return "", 0, err
 	}
 	if err := zw.Close(); err != nil {
+		return "", 0, err
+	}
+	if err := f.Close(); err != nil {
 		return "", 0, err
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), counter.n, nil
@@ -132,18 +148,29 @@ func pack(out, dir string, names []string) error {
 	defer f.Close()
 	tw := tar.NewWriter(f)
 	for _, n := range names {
-		src, err := os.Open(filepath.Join(dir, n))
-		if err != nil {
+		if err := packFile(tw, filepath.Join(dir, n), n); err != nil {
 			return err
 		}
-		st, _ := src.Stat()
-		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Size: st.Size(), Typeflag: tar.TypeReg}); err != nil {
-			return err
-		}
-		if _, err := io.Copy(tw, src); err != nil {
-			return err
-		}
-		src.Close()
 	}
-	return tw.Close()
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+func packFile(tw *tar.Writer, path, name string) error {
+	src, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	st, err := src.Stat()
+	if err != nil {
+		return err
+	}
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: st.Size(), Typeflag: tar.TypeReg}); err != nil {
+		return err
+	}
+	_, err = io.Copy(tw, src)
+	return err
 }

@@ -20,36 +20,51 @@ import (
 
 func main() {
 	cache := flag.String("cache", "", "layer cache directory (empty: no cache)")
-	concurrency := flag.Int("j", 2, "layers read at once")
+	concurrency := flag.Int("j", image.DefaultConcurrency, "layers read at once")
 	withChecks := flag.Bool("checks", false, "also run the best-practice analyzer")
 	withSecrets := flag.Bool("secrets", false, "also run the secret scanner")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here")
+	flag.Usage = func() {
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: read [flags] REF")
+		flag.PrintDefaults()
+	}
 	flag.Parse()
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+	if flag.NArg() != 1 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	if err := run(flag.Arg(0), *cache, *concurrency, *withChecks, *withSecrets, *cpuProfile); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(ref, cache string, concurrency int, withChecks, withSecrets bool, cpuProfile string) error {
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
-		pprof.StartCPUProfile(f)
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
 		defer pprof.StopCPUProfile()
 	}
 	analyzers := catalog.Packages()
-	if *withChecks {
+	if withChecks {
 		analyzers = append(analyzers, checks.Analyzer())
 	}
-	if *withSecrets {
+	if withSecrets {
 		analyzers = append(analyzers, secrets.Analyzer(secrets.Options{}))
 	}
-	if flag.NArg() != 1 {
-		log.Fatal("usage: read [-cache DIR] [-j N] REF")
-	}
 	start := time.Now()
-	inv, err := image.Read(context.Background(), flag.Arg(0), analyzers, image.Options{CacheDir: *cache, Concurrency: *concurrency})
+	inv, err := image.Read(context.Background(), ref, analyzers, image.Options{CacheDir: cache, Concurrency: concurrency})
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	elapsed := time.Since(start)
 	fmt.Printf("read %s: %d layers, %d packages, %s, OS %s %s, %d warnings\n",
-		flag.Arg(0), len(inv.Artifact.Layers), len(inv.Packages), elapsed.Round(time.Millisecond),
+		ref, len(inv.Artifact.Layers), len(inv.Packages), elapsed.Round(time.Millisecond),
 		inv.Artifact.OS.Family, inv.Artifact.OS.Version, len(inv.Warnings))
+	return nil
 }

@@ -1,7 +1,10 @@
-// Package ecosystem holds the naming rules shared by every ecosystem: OSV
-// ecosystem names (with distro releases) and package-name normalisation, so
-// that feed imports and matching agree on keys. The per-ecosystem packages
-// below it hold catalogers, feed parsers and matchers.
+// Package ecosystem holds what every ecosystem shares: the naming rules
+// (OSV ecosystem names with distro releases, package-name normalisation) so
+// that feed imports and matching agree on keys, and the cataloger shapes
+// and parsing helpers the per-ecosystem packages below it build on
+// (FileCataloger, StreamCataloger, PackageSet, ScanLines, ExpectDelim,
+// executable detection). Those packages hold the catalogers, feed parsers
+// and matchers.
 package ecosystem
 
 import (

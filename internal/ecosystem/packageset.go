@@ -37,6 +37,15 @@ func (s *PackageSet) Add(key string, p inventory.Package, merge func(kept *inven
 	return nil
 }
 
+// KeepNonDev is the merge function of collectors whose packages carry
+// Metadata only to mark a development dependency: a package stays marked
+// only while every occurrence is one.
+func KeepNonDev(kept *inventory.Package, again inventory.Package) {
+	if again.Metadata == nil {
+		kept.Metadata = nil
+	}
+}
+
 // Packages returns the packages in the order they were first added.
 func (s *PackageSet) Packages() []inventory.Package { return s.pkgs }
 

@@ -13,8 +13,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
@@ -185,26 +183,15 @@ func uncompressedArchive(ctx context.Context, archive string, opts Options) (str
 	}
 	defer f.Close()
 	br := bufio.NewReader(f)
-	magic, _ := br.Peek(4)
-	var dec io.Reader
-	switch {
-	case isGzip(magic):
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return "", nil, fmt.Errorf("decompressing %s: %w", archive, err)
-		}
-		defer zr.Close()
-		dec = zr
-	case isZstd(magic):
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return "", nil, fmt.Errorf("decompressing %s: %w", archive, err)
-		}
-		defer zr.Close()
-		dec = zr
-	default:
+	if magic, _ := br.Peek(4); !isGzip(magic) && !isZstd(magic) {
 		return archive, func() {}, nil
 	}
+	// The layers' decompressor, with its bound on the zstd window.
+	dec, closeDec, err := decompress(br, "")
+	if err != nil {
+		return "", nil, fmt.Errorf("decompressing %s: %w", archive, err)
+	}
+	defer closeDec()
 	tmp, err := os.CreateTemp(opts.TempDir, "vigil-archive-*.tar")
 	if err != nil {
 		return "", nil, err

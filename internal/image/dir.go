@@ -71,7 +71,8 @@ func (w *walker) dirFile(r *os.Root, p string, d fs.DirEntry) error {
 		return nil
 	}
 	w.out.Bytes += info.Size()
-	if len(w.claim(p, info.Mode(), info.Size())) == 0 {
+	claimers := w.claim(p, info.Mode(), info.Size())
+	if len(claimers) == 0 {
 		return nil
 	}
 	f, err := r.Open(p)
@@ -81,7 +82,7 @@ func (w *walker) dirFile(r *os.Root, p string, d fs.DirEntry) error {
 	}
 	defer f.Close()
 	// A file that changes while being read is a warning, not a failure.
-	if err := w.file(p, info.Mode(), info.Size(), f); err != nil {
+	if err := w.read(p, info.Mode(), info.Size(), f, claimers); err != nil {
 		w.warn("%v", err)
 	}
 	return nil

@@ -36,11 +36,14 @@ func distroQualifier(os inventory.OS) string {
 	return os.Family + "-" + os.Version
 }
 
-// withQualifiers sets the distro qualifier on the package's purl, and the
+// withQualifiers completes an OS package's purl once the OS is known, as
+// Syft does: the namespace becomes the distro's ID (catalogers can only
+// guess it: an Ubuntu dpkg database reads like a Debian one, every rpm
+// database like Red Hat's), the distro qualifier is set, and so is the
 // upstream (source package) qualifier when the source differs from the
-// binary package, as Syft does, so SBOM formats without a source field
-// (SPDX) still carry what distro feeds are keyed by. It builds a purl when
-// the cataloger left none.
+// binary package, so SBOM formats without a source field (SPDX) still carry
+// what distro feeds are keyed by. It builds a purl when the cataloger left
+// none.
 func withQualifiers(p inventory.Package, os inventory.OS, distro string) string {
 	purl, err := packageurl.FromString(p.PURL)
 	if p.PURL == "" || err != nil {
@@ -48,6 +51,9 @@ func withQualifiers(p inventory.Package, os inventory.OS, distro string) string 
 		if p.Arch != "" {
 			purl.Qualifiers = append(purl.Qualifiers, packageurl.Qualifier{Key: "arch", Value: p.Arch})
 		}
+	}
+	if os.Family != "" {
+		purl.Namespace = os.Family
 	}
 	m := purl.Qualifiers.Map()
 	if distro != "" {

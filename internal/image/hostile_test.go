@@ -189,6 +189,26 @@ func TestBrokenDockerArchives(t *testing.T) {
 	}
 }
 
+// A zstd-compressed archive asking for a 256 MiB window is refused before
+// anything is allocated for it, as a zstd layer is.
+func TestHugeZstdWindowArchive(t *testing.T) {
+	// Frame header with a window descriptor (exponent 18: 1<<28 bytes),
+	// then one empty raw last block.
+	frame := []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 18 << 3, 0x01, 0x00, 0x00}
+	for _, scheme := range []string{"docker-archive:", "oci-archive:"} {
+		path := filepath.Join(t.TempDir(), "x.tar.zst")
+		if err := os.WriteFile(path, frame, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		tmp := t.TempDir()
+		_, err := Read(context.Background(), scheme+path, nil, Options{TempDir: tmp})
+		if err == nil || !strings.Contains(err.Error(), "window") {
+			t.Errorf("%s: err = %v, want a window size error", scheme, err)
+		}
+		assertEmptyDir(t, tmp)
+	}
+}
+
 func TestMissingArchive(t *testing.T) {
 	for _, ref := range []string{"docker-archive:/nonexistent.tar", "oci-archive:/nonexistent.tar", "oci-layout:/nonexistent", "dir:/nonexistent"} {
 		if _, err := Read(context.Background(), ref, nil, Options{}); err == nil || !strings.Contains(err.Error(), "nonexistent") {

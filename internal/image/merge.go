@@ -1,6 +1,7 @@
 package image
 
 import (
+	"maps"
 	"path"
 	"sort"
 	"strings"
@@ -130,26 +131,10 @@ func samePackage(old []inventory.Package, p inventory.Package) *inventory.Packag
 
 // remove deletes every path matching hidden from all maps.
 func (fs *mergedFS) remove(hidden func(string) bool) {
-	for p := range fs.packages {
-		if hidden(p) {
-			delete(fs.packages, p)
-		}
-	}
-	for p := range fs.contents {
-		if hidden(p) {
-			delete(fs.contents, p)
-		}
-	}
-	for p := range fs.symlinks {
-		if hidden(p) {
-			delete(fs.symlinks, p)
-		}
-	}
-	for p := range fs.facts {
-		if hidden(p) {
-			delete(fs.facts, p)
-		}
-	}
+	maps.DeleteFunc(fs.packages, func(p string, _ []inventory.Package) bool { return hidden(p) })
+	maps.DeleteFunc(fs.contents, func(p string, _ []byte) bool { return hidden(p) })
+	maps.DeleteFunc(fs.symlinks, func(p, _ string) bool { return hidden(p) })
+	maps.DeleteFunc(fs.facts, func(p string, _ []inventory.FileFact) bool { return hidden(p) })
 }
 
 // maxSymlinkHops bounds link chains (Linux gives up after 40 as well).

@@ -191,6 +191,11 @@ func (w *walker) file(p string, mode fs.FileMode, size int64, r io.Reader) error
 	if len(claimers) == 0 {
 		return nil
 	}
+	return w.read(p, mode, size, r, claimers)
+}
+
+// read hands a claimed regular file to its claimers.
+func (w *walker) read(p string, mode fs.FileMode, size int64, r io.Reader, claimers []inventory.Analyzer) error {
 	w.out.Claimed = append(w.out.Claimed, p)
 	if size > w.opts.MaxFileBytes {
 		w.warn("%s: %d bytes exceeds the %d-byte file limit: skipped", p, size, w.opts.MaxFileBytes)

@@ -37,8 +37,9 @@ type File struct {
 	closers []io.Closer
 }
 
-// NewFile wraps content read from r. tempDir is where large files spill
-// (empty means os.TempDir); maxSize <= 0 means DefaultMaxFileSize.
+// NewFile wraps content read from r; size is the declared size, negative
+// when unknown. tempDir is where large files spill (empty means
+// os.TempDir); maxSize <= 0 means DefaultMaxFileSize.
 func NewFile(path string, mode fs.FileMode, size int64, r io.Reader, tempDir string, maxSize int64) *File {
 	if maxSize <= 0 {
 		maxSize = DefaultMaxFileSize
@@ -88,6 +89,16 @@ func (f *File) Reader() (io.Reader, error) {
 	if f.tmpPath != "" {
 		return os.Open(f.tmpPath)
 	}
+	src, err := f.stream()
+	if err != nil {
+		return nil, err
+	}
+	return io.LimitReader(src, f.maxSize), nil
+}
+
+// stream hands out the unread stream, once, unlimited: callers that must
+// tell a file over the size limit from one at it read one byte past it.
+func (f *File) stream() (io.Reader, error) {
 	if f.used {
 		return nil, fmt.Errorf("%s: content already consumed", f.Path)
 	}
@@ -95,7 +106,7 @@ func (f *File) Reader() (io.Reader, error) {
 		return nil, fmt.Errorf("%s: %d bytes: %w", f.Path, f.Size, ErrFileTooLarge)
 	}
 	f.used = true
-	return io.LimitReader(f.src, f.maxSize), nil
+	return f.src, nil
 }
 
 // Bytes returns the whole content, refusing files over limit bytes.
@@ -115,7 +126,9 @@ func (f *File) Bytes(limit int64) ([]byte, error) {
 	}
 	// The tar header gives the size: one exact allocation instead of
 	// io.ReadAll's doubling, which showed in profiles of the secret scan.
-	b := make([]byte, f.Size)
+	// A negative size means unknown.
+	size := max(f.Size, 0)
+	b := make([]byte, size)
 	n, err := io.ReadFull(r, b)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return nil, fmt.Errorf("reading %s: %w", f.Path, err)
@@ -123,8 +136,8 @@ func (f *File) Bytes(limit int64) ([]byte, error) {
 	b = b[:n]
 	// Content beyond the declared size (a File built from a plain reader)
 	// is read too, up to the limit.
-	if n == len(b) && int64(n) == f.Size {
-		rest, err := io.ReadAll(io.LimitReader(r, limit+1-f.Size))
+	if int64(n) == size {
+		rest, err := io.ReadAll(io.LimitReader(r, limit+1-size))
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", f.Path, err)
 		}
@@ -186,7 +199,7 @@ func (f *File) TempPath() (string, error) {
 	if f.buf != nil {
 		src = bytes.NewReader(f.buf)
 	} else {
-		r, err := f.Reader()
+		r, err := f.stream()
 		if err != nil {
 			tmp.Close()
 			os.Remove(tmp.Name())

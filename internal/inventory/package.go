@@ -32,8 +32,9 @@ type Package struct {
 	// Ecosystem is the OSV ecosystem the package is matched in: "Go", "PyPI",
 	// "npm", "Maven", "crates.io", "NuGet", "RubyGems", "Packagist" for
 	// language packages; for OS packages the distro release, e.g.
-	// "Alpine:v3.10", "Debian:12", "AlmaLinux:9", filled in once the OS is
-	// known (see WithOS). Empty for OS packages of an unknown distro.
+	// "Alpine:v3.10", "Debian:12", "AlmaLinux:9", filled in by image.Read
+	// once the OS is known (osrelease.Ecosystem). Empty for OS packages of
+	// an unknown distro.
 	Ecosystem string `json:"ecosystem"`
 	PURL      string `json:"purl"`
 	// Source is the source package an OS package was built from (Debian

@@ -66,9 +66,6 @@ func (analyzer) Analyze(_ context.Context, f *inventory.File, out *inventory.Lay
 		out.AddFile(f.Path, []byte{})
 		return nil
 	}
-	if f.Mode&fs.ModeSymlink != 0 {
-		return nil
-	}
 	b, err := f.Bytes(maxReleaseFile)
 	if err != nil {
 		return fmt.Errorf("reading release file: %w", err)

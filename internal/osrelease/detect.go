@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/vigil-scan/vigil/internal/inventory"
@@ -246,13 +245,20 @@ func firstNonEmpty(s ...string) string {
 
 func isDigit(s string) bool { return s != "" && s[0] >= '0' && s[0] <= '9' }
 
-// majorMinor returns the leading "N.M" of a version ("3.10.4" -> "3.10").
+// majorMinor returns the leading "N.M" of a version ("3.10.4" -> "3.10"),
+// just "N" when there is no numeric minor ("3", "3.x"), and "" when the
+// version does not start with a number.
 func majorMinor(v string) string {
-	parts := strings.SplitN(v, ".", 3)
-	if len(parts) < 2 {
-		return leadingNumber(v)
+	maj, rest, _ := strings.Cut(v, ".")
+	maj = leadingNumber(maj)
+	if maj == "" {
+		return ""
 	}
-	return leadingNumber(parts[0]) + "." + leadingNumber(parts[1])
+	minor, _, _ := strings.Cut(rest, ".")
+	if minor = leadingNumber(minor); minor == "" {
+		return maj
+	}
+	return maj + "." + minor
 }
 
 // major returns the leading number of a version ("12.5" -> "12").
@@ -265,9 +271,6 @@ func leadingNumber(s string) string {
 	i := 0
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 		i++
-	}
-	if _, err := strconv.Atoi(s[:i]); err != nil {
-		return ""
 	}
 	return s[:i]
 }

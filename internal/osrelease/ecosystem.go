@@ -3,16 +3,9 @@ package osrelease
 import (
 	"strings"
 
+	"github.com/vigil-scan/vigil/internal/ecosystem/debian"
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
-
-// debianReleases maps codenames to release numbers, for testing/unstable
-// images whose os-release has a codename but no VERSION_ID: their packages
-// are matched against the release being prepared.
-var debianReleases = map[string]string{
-	"jessie": "8", "stretch": "9", "buster": "10", "bullseye": "11",
-	"bookworm": "12", "trixie": "13", "forky": "14", "duke": "15",
-}
 
 // Ecosystem returns the OSV ecosystem (in ecosystem.Canonical form) that the
 // OS's packages are matched in, "" when the OS is unknown or has no usable
@@ -35,11 +28,15 @@ func Ecosystem(o inventory.OS) string {
 		if m := major(v); m != "" {
 			return "Debian:" + m
 		}
-		if n := debianReleases[o.Codename]; n != "" {
-			return "Debian:" + n
+		// Testing and unstable images have a codename but no number: their
+		// packages are matched against the release being prepared.
+		if eco, ok := debian.Ecosystem(o.Codename); ok {
+			return eco
 		}
-		if c, _, _ := strings.Cut(v, "/"); debianReleases[c] != "" {
-			return "Debian:" + debianReleases[c]
+		if c, _, _ := strings.Cut(v, "/"); c != "" {
+			if eco, ok := debian.Ecosystem(c); ok {
+				return eco
+			}
 		}
 	case "ubuntu":
 		if mm := majorMinor(v); strings.Contains(mm, ".") {
@@ -65,7 +62,8 @@ func Ecosystem(o inventory.OS) string {
 		if m == "" {
 			return ""
 		}
-		if _, sp, ok := strings.Cut(v, "."); ok && sp != "0" && sp != "" {
+		_, rest, _ := strings.Cut(v, ".")
+		if sp := leadingNumber(rest); sp != "" && sp != "0" {
 			return "SUSE:Linux Enterprise Server " + m + " SP" + sp
 		}
 		return "SUSE:Linux Enterprise Server " + m

@@ -137,6 +137,18 @@ func TestEcosystem(t *testing.T) {
 		{inventory.OS{Family: "debian", Version: "sid"}, ""},
 		{inventory.OS{Family: "alpine", Version: "edge"}, ""},
 		{inventory.OS{Family: "ubuntu"}, ""},
+		// Malformed versions give no key rather than a wrong one.
+		{inventory.OS{Family: "alpine", Version: "v3.10"}, ""},
+		{inventory.OS{Family: "alpine", Version: "3.x"}, ""},
+		{inventory.OS{Family: "alpine", Version: "3.21.0_alpha20240807"}, "Alpine:v3.21"},
+		{inventory.OS{Family: "ubuntu", Version: "x.04"}, ""},
+		{inventory.OS{Family: "mariner", Version: "2.0.20240123"}, "Mariner:2.0"},
+		{inventory.OS{Family: "photon", Version: "."}, ""},
+		{inventory.OS{Family: "sles", Version: "15.x"}, "SUSE:Linux Enterprise Server 15"},
+		{inventory.OS{Family: "sles", Version: "12.0"}, "SUSE:Linux Enterprise Server 12"},
+		{inventory.OS{Family: "debian", Version: "trixie/sid"}, "Debian:13"},
+		{inventory.OS{Family: "debian", Codename: "bookworm"}, "Debian:12"},
+		{inventory.OS{Family: "debian", Version: "/sid"}, ""},
 		{inventory.OS{}, ""},
 	}
 	for _, tt := range tests {

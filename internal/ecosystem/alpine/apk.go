@@ -3,9 +3,7 @@
 package alpine
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -45,13 +43,10 @@ type apkStanza struct {
 // with a warning; a line that is not "K:value" means the file is not an apk
 // database and is an error.
 func parseInstalled(ctx context.Context, r io.Reader, path string) ([]inventory.Package, []string, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxLineLength)
 	var (
 		pkgs     []inventory.Package
 		warnings []string
 		cur      apkStanza
-		lineNo   int
 	)
 	flush := func() error {
 		defer func() { cur = apkStanza{} }()
@@ -68,20 +63,12 @@ func parseInstalled(ctx context.Context, r io.Reader, path string) ([]inventory.
 		pkgs = append(pkgs, cur.toPackage(path))
 		return nil
 	}
-	for sc.Scan() {
-		lineNo++
-		if lineNo%4096 == 0 && ctx.Err() != nil {
-			return nil, nil, ctx.Err()
-		}
-		line := strings.TrimRight(sc.Text(), "\r")
+	err := ecosystem.ScanLines(ctx, r, maxLineLength, func(lineNo int, line string) error {
 		if strings.TrimSpace(line) == "" {
-			if err := flush(); err != nil {
-				return nil, nil, err
-			}
-			continue
+			return flush()
 		}
 		if len(line) < 2 || line[1] != ':' {
-			return nil, nil, fmt.Errorf("line %d: not a key:value line", lineNo)
+			return fmt.Errorf("line %d: not a key:value line", lineNo)
 		}
 		if cur.fields == 0 {
 			cur.line = lineNo
@@ -100,14 +87,12 @@ func parseInstalled(ctx context.Context, r io.Reader, path string) ([]inventory.
 		case 'L':
 			cur.licenses = value
 		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
 	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, nil, fmt.Errorf("line %d: longer than %d bytes", lineNo+1, maxLineLength)
-		}
-		return nil, nil, err
-	}
-	if err := flush(); err != nil {
+	if err != nil {
 		return nil, nil, err
 	}
 	return pkgs, warnings, nil

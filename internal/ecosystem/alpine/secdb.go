@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/vigil-scan/vigil/internal/ecosystem"
 	"github.com/vigil-scan/vigil/internal/vuln"
 )
 
@@ -149,8 +150,8 @@ func parseSecDBJSON(ctx context.Context, r io.Reader, sink vuln.Sink) (int, erro
 					return total, err
 				}
 			}
-			if _, err := dec.Token(); err != nil {
-				return total, fmt.Errorf("secdb: reading json: %w", err)
+			if err := expectDelim(dec, ']'); err != nil {
+				return total, err
 			}
 		default:
 			var skip json.RawMessage
@@ -165,13 +166,10 @@ func parseSecDBJSON(ctx context.Context, r io.Reader, sink vuln.Sink) (int, erro
 	return total, nil
 }
 
+// expectDelim is ecosystem.ExpectDelim with the feed's name on the error.
 func expectDelim(dec *json.Decoder, want json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
+	if err := ecosystem.ExpectDelim(dec, want); err != nil {
 		return fmt.Errorf("secdb: reading json: %w", err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != want {
-		return fmt.Errorf("secdb: expected %q, got %v", want, tok)
 	}
 	return nil
 }
@@ -228,9 +226,9 @@ func emitPackage(eco string, p secdbPackage, sink vuln.Sink) (int, error) {
 	}
 	slices.Sort(versions)
 	n := 0
-	for _, fixed := range versions {
-		fixed = strings.TrimSpace(fixed)
-		for _, entry := range p.Pkg.Secfixes[fixed] {
+	for _, key := range versions {
+		fixed := strings.TrimSpace(key)
+		for _, entry := range p.Pkg.Secfixes[key] {
 			ids, related := parseFixEntry(entry)
 			for _, id := range ids {
 				if err := sink.Vulnerability(vuln.Vulnerability{ID: id, Related: related, Source: FeedSource}); err != nil {

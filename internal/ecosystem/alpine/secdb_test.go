@@ -168,6 +168,10 @@ func TestParseSecDBEdgeCases(t *testing.T) {
 		{"empty", "yaml", "", 0, true},
 		{"not json", "json", "[1,2]", 0, true},
 		{"bad format", "xml", "<a/>", 0, true},
+		{"padded version key", "json", `{"distroversion":"v3.12","packages":[{"pkg":{"name":"a","secfixes":{" 1-r0 ":["CVE-2020-0001"]}}}]}`, 1, false},
+		{"packages not an array", "json", `{"distroversion":"v3.12","packages":{"pkg":{}}}`, 0, true},
+		{"secfixes not a map", "yaml", "distroversion: v3.9\npackages:\n  - pkg:\n      name: a\n      secfixes: [CVE-2020-0001]\n", 0, true},
+		{"truncated json", "json", `{"distroversion":"v3.12","packages":[{"pkg":`, 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,6 +184,19 @@ func TestParseSecDBEdgeCases(t *testing.T) {
 				t.Errorf("records = %d, want %d", n, tt.want)
 			}
 		})
+	}
+}
+
+// A version key with stray spaces is trimmed, not dropped.
+func TestParseSecDBPaddedVersionKey(t *testing.T) {
+	sink := &vulntest.Sink{}
+	doc := `{"distroversion":"v3.12","packages":[{"pkg":{"name":"a","secfixes":{" 1.2-r0 ":["CVE-2020-0001"]}}}]}`
+	if _, err := ParseSecDB(context.Background(), strings.NewReader(doc), "json", sink); err != nil {
+		t.Fatal(err)
+	}
+	got := sink.Find("Alpine:v3.12", "a", "CVE-2020-0001")
+	if len(got) != 1 || got[0].Ranges[0].Events[1].Fixed != "1.2-r0" {
+		t.Fatalf("got %+v, want one record fixed in 1.2-r0", got)
 	}
 }
 

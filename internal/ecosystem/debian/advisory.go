@@ -1,9 +1,7 @@
 package debian
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -11,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-scan/vigil/internal/ecosystem"
 	"github.com/vigil-scan/vigil/internal/vuln"
 )
 
@@ -59,13 +58,11 @@ func ParseAdvisoryList(ctx context.Context, r io.Reader, kind string, sink vuln.
 	default:
 		return 0, fmt.Errorf("advisory list: unknown kind %q (want DSA or DLA)", kind)
 	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxLineLength)
 	var (
 		cur        *advisory
 		total      int
 		advisories int
-		lineNo     int
+		lines      int
 	)
 	flush := func() error {
 		if cur == nil {
@@ -77,41 +74,35 @@ func ParseAdvisoryList(ctx context.Context, r io.Reader, kind string, sink vuln.
 		cur = nil
 		return err
 	}
-	for sc.Scan() {
-		lineNo++
-		if lineNo%1024 == 0 && ctx.Err() != nil {
-			return total, ctx.Err()
-		}
-		line := sc.Text()
+	err := ecosystem.ScanLines(ctx, r, maxLineLength, func(lineNo int, line string) error {
+		lines = lineNo
 		if m := matchHeader(line); m != nil {
 			if err := flush(); err != nil {
-				return total, err
+				return err
 			}
 			published, _ := time.Parse("2 Jan 2006", m[1])
 			cur = &advisory{id: m[2], summary: strings.TrimSpace(m[3]), published: published}
-			continue
+			return nil
 		}
 		body := strings.TrimSpace(line)
 		if cur == nil || body == "" || line[0] != ' ' && line[0] != '\t' {
 			// Lines outside an advisory or unindented non-headers carry
 			// nothing the parser uses.
-			continue
+			return nil
 		}
 		if err := cur.addBodyLine(body); err != nil {
-			return total, fmt.Errorf("advisory list: line %d (%s): %w", lineNo, cur.id, err)
+			return fmt.Errorf("line %d (%s): %w", lineNo, cur.id, err)
 		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
 	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return total, fmt.Errorf("advisory list: line %d longer than %d bytes", lineNo+1, maxLineLength)
-		}
+	if err != nil {
 		return total, fmt.Errorf("advisory list: %w", err)
 	}
-	if err := flush(); err != nil {
-		return total, err
-	}
-	if advisories == 0 && lineNo > 0 {
-		return 0, fmt.Errorf("advisory list: no %s advisory header found in %d lines", kind, lineNo)
+	if advisories == 0 && lines > 0 {
+		return 0, fmt.Errorf("advisory list: no %s advisory header found in %d lines", kind, lines)
 	}
 	return total, nil
 }

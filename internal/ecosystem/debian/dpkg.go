@@ -4,9 +4,7 @@
 package debian
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -62,13 +60,10 @@ type dpkgStanza struct {
 // skipped with a warning; a line that is neither a field nor a continuation
 // is an error.
 func parseStatus(ctx context.Context, r io.Reader, path string) ([]inventory.Package, []string, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxLineLength)
 	var (
 		pkgs     []inventory.Package
 		warnings []string
 		cur      dpkgStanza
-		lineNo   int
 	)
 	flush := func() error {
 		s := cur
@@ -87,27 +82,19 @@ func parseStatus(ctx context.Context, r io.Reader, path string) ([]inventory.Pac
 		pkgs = append(pkgs, s.toPackage(path))
 		return nil
 	}
-	for sc.Scan() {
-		lineNo++
-		if lineNo%4096 == 0 && ctx.Err() != nil {
-			return nil, nil, ctx.Err()
-		}
-		line := strings.TrimRight(sc.Text(), "\r")
+	err := ecosystem.ScanLines(ctx, r, maxLineLength, func(lineNo int, line string) error {
 		if strings.TrimSpace(line) == "" {
-			if err := flush(); err != nil {
-				return nil, nil, err
-			}
-			continue
+			return flush()
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			if cur.fields == 0 {
-				return nil, nil, fmt.Errorf("line %d: continuation line outside a field", lineNo)
+				return fmt.Errorf("line %d: continuation line outside a field", lineNo)
 			}
-			continue
+			return nil
 		}
 		key, value, ok := strings.Cut(line, ":")
 		if !ok || key == "" || strings.ContainsAny(key, " \t") {
-			return nil, nil, fmt.Errorf("line %d: not a \"Field: value\" line", lineNo)
+			return fmt.Errorf("line %d: not a \"Field: value\" line", lineNo)
 		}
 		if cur.fields == 0 {
 			cur.line = lineNo
@@ -127,14 +114,12 @@ func parseStatus(ctx context.Context, r io.Reader, path string) ([]inventory.Pac
 		case "status":
 			cur.status, cur.hasStatus = value, true
 		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
 	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, nil, fmt.Errorf("line %d: longer than %d bytes", lineNo+1, maxLineLength)
-		}
-		return nil, nil, err
-	}
-	if err := flush(); err != nil {
+	if err != nil {
 		return nil, nil, err
 	}
 	return pkgs, warnings, nil
@@ -172,8 +157,8 @@ func (s dpkgStanza) toPackage(path string) inventory.Package {
 	}
 }
 
-// purl uses the "debian" namespace: an Ubuntu status file looks the same,
-// and the distro is only known once the image's OS is.
+// purl uses the "debian" namespace: an Ubuntu status file looks the same;
+// image.Read sets the namespace to the distro once the image's OS is known.
 func purl(name, version, arch string) string {
 	var q packageurl.Qualifiers
 	if arch != "" {

@@ -121,16 +121,18 @@ func TestParseTrackerJSONStates(t *testing.T) {
 }
 
 func TestParseTrackerJSONErrors(t *testing.T) {
-	for name, doc := range map[string]string{
-		"empty":          "",
-		"array":          "[]",
-		"truncated":      `{"a": {"CVE-1": {"releases": {}}`,
-		"bad releases":   `{"a": {"CVE-1": {"releases": [1]}}}`,
-		"package string": `{"a": "x"}`,
-		"trailing junk":  `{"a": {}`,
+	for name, tt := range map[string]struct{ doc, want string }{
+		"empty":           {"", "empty input"},
+		"array":           {"[]", `expected "{"`},
+		"truncated":       {`{"a": {"CVE-1": {"releases": {}}`, "unexpected EOF"},
+		"cut after a key": {`{"a":`, "unexpected EOF"},
+		"bad releases":    {`{"a": {"CVE-1": {"releases": [1]}}}`, "non-empty array"},
+		"package string":  {`{"a": "x"}`, `expected "{"`},
+		"unclosed":        {`{"a": {}`, "unexpected EOF"},
 	} {
-		if _, err := ParseTrackerJSON(context.Background(), strings.NewReader(doc), &vulntest.Sink{}); err == nil {
-			t.Errorf("%s: no error", name)
+		_, err := ParseTrackerJSON(context.Background(), strings.NewReader(tt.doc), &vulntest.Sink{})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want it to say %q", name, err, tt.want)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vigil-scan/vigil/internal/ecosystem"
 	"github.com/vigil-scan/vigil/internal/vuln"
 )
 
@@ -62,8 +63,20 @@ type trackerRelease struct {
 // unknown.
 func ParseTrackerJSON(ctx context.Context, r io.Reader, sink vuln.Sink) (int, error) {
 	lr := &io.LimitedReader{R: r, N: MaxTrackerSize + 1}
-	dec := json.NewDecoder(lr)
-	if err := expectDelim(dec, '{'); err != nil {
+	total, err := parseTracker(ctx, json.NewDecoder(lr), sink)
+	if lr.N <= 0 {
+		// The input was cut at the limit: that, not the decoder's view of
+		// the cut document, is the cause.
+		return total, fmt.Errorf("tracker: input larger than %d bytes", int64(MaxTrackerSize))
+	}
+	if err != nil {
+		return total, fmt.Errorf("tracker: %w", err)
+	}
+	return total, nil
+}
+
+func parseTracker(ctx context.Context, dec *json.Decoder, sink vuln.Sink) (int, error) {
+	if err := ecosystem.ExpectDelim(dec, '{'); err != nil {
 		return 0, err
 	}
 	total := 0
@@ -78,20 +91,16 @@ func ParseTrackerJSON(ctx context.Context, r io.Reader, sink vuln.Sink) (int, er
 		n, err := parseTrackerPackage(ctx, dec, pkg, sink)
 		total += n
 		if err != nil {
-			return total, fmt.Errorf("tracker: package %q: %w", pkg, err)
+			return total, fmt.Errorf("package %q: %w", pkg, err)
 		}
 	}
-	if _, err := dec.Token(); err != nil {
-		return total, fmt.Errorf("tracker: %w", err)
-	}
-	if lr.N <= 0 {
-		return total, fmt.Errorf("tracker: input larger than %d bytes", int64(MaxTrackerSize))
-	}
-	return total, nil
+	return total, ecosystem.ExpectDelim(dec, '}')
 }
 
+// parseTrackerPackage reads one package's object of CVEs; its errors are
+// wrapped with the package by the caller.
 func parseTrackerPackage(ctx context.Context, dec *json.Decoder, pkg string, sink vuln.Sink) (int, error) {
-	if err := expectDelim(dec, '{'); err != nil {
+	if err := ecosystem.ExpectDelim(dec, '{'); err != nil {
 		return 0, err
 	}
 	total := 0
@@ -113,8 +122,7 @@ func parseTrackerPackage(ctx context.Context, dec *json.Decoder, pkg string, sin
 			return total, err
 		}
 	}
-	_, err := dec.Token() // the closing '}'
-	return total, err
+	return total, ecosystem.ExpectDelim(dec, '}')
 }
 
 func emitTrackerCVE(pkg, id string, rec trackerCVE, sink vuln.Sink) (int, error) {
@@ -188,25 +196,11 @@ func trackerState(rel trackerRelease) (vuln.FixState, string) {
 func objectKey(dec *json.Decoder) (string, error) {
 	tok, err := dec.Token()
 	if err != nil {
-		return "", fmt.Errorf("tracker: %w", err)
+		return "", err
 	}
 	key, ok := tok.(string)
 	if !ok {
-		return "", fmt.Errorf("tracker: expected an object key, got %v", tok)
+		return "", fmt.Errorf("expected an object key, got %v", tok)
 	}
 	return key, nil
-}
-
-func expectDelim(dec *json.Decoder, want json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return errors.New("tracker: empty input")
-		}
-		return fmt.Errorf("tracker: %w", err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != want {
-		return fmt.Errorf("tracker: expected %q, got %v", want, tok)
-	}
-	return nil
 }

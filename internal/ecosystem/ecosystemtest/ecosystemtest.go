@@ -5,6 +5,7 @@ package ecosystemtest
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"slices"
 	"testing"
 
@@ -30,6 +31,28 @@ func Analyze(t testing.TB, analyzers []inventory.Analyzer, path string, content 
 	defer f.Close()
 	err := claimed[0].Analyze(context.Background(), f, &out)
 	return out.Packages, err
+}
+
+// CheckClaim fails the test unless path, as a regular file of size bytes,
+// is claimed by exactly one of the analyzers when want is true and by none
+// when it is false; the same path as a directory or a symlink must never
+// be claimed.
+func CheckClaim(t testing.TB, analyzers []inventory.Analyzer, path string, size int64, want bool) {
+	t.Helper()
+	n := 0
+	for _, a := range analyzers {
+		if a.Claims(path, 0o644, size) {
+			n++
+		}
+		for _, mode := range []fs.FileMode{fs.ModeDir | 0o755, fs.ModeSymlink | 0o777} {
+			if a.Claims(path, mode, size) {
+				t.Errorf("%s claims %s with mode %s", a.Name(), path, mode)
+			}
+		}
+	}
+	if (n == 1) != want || n > 1 {
+		t.Errorf("%s claimed by %d analyzers, want claimed=%v", path, n, want)
+	}
 }
 
 // IDs lists packages as sorted "name@version" strings, each followed by

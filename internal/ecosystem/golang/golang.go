@@ -31,35 +31,11 @@ type binaryAnalyzer struct{}
 func (binaryAnalyzer) Name() string { return "go-binary" }
 func (binaryAnalyzer) Version() int { return 1 }
 
-// Claims takes every non-empty executable regular file: Go binaries have no
-// telling name or location. Content is checked for a binary magic before
-// anything else is read.
+// Claims takes every executable candidate: Go binaries have no telling
+// name or location. Content is checked for a binary magic before anything
+// else is read.
 func (binaryAnalyzer) Claims(path string, mode fs.FileMode, size int64) bool {
-	return IsExecutableCandidate(path, mode, size)
-}
-
-// IsExecutableCandidate reports whether a file might be a compiled
-// executable worth opening: a non-empty regular file with an executable bit,
-// outside usr/share (documentation and data, never binaries).
-func IsExecutableCandidate(path string, mode fs.FileMode, size int64) bool {
-	return mode.IsRegular() && mode&0o111 != 0 && size > 0 && size <= inventory.DefaultMaxFileSize &&
-		!strings.HasPrefix(path, "usr/share/")
-}
-
-// HasBinaryMagic reports whether b starts like an ELF, Mach-O (thin or fat)
-// or PE file.
-func HasBinaryMagic(b []byte) bool {
-	if len(b) < 4 {
-		return false
-	}
-	switch string(b[:4]) {
-	case "\x7fELF",
-		"\xfe\xed\xfa\xce", "\xfe\xed\xfa\xcf", // Mach-O big-endian 32/64
-		"\xce\xfa\xed\xfe", "\xcf\xfa\xed\xfe", // Mach-O little-endian 32/64
-		"\xca\xfe\xba\xbe": // Mach-O universal (also Java class files; harmless)
-		return true
-	}
-	return b[0] == 'M' && b[1] == 'Z'
+	return ecosystem.IsExecutableCandidate(path, mode, size)
 }
 
 func (binaryAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *inventory.LayerResult) error {
@@ -70,7 +46,7 @@ func (binaryAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *inven
 	if err != nil {
 		return fmt.Errorf("go-binary: reading %s: %w", f.Path, err)
 	}
-	if !HasBinaryMagic(magic) {
+	if ecosystem.BinaryFormat(magic) == "" {
 		return nil
 	}
 	ra, _, err := f.ReaderAt()

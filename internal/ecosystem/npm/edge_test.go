@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-scan/vigil/internal/ecosystem/ecosystemtest"
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
 
@@ -30,18 +31,7 @@ func TestClaims(t *testing.T) {
 		{"app/package-lock.json.orig", false},
 	}
 	for _, tt := range tests {
-		n := 0
-		for _, a := range Analyzers() {
-			if a.Claims(tt.path, 0o644, 10) {
-				n++
-			}
-			if a.Claims(tt.path, 0o755|1<<31, 10) { // directories are never claimed
-				t.Errorf("%s claims directory %s", a.Name(), tt.path)
-			}
-		}
-		if (n == 1) != tt.want || n > 1 {
-			t.Errorf("%s claimed by %d analyzers, want claimed=%v", tt.path, n, tt.want)
-		}
+		ecosystemtest.CheckClaim(t, Analyzers(), tt.path, 10, tt.want)
 	}
 }
 

@@ -91,15 +91,7 @@ func (c *collector) add(name, version string, dev bool, licenses []string) error
 	if dev {
 		p.Metadata = map[string]string{"npm.dev": "true"}
 	}
-	return c.set.Add(name+"@"+version, p, keepNonDev)
-}
-
-// keepNonDev clears the dev mark when any occurrence is not a development
-// dependency.
-func keepNonDev(kept *inventory.Package, again inventory.Package) {
-	if again.Metadata == nil {
-		kept.Metadata = nil
-	}
+	return c.set.Add(name+"@"+version, p, ecosystem.KeepNonDev)
 }
 
 // packages returns the collected packages sorted by name and version.

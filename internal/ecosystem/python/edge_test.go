@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vigil-scan/vigil/internal/ecosystem/ecosystemtest"
 )
 
 func TestClaims(t *testing.T) {
@@ -32,18 +34,7 @@ func TestClaims(t *testing.T) {
 		{"app/requirements.txt.bak", false},
 	}
 	for _, tt := range tests {
-		n := 0
-		for _, a := range Analyzers() {
-			if a.Claims(tt.path, 0o644, 1000) {
-				n++
-			}
-			if a.Claims(tt.path, 0o755|1<<31, 1000) { // a directory
-				t.Errorf("%s claims directory %s", a.Name(), tt.path)
-			}
-		}
-		if (n == 1) != tt.want || n > 1 {
-			t.Errorf("%s claimed by %d analyzers, want claimed=%v", tt.path, n, tt.want)
-		}
+		ecosystemtest.CheckClaim(t, Analyzers(), tt.path, 1000, tt.want)
 	}
 	if (archiveAnalyzer{}).Claims("big.whl", 0o644, archiveLimit+1) {
 		t.Error("archive over the limit claimed")

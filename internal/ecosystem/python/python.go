@@ -96,11 +96,7 @@ func (c *collector) add(name, version string, dev bool) error {
 		p.Metadata = map[string]string{"python.dev": "true"}
 	}
 	key := ecosystem.NormalizeName(ecosystem.PyPI, name) + "@" + version
-	return c.set.Add(key, p, func(kept *inventory.Package, again inventory.Package) {
-		if again.Metadata == nil {
-			kept.Metadata = nil
-		}
-	})
+	return c.set.Add(key, p, ecosystem.KeepNonDev)
 }
 
 // packages returns the packages sorted, independent of map order.

@@ -1,7 +1,6 @@
 package rpm
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vigil-scan/vigil/internal/ecosystem"
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
 
@@ -26,38 +26,28 @@ func isManifest(path string) bool { return path == ManifestPath }
 // Short lines are skipped with a warning; a file with lines but no
 // package at all is an error.
 func parseManifest(ctx context.Context, r io.Reader, path string) ([]inventory.Package, []string, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), maxManifestLine)
 	var (
 		pkgs     []inventory.Package
 		warnings []string
-		lineNo   int
 		nonEmpty int
 	)
-	for sc.Scan() {
-		lineNo++
-		if lineNo%4096 == 0 && ctx.Err() != nil {
-			return nil, nil, ctx.Err()
-		}
-		line := strings.TrimRight(sc.Text(), "\r")
+	err := ecosystem.ScanLines(ctx, r, maxManifestLine, func(lineNo int, line string) error {
 		if strings.TrimSpace(line) == "" {
-			continue
+			return nil
 		}
 		nonEmpty++
 		fields := strings.Split(line, "\t")
 		if len(fields) < 10 || fields[0] == "" || fields[1] == "" {
 			warnings = append(warnings, fmt.Sprintf("%s: line %d has %d fields, want 10; skipped", path, lineNo, len(fields)))
-			continue
+			return nil
 		}
 		if len(pkgs) >= maxPackages {
-			return nil, nil, fmt.Errorf("more than %d packages", maxPackages)
+			return fmt.Errorf("more than %d packages", maxPackages)
 		}
 		pkgs = append(pkgs, manifestPackage(fields, path))
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, nil, fmt.Errorf("line %d longer than %d bytes", lineNo+1, maxManifestLine)
-		}
+		return nil
+	})
+	if err != nil {
 		return nil, nil, err
 	}
 	if nonEmpty > 0 && len(pkgs) == 0 {

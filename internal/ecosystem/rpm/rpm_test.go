@@ -202,6 +202,10 @@ func TestParseManifestErrors(t *testing.T) {
 	if err != nil || len(pkgs) != 1 || len(warnings) != 1 {
 		t.Errorf("pkgs %d warnings %d err %v", len(pkgs), len(warnings), err)
 	}
+	long := "a\t1-1\t0\t0\tv\t(none)\t1\tx86_64\t0\ta-1-1.src.rpm\n" + strings.Repeat("x", maxManifestLine+1) + "\n"
+	if _, _, err := parseManifest(context.Background(), strings.NewReader(long), ManifestPath); err == nil || !strings.Contains(err.Error(), "line 2: longer than") {
+		t.Errorf("over-long line: err = %v", err)
+	}
 }
 
 func TestSourceOf(t *testing.T) {

@@ -138,18 +138,7 @@ func TestClaims(t *testing.T) {
 		{"app/xGemfile.lock", false},
 	}
 	for _, tt := range tests {
-		n := 0
-		for _, a := range Analyzers() {
-			if a.Claims(tt.path, 0o644, 100) {
-				n++
-			}
-			if a.Claims(tt.path, fs.ModeDir|0o755, 100) {
-				t.Errorf("%s claims directory %s", a.Name(), tt.path)
-			}
-		}
-		if (n == 1) != tt.want || n > 1 {
-			t.Errorf("%s claimed by %d analyzers, want claimed=%v", tt.path, n, tt.want)
-		}
+		ecosystemtest.CheckClaim(t, Analyzers(), tt.path, 100, tt.want)
 	}
 }
 

@@ -12,8 +12,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"strings"
 
+	"github.com/vigil-scan/vigil/internal/ecosystem"
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
 
@@ -30,11 +30,10 @@ type auditableAnalyzer struct{}
 func (auditableAnalyzer) Name() string { return "cargo-auditable" }
 func (auditableAnalyzer) Version() int { return 1 }
 
-// Claims takes executable regular files, like the Go binary cataloger:
-// only the content tells a Rust binary apart.
+// Claims takes executable candidates, like the Go binary cataloger: only
+// the content tells a Rust binary apart.
 func (auditableAnalyzer) Claims(path string, mode fs.FileMode, size int64) bool {
-	return mode.IsRegular() && mode&0o111 != 0 && size > 0 && size <= inventory.DefaultMaxFileSize &&
-		!strings.HasPrefix(path, "usr/share/")
+	return ecosystem.IsExecutableCandidate(path, mode, size)
 }
 
 func (auditableAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *inventory.LayerResult) error {
@@ -45,7 +44,7 @@ func (auditableAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *in
 	if err != nil {
 		return fmt.Errorf("cargo-auditable: reading %s: %w", f.Path, err)
 	}
-	format := binaryFormat(magic)
+	format := ecosystem.BinaryFormat(magic)
 	if format == "" {
 		return nil
 	}
@@ -67,28 +66,12 @@ func (auditableAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *in
 	return nil
 }
 
-func binaryFormat(magic []byte) string {
-	if len(magic) < 4 {
-		return ""
-	}
-	switch string(magic[:4]) {
-	case "\x7fELF":
-		return "elf"
-	case "\xfe\xed\xfa\xce", "\xfe\xed\xfa\xcf", "\xce\xfa\xed\xfe", "\xcf\xfa\xed\xfe":
-		return "macho"
-	}
-	if magic[0] == 'M' && magic[1] == 'Z' {
-		return "pe"
-	}
-	return ""
-}
-
 // depSection returns the raw (compressed) cargo-auditable section, or nil
 // when the binary has none.
 func depSection(format string, r io.ReaderAt) ([]byte, error) {
 	var sr *io.SectionReader
 	switch format {
-	case "elf":
+	case ecosystem.FormatELF:
 		f, err := elf.NewFile(r)
 		if err != nil {
 			return nil, err
@@ -97,7 +80,7 @@ func depSection(format string, r io.ReaderAt) ([]byte, error) {
 		if s := f.Section(".dep-v0"); s != nil && s.Type != elf.SHT_NOBITS {
 			sr = io.NewSectionReader(s, 0, int64(s.Size))
 		}
-	case "macho":
+	case ecosystem.FormatMachO:
 		f, err := macho.NewFile(r)
 		if err != nil {
 			return nil, err
@@ -106,7 +89,7 @@ func depSection(format string, r io.ReaderAt) ([]byte, error) {
 		if s := f.Section("__dep_v0"); s != nil {
 			sr = io.NewSectionReader(s, 0, int64(s.Size))
 		}
-	case "pe":
+	case ecosystem.FormatPE:
 		f, err := pe.NewFile(r)
 		if err != nil {
 			return nil, err

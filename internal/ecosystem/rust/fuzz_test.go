@@ -3,6 +3,8 @@ package rust
 import (
 	"bytes"
 	"testing"
+
+	"github.com/vigil-scan/vigil/internal/ecosystem"
 )
 
 func FuzzCargoLock(f *testing.F) {
@@ -19,7 +21,7 @@ func FuzzAuditable(f *testing.F) {
 	f.Add([]byte("\x7fELF\x02\x01\x01"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ParseAuditData("bin/x", data)
-		if format := binaryFormat(data); format != "" {
+		if format := ecosystem.BinaryFormat(data); format != "" {
 			depSection(format, bytes.NewReader(data))
 		}
 	})
