@@ -42,8 +42,8 @@ case "${INPUT_IGNORE_UNFIXED:-false}" in
 esac
 [ -n "${INPUT_DOCKERFILE:-}" ] && args+=(--dockerfile "$INPUT_DOCKERFILE")
 [ -n "${INPUT_POLICY:-}" ] && args+=(--policy "$INPUT_POLICY")
-# Azure/container-scan's allow-list keeps working unchanged.
-[ -f .github/containerscan/allowedlist.yaml ] && args+=(--allowlist .github/containerscan/allowedlist.yaml)
+# Azure/container-scan's allow-list (.github/containerscan/allowedlist.yaml)
+# keeps working unchanged: vigil image reads it by default when present.
 while IFS= read -r vex; do
   [ -n "$vex" ] && args+=(--vex "$vex")
 done <<< "${INPUT_VEX:-}"
@@ -62,9 +62,10 @@ fi
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ] && [ -f "$summary" ]; then
   cat "$summary" >> "$GITHUB_STEP_SUMMARY"
 fi
-if [ "$rc" -eq 2 ]; then
-  echo "::error::vigil could not scan $image"
+# The gate's exit code is checked first: exit-code may be set to 2 too.
+if [ "$rc" -ne 0 ] && [ "$rc" = "${INPUT_EXIT_CODE:-1}" ]; then
+  echo "::error::vigil: $image failed the gate (severity threshold ${INPUT_SEVERITY_THRESHOLD:-HIGH})"
 elif [ "$rc" -ne 0 ]; then
-  echo "::error::vigil: $image failed the severity gate (${INPUT_SEVERITY_THRESHOLD:-HIGH})"
+  echo "::error::vigil could not scan $image"
 fi
 exit "$rc"

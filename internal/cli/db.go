@@ -63,6 +63,9 @@ server instead.`,
 	cmd.Flags().StringVar(&opts.From, "from", "", "download a prebuilt DB from this Vigil server")
 	cmd.Flags().DurationVar(&opts.RetryDelay, "retry-delay", time.Second, "first delay between download retries (doubles each retry)")
 	cmd.Flags().MarkHidden("retry-delay")
+	// A prebuilt DB is installed whole: no feed is fetched.
+	cmd.MarkFlagsMutuallyExclusive("from", "mirror")
+	cmd.MarkFlagsMutuallyExclusive("from", "feed")
 	return cmd
 }
 
@@ -147,6 +150,9 @@ func newDBStatusCmd(app *App) *cobra.Command {
   vigil db status --format json --db ./vigil.db`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if format != "table" && format != "json" {
+				return fmt.Errorf("--format %q: want table or json", format)
+			}
 			d, err := db.open(app)
 			if err != nil {
 				return err
@@ -166,15 +172,12 @@ type dbStatus struct {
 	vulndb.Metadata
 }
 
+// writeDBStatus writes the DB's metadata as JSON, or else as a table.
 func writeDBStatus(w io.Writer, path string, m vulndb.Metadata, format string) error {
-	switch format {
-	case "json":
+	if format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(dbStatus{Path: path, Metadata: m})
-	case "table", "":
-	default:
-		return fmt.Errorf("--format %q: want table or json", format)
 	}
 	fmt.Fprintf(w, "DB:      %s\nSchema:  %d\nBuilt:   %s\n\n", path, m.SchemaVersion, m.Built.Format(time.RFC3339))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

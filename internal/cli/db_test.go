@@ -114,3 +114,22 @@ func TestDBUpdateFromBadDigest(t *testing.T) {
 		t.Fatal("a tampered DB was installed")
 	}
 }
+
+// Flag mistakes fail before any DB is opened or feed fetched.
+func TestDBFlagErrors(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"VIGIL_CACHE_DIR": dir}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"db", "status", "--format", "yaml", "--db", filepath.Join(dir, "none.db")}, `--format "yaml"`},
+		{[]string{"db", "update", "--from", "http://127.0.0.1:1", "--feed", "kev"}, "[feed from]"},
+		{[]string{"db", "update", "--from", "http://127.0.0.1:1", "--mirror", dir}, "[from mirror]"},
+	} {
+		code, _, stderr := run(t, env, "", tc.args...)
+		if code != ExitScanFailed || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%q: code %d stderr %q, want %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}

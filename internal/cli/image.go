@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-scan/vigil/internal/image"
 	"github.com/vigil-scan/vigil/internal/match"
 	"github.com/vigil-scan/vigil/internal/policy"
+	"github.com/vigil-scan/vigil/internal/publish"
 	"github.com/vigil-scan/vigil/internal/report"
 	"github.com/vigil-scan/vigil/internal/result"
 	"github.com/vigil-scan/vigil/internal/scan"
@@ -59,7 +60,7 @@ func (f *scanFlags) register(cmd *cobra.Command, app *App, image bool) {
 	f.db.register(cmd, app)
 	fl.StringArrayVarP(&f.formats, "format", "f", []string{"table"}, "output format, repeatable; FORMAT=FILE writes to a file ("+strings.Join(report.Formats(), ", ")+")")
 	fl.StringVarP(&f.output, "output", "o", "", "write the standard-output format to this file instead")
-	fl.StringVar(&f.threshold, "severity-threshold", app.Getenv("VIGIL_SEVERITY_THRESHOLD"), "fail when an unsuppressed vulnerability has this severity or higher: UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL (VIGIL_SEVERITY_THRESHOLD; default: never fail)")
+	fl.StringVar(&f.threshold, "severity-threshold", app.Getenv("VIGIL_SEVERITY_THRESHOLD"), "fail when an unsuppressed vulnerability has this severity or higher: UNKNOWN, NEGLIGIBLE, LOW, MEDIUM, HIGH, CRITICAL (VIGIL_SEVERITY_THRESHOLD; default: never fail)")
 	fl.IntVar(&f.exitCode, "exit-code", ExitPolicy, "exit code when the gate fails")
 	fl.BoolVar(&f.ignoreUnfixed, "ignore-unfixed", false, "hide vulnerabilities that have no fixed version yet")
 	fl.BoolVar(&f.onlyFixed, "only-fixed", false, "same as --ignore-unfixed")
@@ -110,15 +111,20 @@ func (f *scanFlags) prepare(app *App) (*prepared, error) {
 	if gate.CheckLevel, err = policy.ParseCheckLevel(f.checkThreshold); err != nil {
 		return nil, fmt.Errorf("--check-threshold: %w", err)
 	}
-	if f.exitCode < 0 || f.exitCode > 255 {
-		return nil, fmt.Errorf("--exit-code %d: must be 0..255", f.exitCode)
+	if err := checkExitCode(f.exitCode); err != nil {
+		return nil, err
 	}
 	pol, err := f.loadPolicy()
 	if err != nil {
 		return nil, err
 	}
-	if f.publish && f.pub.Server == "" {
-		return nil, errors.New("--publish needs --server or VIGIL_SERVER")
+	if f.publish {
+		if f.pub.Server == "" {
+			return nil, errors.New("--publish needs --server or VIGIL_SERVER")
+		}
+		if _, err := publish.Endpoint(f.pub.Server); err != nil {
+			return nil, fmt.Errorf("--server: %w", err)
+		}
 	}
 	db, err := f.db.open(app)
 	if err != nil {
@@ -211,7 +217,7 @@ func (f *scanFlags) loadPolicy() (*policy.Policy, error) {
 
 // finish writes every output, publishes, and turns the gate into the exit code.
 func (f *scanFlags) finish(ctx context.Context, app *App, p *prepared, r *result.Report) error {
-	opts := report.Options{Dockerfile: f.dockerfile, Color: app.IsTTY && app.Getenv("NO_COLOR") == ""}
+	opts := report.Options{Dockerfile: f.dockerfile, Color: app.color()}
 	r.Warnings = append(p.warnings, r.Warnings...)
 	for _, w := range r.Warnings {
 		app.Logger.Warn(w)
@@ -245,7 +251,7 @@ the exceptions (.vigil.yaml, Azure container-scan allow-list, VEX) and writes
 the results in one or more formats.
 
 ` + refHelp + `
-sbom:FILE scans a CycloneDX or SPDX JSON SBOM instead of an image.
+sbom:FILE scans a CycloneDX or SPDX SBOM (JSON, XML or tag-value) instead of an image.
 
 Exit codes: 0 pass, 1 (or --exit-code) the gate failed, 2 the scan could not run.`,
 		Example: `  vigil image alpine:3.20

@@ -29,8 +29,8 @@ func newLintCmd(app *App) *cobra.Command {
 		Use:   "lint REF",
 		Short: "Check image best practices (CIS Docker Benchmark, Dockle rule codes)",
 		Long: `Lint runs the best-practice checks of 'vigil image --checks' alone, without the
-vulnerability DB: CIS-DI-0001..0010, DKL-DI-0001..0006, DKL-LI-0001..0003
-(docs/checks.md). Dockle allow-lists keep working: --ignore takes the same
+vulnerability DB: CIS-DI-0001 and 0005..0010, DKL-DI-0001..0006,
+DKL-LI-0001..0003 (docs/checks.md). Dockle allow-lists keep working: --ignore takes the same
 codes, and the Azure container-scan allow-list's bestPracticeViolations apply.
 
 ` + refHelp + `
@@ -45,6 +45,9 @@ or above, 2 the image could not be read.`,
 			level, err := policy.ParseCheckLevel(exitLevel)
 			if err != nil || level == "" {
 				return fail(fmt.Errorf("--exit-level %q: use INFO, WARN or FATAL", exitLevel))
+			}
+			if err := checkExitCode(exitCode); err != nil {
+				return fail(err)
 			}
 			sf := scanFlags{exitCode: exitCode, policyFile: policyF, allowlist: allowlist}
 			specs, err := outputSpecs(formats, output)

@@ -65,8 +65,11 @@ func readReport(path string) (*result.Report, error) {
 	}
 	defer f.Close()
 	var rep result.Report
-	dec := json.NewDecoder(io.LimitReader(f, maxReportSize))
-	if err := dec.Decode(&rep); err != nil {
+	lr := &io.LimitedReader{R: f, N: maxReportSize + 1}
+	if err := json.NewDecoder(lr).Decode(&rep); err != nil {
+		if lr.N <= 0 {
+			return nil, fmt.Errorf("%s: larger than %d MiB; not read", path, maxReportSize>>20)
+		}
 		return nil, fmt.Errorf("%s is not a Vigil JSON report: %w", path, err)
 	}
 	if rep.SchemaVersion == "" || rep.Artifact.Name == "" {

@@ -51,6 +51,19 @@ type App struct {
 	Logger *slog.Logger
 }
 
+// color reports whether the table may use ANSI colours: standard output
+// is a terminal and NO_COLOR (no-color.org) is unset.
+func (app *App) color() bool { return app.IsTTY && app.Getenv("NO_COLOR") == "" }
+
+// checkExitCode validates an --exit-code value: a process exit status is
+// one byte.
+func checkExitCode(code int) error {
+	if code < 0 || code > 255 {
+		return fmt.Errorf("--exit-code %d: must be 0..255", code)
+	}
+	return nil
+}
+
 // ExitError carries a specific exit code out of a command.
 type ExitError struct {
 	Code int

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 	"github.com/vigil-scan/vigil/internal/sbomin"
@@ -14,11 +12,11 @@ func newSbomScanCmd(app *App) *cobra.Command {
 	var f scanFlags
 	cmd := &cobra.Command{
 		Use:   "sbom-scan FILE",
-		Short: "Match an existing CycloneDX or SPDX JSON SBOM against the vulnerability DB",
-		Long: `Sbom-scan reads an SBOM (CycloneDX 1.2-1.6 or SPDX 2.2/2.3, JSON), rebuilds the
-package list from the package URLs and matches it like 'vigil image' does,
-without the image. 'vigil image sbom:FILE' is the same. Checks need the image
-and are not run.`,
+		Short: "Match an existing CycloneDX or SPDX SBOM against the vulnerability DB",
+		Long: `Sbom-scan reads an SBOM (CycloneDX 1.2-1.7 JSON or XML, SPDX 2.1-2.3 JSON or
+tag-value), rebuilds the package list from the package URLs and matches it
+like 'vigil image' does, without the image. 'vigil image sbom:FILE' is the
+same. Checks need the image and are not run.`,
 		Example: `  vigil sbom docker-archive:app.tar --format cyclonedx-json -o app.cdx.json
   vigil sbom-scan app.cdx.json --severity-threshold HIGH`,
 		Args: cobra.ExactArgs(1),
@@ -37,14 +35,9 @@ func runSbomScan(ctx context.Context, app *App, f *scanFlags, file string) error
 		return &ExitError{Code: ExitScanFailed, Err: err}
 	}
 	defer p.Close()
-	fh, err := os.Open(file)
+	inv, err := sbomin.ReadFile(ctx, file)
 	if err != nil {
-		return &ExitError{Code: ExitScanFailed, Err: fmt.Errorf("opening SBOM: %w", err)}
-	}
-	defer fh.Close()
-	inv, err := sbomin.Read(ctx, fh)
-	if err != nil {
-		return &ExitError{Code: ExitScanFailed, Err: fmt.Errorf("%s: %w", file, err)}
+		return &ExitError{Code: ExitScanFailed, Err: err}
 	}
 	if inv.Artifact.Name == "" {
 		inv.Artifact.Name = "sbom:" + file

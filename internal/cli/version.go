@@ -96,5 +96,11 @@ func compareOp(cmp version.Comparator, a, b string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return [...]string{"<", "=", ">"}[r+1], nil
+	switch {
+	case r < 0:
+		return "<", nil
+	case r > 0:
+		return ">", nil
+	}
+	return "=", nil
 }

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigil-scan/vigil/internal/result"
 )
@@ -92,7 +93,7 @@ const maxResponse = 1 << 20
 // Publish sends p to <Server>/api/v1/scans, retrying network errors, 5xx
 // and 429 (honouring Retry-After) with exponential backoff.
 func (c *Client) Publish(ctx context.Context, p Payload) (*Receipt, error) {
-	endpoint, err := c.endpoint()
+	endpoint, err := Endpoint(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -142,10 +143,12 @@ type permanentError struct{ msg string }
 
 func (e *permanentError) Error() string { return e.msg }
 
-func (c *Client) endpoint() (string, error) {
-	u, err := url.Parse(strings.TrimSpace(c.Server))
+// Endpoint returns the scans endpoint of server, or an error when server
+// is not an http(s) URL. Callers check --server with it before a scan.
+func Endpoint(server string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(server))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("%w: server %q is not an http(s) URL", ErrPublish, c.Server)
+		return "", fmt.Errorf("%w: server %q is not an http(s) URL", ErrPublish, server)
 	}
 	return strings.TrimRight(u.String(), "/") + "/api/v1/scans", nil
 }
@@ -205,7 +208,12 @@ func snippet(b []byte) string {
 		return r
 	}, string(b))
 	if len(s) > 200 {
-		s = s[:200] + "…"
+		// Cut on a rune boundary so the message stays valid UTF-8.
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return strings.TrimSpace(s)
 }

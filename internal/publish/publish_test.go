@@ -7,9 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigil-scan/vigil/internal/inventory"
 	"github.com/vigil-scan/vigil/internal/result"
@@ -150,5 +152,41 @@ func TestRetryAfterHonoured(t *testing.T) {
 	}
 	if d := time.Since(start); d < 900*time.Millisecond {
 		t.Fatalf("Retry-After ignored: retried after %v", d)
+	}
+}
+
+func TestEndpoint(t *testing.T) {
+	for server, want := range map[string]string{
+		"https://vigil.example.com":      "https://vigil.example.com/api/v1/scans",
+		" http://127.0.0.1:8080/vigil/ ": "http://127.0.0.1:8080/vigil/api/v1/scans",
+		"https://vigil.example.com//":    "https://vigil.example.com/api/v1/scans",
+		"vigil.example.com":              "",
+		"ftp://vigil.example.com":        "",
+		"https://":                       "",
+		"http://[::1":                    "",
+		"":                               "",
+	} {
+		got, err := Endpoint(server)
+		if want == "" {
+			if !errors.Is(err, ErrPublish) {
+				t.Errorf("Endpoint(%q) = %q, %v; want ErrPublish", server, got, err)
+			}
+			continue
+		}
+		if err != nil || got != want {
+			t.Errorf("Endpoint(%q) = %q, %v; want %q", server, got, err, want)
+		}
+	}
+}
+
+// A long server answer is cut on a rune boundary, control bytes blanked.
+func TestSnippet(t *testing.T) {
+	long := strings.Repeat("a", 199) + "é" + strings.Repeat("b", 50)
+	got := snippet([]byte(long))
+	if !utf8.ValidString(got) || !strings.HasSuffix(got, "…") || len(got) > 200+len("…") {
+		t.Errorf("snippet = %q", got)
+	}
+	if got := snippet([]byte("a\x00b\nc")); got != "a b c" {
+		t.Errorf("snippet = %q", got)
 	}
 }

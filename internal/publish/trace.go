@@ -5,6 +5,7 @@
 package publish
 
 import (
+	"net/url"
 	"strings"
 )
 
@@ -79,7 +80,7 @@ func azureTrace(getenv func(string) string) Trace {
 		Ref:           getenv("BUILD_SOURCEBRANCH"),
 	}
 	if collection != "" && project != "" && buildID != "" {
-		t.RunURL = collection + "/" + pathEscape(project) + "/_build/results?buildId=" + buildID
+		t.RunURL = collection + "/" + url.PathEscape(project) + "/_build/results?buildId=" + buildID
 	}
 	return t
 }
@@ -96,7 +97,3 @@ func gitlabTrace(getenv func(string) string) Trace {
 		Ref:           getenv("CI_COMMIT_REF_NAME"),
 	}
 }
-
-// pathEscape escapes spaces in Azure DevOps project names, which are
-// common ("My Project"), without pulling in URL parsing for a path segment.
-func pathEscape(s string) string { return strings.ReplaceAll(s, " ", "%20") }

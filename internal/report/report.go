@@ -14,7 +14,8 @@ import (
 
 // Options tune rendering.
 type Options struct {
-	// Color enables ANSI severity colours (table on a TTY).
+	// Color enables ANSI severity colours in the table format; WriteAll
+	// uses it for standard output only.
 	Color bool
 	// Dockerfile, when set, is the path SARIF results point at.
 	Dockerfile string

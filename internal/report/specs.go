@@ -82,16 +82,19 @@ func CheckWritable(specs []FormatSpec) error {
 
 // WriteAll renders r in every requested format: to stdout when the spec has
 // no path, else atomically to the file (a temporary file in the same
-// directory renamed into place, so readers never see half a report). It
-// goes on after a failed output and returns every error.
+// directory renamed into place, so readers never see half a report). Colour
+// applies to standard output only: a file never gets ANSI escapes. It goes
+// on after a failed output and returns every error.
 func WriteAll(specs []FormatSpec, stdout io.Writer, r *result.Report, opts Options) error {
+	fileOpts := opts
+	fileOpts.Color = false
 	var errs []error
 	for _, s := range specs {
 		var err error
 		if s.Path == "" {
 			err = Write(stdout, s.Format, r, opts)
 		} else {
-			err = writeFileAtomic(s, r, opts)
+			err = writeFileAtomic(s, r, fileOpts)
 		}
 		if err != nil {
 			errs = append(errs, err)

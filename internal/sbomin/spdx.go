@@ -22,7 +22,7 @@ func decodeSPDXJSON(b []byte, version string) (doc *document, err error) {
 	switch version {
 	case "SPDX-2.1", "SPDX-2.2", "SPDX-2.3":
 	default:
-		return nil, fmt.Errorf("spdxVersion %q is not supported (want SPDX-2.2 or SPDX-2.3)", version)
+		return nil, fmt.Errorf("spdxVersion %q is not supported (want SPDX-2.1 to SPDX-2.3)", version)
 	}
 	defer recoverParser("SPDX JSON", &err)
 	d, err := spdxjson.Read(bytes.NewReader(b))

@@ -25,7 +25,8 @@ import (
 type Options struct {
 	// Image tunes how the image is fetched and walked.
 	Image image.Options
-	// Analyzers run over every layer; nil means Analyzers(opts).
+	// Analyzers run over every layer; nil means the package catalogers
+	// plus the analyzers the enabled Extras need.
 	Analyzers []inventory.Analyzer
 	// Matcher matches packages; nil skips vulnerability matching (lint).
 	Matcher *match.Matcher

@@ -315,12 +315,14 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{"exit code out of range", []string{"image", ref, "--exit-code", "300"}, "--exit-code"},
 		{"output without a stdout format", []string{"image", ref, "--format", "json=a.json", "--output", "b.json"}, "--output"},
 		{"publish without a server", []string{"image", ref, "--publish"}, "--server"},
+		{"publish to a non-URL server", []string{"image", ref, "--publish", "--server", "vigil.example.com"}, "not an http(s) URL"},
 		{"two formats on stdout", []string{"image", ref, "--format", "table", "--format", "json"}, "standard output"},
 		{"sbom bad format", []string{"sbom", ref, "--format", "sarif"}, "sarif"},
 		{"sbom-scan not an sbom", []string{"sbom-scan", "bad.yaml"}, "bad.yaml"},
 		{"sbom-scan missing file", []string{"image", "sbom:" + filepath.Join(dir, "none.json")}, "none.json"},
 		{"lint bad exit level", []string{"lint", ref, "--exit-level", "LOUD"}, "--exit-level"},
 		{"lint bad policy", []string{"lint", ref, "--policy", "bad.yaml"}, "bad.yaml:4"},
+		{"lint exit code out of range", []string{"lint", ref, "--exit-code", "-1"}, "--exit-code"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := vigil(t, dir, nil, tc.args...)
