@@ -3,6 +3,7 @@ package osrelease
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"regexp"
 	"strings"
 
@@ -30,8 +31,8 @@ func Detect(contents map[string][]byte) inventory.OS {
 		kv := ParseOSRelease(rel)
 		o.Family = strings.ToLower(kv["ID"])
 		o.Version = kv["VERSION_ID"]
-		o.Codename = firstNonEmpty(kv["VERSION_CODENAME"], kv["UBUNTU_CODENAME"])
-		o.Name = firstNonEmpty(kv["PRETTY_NAME"], kv["NAME"])
+		o.Codename = cmp.Or(kv["VERSION_CODENAME"], kv["UBUNTU_CODENAME"])
+		o.Name = cmp.Or(kv["PRETTY_NAME"], kv["NAME"])
 		if strings.Contains(strings.ToLower(kv["PRETTY_NAME"]), "distroless") {
 			o.Distroless = true
 		}
@@ -232,15 +233,6 @@ func unquote(v string) string {
 func firstLine(b []byte) string {
 	line, _, _ := bytes.Cut(b, []byte{'\n'})
 	return strings.TrimSpace(string(line))
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 func isDigit(s string) bool { return s != "" && s[0] >= '0' && s[0] <= '9' }

@@ -3,6 +3,7 @@ package java
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"path"
 	"regexp"
 	"strings"
@@ -74,7 +75,7 @@ func parseManifest(content []byte) map[string]string {
 // Implementation-Vendor-Id, else the rest of Bundle-SymbolicName.
 func manifestArtifact(h map[string]string, fileName string) (artifact, bool) {
 	a := artifact{source: "manifest", licenses: manifestLicenses(h)}
-	a.version = firstNonEmpty(h["Implementation-Version"], h["Bundle-Version"], h["Specification-Version"])
+	a.version = cmp.Or(h["Implementation-Version"], h["Bundle-Version"], h["Specification-Version"])
 	symbolic, _, _ := strings.Cut(h["Bundle-SymbolicName"], ";")
 	symbolic = strings.TrimSpace(symbolic)
 	symGroup, symName := "", symbolic
@@ -82,9 +83,9 @@ func manifestArtifact(h map[string]string, fileName string) (artifact, bool) {
 		symGroup, symName = symbolic[:i], symbolic[i+1:]
 	}
 	fileStem, _ := splitFileName(fileName)
-	title := strings.ReplaceAll(firstNonEmpty(h["Implementation-Title"], h["Specification-Title"]), " ", "-")
-	a.name = firstNonEmpty(symName, fileStem, title)
-	a.group = firstNonEmpty(h["Implementation-Vendor-Id"], symGroup)
+	title := strings.ReplaceAll(cmp.Or(h["Implementation-Title"], h["Specification-Title"]), " ", "-")
+	a.name = cmp.Or(symName, fileStem, title)
+	a.group = cmp.Or(h["Implementation-Vendor-Id"], symGroup)
 	return a, a.name != "" && a.version != ""
 }
 
@@ -117,13 +118,4 @@ func splitFileName(name string) (stem, version string) {
 func fileNameArtifact(fileName string) (artifact, bool) {
 	stem, version := splitFileName(fileName)
 	return artifact{name: stem, version: version, source: "filename"}, stem != "" && version != ""
-}
-
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
