@@ -21,6 +21,11 @@ import (
 	"github.com/vigil-scan/vigil/internal/vulndb"
 )
 
+// imageOnlyFlags are the flags of `vigil image` that need an image, not an
+// SBOM.
+var imageOnlyFlags = []string{"username", "password", "insecure-registry", "platform", "cache-dir", "no-cache",
+	"max-layer-size", "checks", "check-threshold", "ignore-check", "accept-key", "secrets", "fail-on-secrets", "dockerfile"}
+
 // staleDBAge is when a DB is old enough to warn about: feeds publish daily.
 const staleDBAge = 7 * 24 * time.Hour
 
@@ -261,7 +266,16 @@ Exit codes: 0 pass, 1 (or --exit-code) the gate failed, 2 the scan could not run
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ref := args[0]
 			if file, ok := strings.CutPrefix(ref, "sbom:"); ok {
+				// An SBOM has no layers: say so rather than drop these silently.
+				for _, name := range imageOnlyFlags {
+					if cmd.Flags().Changed(name) {
+						fmt.Fprintf(app.Err, "vigil: warning: --%s does not apply to an SBOM (sbom:%s) and is ignored\n", name, file)
+					}
+				}
 				return runSbomScan(cmd.Context(), app, &f, file)
+			}
+			if err := f.img.validate(); err != nil {
+				return &ExitError{Code: ExitScanFailed, Err: err}
 			}
 			p, err := f.prepare(app)
 			if err != nil {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -31,6 +32,15 @@ func (f *imageFlags) register(cmd *cobra.Command, app *App) {
 	fl.StringVar(&f.CacheDir, "cache-dir", app.Getenv("VIGIL_CACHE_DIR"), "layer result cache (VIGIL_CACHE_DIR; default <user cache>/vigil)")
 	fl.BoolVar(&f.NoCache, "no-cache", false, "do not read or write the layer cache")
 	fl.Int64Var(&f.MaxLayerSize, "max-layer-size", image.DefaultMaxLayerBytes, "abort when a layer decompresses to more bytes than this (decompression-bomb guard)")
+}
+
+// validate rejects flag values that would otherwise fall back to a default
+// without a word.
+func (f *imageFlags) validate() error {
+	if f.MaxLayerSize <= 0 {
+		return fmt.Errorf("--max-layer-size %d: must be a positive number of bytes", f.MaxLayerSize)
+	}
+	return nil
 }
 
 func (f *imageFlags) options(app *App) image.Options {

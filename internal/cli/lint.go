@@ -42,6 +42,9 @@ or above, 2 the image could not be read.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fail := func(err error) error { return &ExitError{Code: ExitScanFailed, Err: err} }
+			if err := img.validate(); err != nil {
+				return fail(err)
+			}
 			level, err := policy.ParseCheckLevel(exitLevel)
 			if err != nil || level == "" {
 				return fail(fmt.Errorf("--exit-level %q: use INFO, WARN or FATAL", exitLevel))

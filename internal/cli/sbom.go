@@ -35,6 +35,9 @@ func newSbomCmd(app *App) *cobra.Command {
 			if !slices.Contains(sbomFormats, format) {
 				return &ExitError{Code: ExitScanFailed, Err: fmt.Errorf("--format %q: supported: %s", format, strings.Join(sbomFormats, ", "))}
 			}
+			if err := img.validate(); err != nil {
+				return &ExitError{Code: ExitScanFailed, Err: err}
+			}
 			spec := []report.FormatSpec{{Format: format, Path: output}}
 			if err := report.CheckWritable(spec); err != nil {
 				return &ExitError{Code: ExitScanFailed, Err: err}

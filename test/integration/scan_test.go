@@ -320,6 +320,9 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{"sbom bad format", []string{"sbom", ref, "--format", "sarif"}, "sarif"},
 		{"sbom-scan not an sbom", []string{"sbom-scan", "bad.yaml"}, "bad.yaml"},
 		{"sbom-scan missing file", []string{"image", "sbom:" + filepath.Join(dir, "none.json")}, "none.json"},
+		{"zero layer size limit", []string{"image", ref, "--max-layer-size", "0"}, "--max-layer-size"},
+		{"sbom negative layer size limit", []string{"sbom", ref, "--max-layer-size=-1"}, "--max-layer-size"},
+		{"lint zero layer size limit", []string{"lint", ref, "--max-layer-size", "0"}, "--max-layer-size"},
 		{"lint bad exit level", []string{"lint", ref, "--exit-level", "LOUD"}, "--exit-level"},
 		{"lint bad policy", []string{"lint", ref, "--policy", "bad.yaml"}, "bad.yaml:4"},
 		{"lint exit code out of range", []string{"lint", ref, "--exit-code", "-1"}, "--exit-code"},
@@ -345,9 +348,17 @@ func TestSbomRoundTrip(t *testing.T) {
 				t.Fatalf("%s", res)
 			}
 			img := vigil(t, dir, nil, "image", ref, "--format", "json=image.json", "--checks=false", "--secrets=false")
-			sb := vigil(t, dir, nil, "sbom-scan", format+".json", "--format", "json=sbom.json")
+			// Both spellings: `sbom-scan FILE` and `image sbom:FILE`.
+			args := []string{"sbom-scan", format + ".json"}
+			if format == "spdx-json" {
+				args = []string{"image", "sbom:" + format + ".json", "--platform", "linux/arm64"}
+			}
+			sb := vigil(t, dir, nil, append(args, "--format", "json=sbom.json")...)
 			if img.code != 0 || sb.code != 0 {
 				t.Fatalf("image:\n%s\nsbom-scan:\n%s", img, sb)
+			}
+			if format == "spdx-json" && !strings.Contains(sb.stderr, "--platform does not apply to an SBOM") {
+				t.Errorf("no warning for an image-only flag:\n%s", sb)
 			}
 			a, b := readReport(t, filepath.Join(dir, "image.json")), readReport(t, filepath.Join(dir, "sbom.json"))
 			if got, want := findingKeys(b), findingKeys(a); !slices.Equal(got, want) {
