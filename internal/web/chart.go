@@ -12,6 +12,8 @@ import (
 // trendChart is the 30-day line of open findings.
 type trendChart struct {
 	Width, Height int
+	Left, Right   int    // plot area edges, for the grid lines
+	Bottom        int    // baseline of the x labels
 	Line, Area    string // SVG path data
 	Points        []trendDot
 	YTicks        []tick
@@ -37,7 +39,7 @@ const (
 )
 
 func newTrendChart(points []TrendPoint) trendChart {
-	c := trendChart{Width: chartW, Height: chartH}
+	c := trendChart{Width: chartW, Height: chartH, Left: padL, Right: chartW - padR, Bottom: chartH - 6}
 	if len(points) == 0 {
 		c.Empty = true
 		c.Summary = "No history yet."
