@@ -11,7 +11,6 @@
 //   EVIL_DIGEST        an image whose package names and advisory text are HTML
 //   OTHER_DIGEST       an image of tenant B (must be 404 for A)
 //   SCREENSHOTS        directory for the PNGs ("" = none)
-//   EVALUATE_URL       admin API endpoint that re-evaluates the image (POST)
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -64,15 +63,20 @@ async function shot(name) {
 // pageWeight sums the HTML, CSS and JS bytes a page loads.
 async function pageWeight(url) {
   let total = 0;
-  const p = await context.newPage();
-  p.on('response', async (r) => {
+  // A fresh context (same session cookie) so nothing comes from the cache.
+  const fresh = await browser.newContext({ storageState: await context.storageState() });
+  const p = await fresh.newPage();
+  const bodies = [];
+  p.on('response', (r) => {
     const t = r.request().resourceType();
     if (['document', 'stylesheet', 'script'].includes(t)) {
-      try { total += (await r.body()).length; } catch { /* redirects have no body */ }
+      bodies.push(r.body().then((b) => { total += b.length; }, () => { /* redirects have no body */ }));
     }
   });
-  await p.goto(url, { waitUntil: 'load' });
-  await p.close();
+  const r = await p.goto(url, { waitUntil: 'load' });
+  assert.equal(r.status(), 200, url);
+  await Promise.all(bodies);
+  await fresh.close();
   return total;
 }
 
@@ -117,7 +121,7 @@ await step('drill down: registry -> repository -> image with its CI bubble', asy
   await shot('registry');
   await page.getByRole('link', { name: env('REPOSITORY'), exact: true }).click();
   await page.waitForURL(/\/repositories\//);
-  await page.locator(`a[href="/images/${encodeURIComponent(digest)}"]`).first().click();
+  await page.locator(`a[href="/images/${digest}"]`).first().click();
   await page.waitForURL(/\/images\/sha256/);
   const ci = await page.textContent('section.ci');
   assert.match(ci, new RegExp(env('CI_WORKFLOW')));
@@ -171,9 +175,7 @@ await step('an admin creates an exception from the finding; it is applied at the
   await page.fill('textarea[name=reason]', 'not reachable: e2e test');
   await Promise.all([page.waitForURL(/exception=created/), page.click('form.exception button[type=submit]')]);
   assert.match(await page.textContent('section[aria-labelledby=exc-h]'), /applies at the next evaluation|applied/);
-  // Trigger the next evaluation through the admin API, then see it applied.
-  const r = await page.request.post(env('EVALUATE_URL'), { headers: { Authorization: `Bearer ${env('ADMIN_TOKEN')}` } });
-  assert.ok(r.status() < 300, `evaluate: ${r.status()} ${await r.text()}`);
+  // Creating it queued a re-evaluation of the images it concerns: wait for it.
   let applied = false;
   for (let i = 0; i < 60 && !applied; i++) {
     await page.goto(findingURL);
@@ -234,7 +236,8 @@ await step('page weight (HTML + CSS + JS) under 150 KB', async () => {
 
 await step('nothing loaded from another host; no console errors', async () => {
   assert.deepEqual(foreign, []);
-  assert.deepEqual(consoleErrors.filter((e) => !/404|403/.test(e)), []);
+  // 401, 403 and 404 answers are expected: the tests ask for them.
+  assert.deepEqual(consoleErrors.filter((e) => !/40[134]/.test(e)), []);
 });
 
 await step('sign out ends the session', async () => {
