@@ -46,11 +46,11 @@ type Feeds struct {
 	// abandoned and retried (0 means 30 s).
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
 	OSV         OSVFeed       `yaml:"osv"`
-	Alpine AlpineFeed `yaml:"alpine"`
-	Debian DebianFeed `yaml:"debian"`
-	NVD    NVDFeed    `yaml:"nvd"`
-	EPSS   URLFeed    `yaml:"epss"`
-	KEV    URLFeed    `yaml:"kev"`
+	Alpine      AlpineFeed    `yaml:"alpine"`
+	Debian      DebianFeed    `yaml:"debian"`
+	NVD         NVDFeed       `yaml:"nvd"`
+	EPSS        URLFeed       `yaml:"epss"`
+	KEV         URLFeed       `yaml:"kev"`
 }
 
 // URLFeed is a feed with only a URL and an on/off switch.
