@@ -118,6 +118,7 @@ func Read(ctx context.Context, ref string, analyzers []inventory.Analyzer, opts 
 		inv, _ = merge(src.Artifact.Layers, withAliases(results, extra), fixed)
 	}
 	inv.Artifact = src.Artifact
+	inv.UnredactedConfig = src.unredactedConfig
 	inv.Warnings = append(src.Warnings, inv.Warnings...)
 	finish(inv)
 	return inv, nil
