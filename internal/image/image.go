@@ -115,6 +115,7 @@ func Read(ctx context.Context, ref string, analyzers []inventory.Analyzer, opts 
 	}
 	inv := merge(src.Artifact.Layers, results)
 	inv.Artifact = src.Artifact
+	inv.UnredactedConfig = src.unredactedConfig
 	inv.Warnings = append(src.Warnings, inv.Warnings...)
 	finish(inv)
 	return inv, nil

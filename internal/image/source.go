@@ -24,8 +24,11 @@ type Source struct {
 	Artifact inventory.Artifact
 	Warnings []string
 
-	layers  []layerBlob
-	cleanup []func()
+	// unredactedConfig is the config before secrets.RedactConfig masked it
+	// into Artifact.Config.
+	unredactedConfig *inventory.ImageConfig
+	layers           []layerBlob
+	cleanup          []func()
 }
 
 // layerBlob is one layer as stored: open returns the blob as stored
