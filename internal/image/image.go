@@ -55,7 +55,12 @@ type Options struct {
 	MaxFileBytes       int64  // largest claimed file read (default 512 MiB); larger ones are skipped with a warning
 	MaxEntries         int64  // tar entries per layer (default 5,000,000)
 	Concurrency        int    // layers analyzed at once (default 2)
-	Logger             *slog.Logger
+	// SkipDirs and SkipFiles are pathglob patterns (--skip-dirs,
+	// --skip-files): matching files are never read.
+	SkipDirs, SkipFiles []string
+	Logger              *slog.Logger
+
+	skip *skipRules // compiled SkipDirs and SkipFiles
 }
 
 func (o Options) withDefaults() Options {
@@ -93,6 +98,11 @@ func (o Options) withDefaults() Options {
 // The OS detector (osrelease.Analyzer) always runs, whether listed or not.
 func Read(ctx context.Context, ref string, analyzers []inventory.Analyzer, opts Options) (*inventory.Inventory, error) {
 	opts = opts.withDefaults()
+	skip, err := compileSkips(opts.SkipDirs, opts.SkipFiles)
+	if err != nil {
+		return nil, err
+	}
+	opts.skip = skip
 	analyzers = withOSRelease(analyzers)
 	if path, ok := strings.CutPrefix(ref, "dir:"); ok {
 		return readDir(ctx, ref, path, analyzers, opts)
