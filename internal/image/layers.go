@@ -16,8 +16,18 @@ func analyzeLayers(ctx context.Context, src *Source, analyzers []inventory.Analy
 	cache := newLayerCache(opts, analyzers)
 	results := make([]*inventory.LayerResult, len(src.layers))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(opts.Concurrency)
-	for i, l := range src.layers {
+	order, limit := src.streamOrder, opts.Concurrency
+	if order != nil {
+		limit = 1
+	} else {
+		order = make([]int, len(src.layers))
+		for i := range order {
+			order[i] = i
+		}
+	}
+	g.SetLimit(limit)
+	for _, i := range order {
+		l := src.layers[i]
 		if r := cache.load(l.DiffID); r != nil {
 			results[i] = r
 			continue
