@@ -5,7 +5,9 @@ import (
 	"fmt"
 )
 
-// openContainerd reads ref from containerd's content store.
+// openContainerd reads ref from containerd's content store. Not built yet:
+// it reports the daemon as unavailable, so a bare reference moves on to
+// the next source.
 func openContainerd(ctx context.Context, ref string, opts Options) (*Source, error) {
-	return nil, fmt.Errorf("containerd: %w", ErrDaemonUnavailable)
+	return nil, fmt.Errorf("containerd:%s: %w: reading from containerd is not supported yet; export the image (ctr images export) and use oci-archive:", ref, ErrDaemonUnavailable)
 }
