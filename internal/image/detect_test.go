@@ -119,7 +119,7 @@ func TestSaveStreamOutOfOrder(t *testing.T) {
 	if n := saves.Load(); n != 2 {
 		t.Errorf("%d exports read, want 2 (index, then every layer)", n)
 	}
-	inv := merge(src.Artifact.Layers, results)
+	inv, _ := merge(src.Artifact.Layers, results, nil)
 	if len(inv.Packages) != len(want.Packages) || len(inv.Packages) != 1 || inv.Packages[0].Layer.Index != 1 {
 		t.Errorf("packages %+v, want %+v", inv.Packages, want.Packages)
 	}

@@ -58,7 +58,7 @@ func readDir(ctx context.Context, ref, root string, analyzers []inventory.Analyz
 		return nil, fmt.Errorf("reading %s: %w", ref, err)
 	}
 	layers := []inventory.Layer{{Index: 0}}
-	inv := merge(layers, []*inventory.LayerResult{w.out})
+	inv, _ := merge(layers, []*inventory.LayerResult{w.out}, fixedPaths(analyzers))
 	inv.Artifact = inventory.Artifact{Name: ref, Layers: layers}
 	finish(inv)
 	return inv, nil
@@ -73,6 +73,7 @@ func (w *walker) dirFile(r *os.Root, p string, d fs.DirEntry) error {
 	w.out.Bytes += info.Size()
 	claimers := w.claim(p, info.Mode(), info.Size())
 	if len(claimers) == 0 {
+		w.noteUnclaimed(p)
 		return nil
 	}
 	f, err := r.Open(p)

@@ -130,8 +130,22 @@ func Read(ctx context.Context, ref string, analyzers []inventory.Analyzer, opts 
 	if err != nil {
 		return nil, err
 	}
-	inv := merge(src.Artifact.Layers, results)
+	fixed := fixedPaths(analyzers)
+	inv, fs := merge(src.Artifact.Layers, results, fixed)
+	// Fixed paths behind a symlink to a file no analyzer claimed: read
+	// those files (cached after the first scan) and merge again.
+	aliases, warnings := findAliases(fs, analyzers)
+	src.Warnings = append(src.Warnings, warnings...)
+	if len(aliases) > 0 {
+		opts.Logger.Debug("reading files behind symlinks", "aliases", aliases)
+		extra, err := readAliases(ctx, src, analyzers, aliases, opts)
+		if err != nil {
+			return nil, err
+		}
+		inv, _ = merge(src.Artifact.Layers, withAliases(results, extra), fixed)
+	}
 	inv.Artifact = src.Artifact
+	inv.UnredactedConfig = src.unredactedConfig
 	inv.Warnings = append(src.Warnings, inv.Warnings...)
 	finish(inv)
 	return inv, nil

@@ -3,6 +3,7 @@ package image
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"golang.org/x/sync/errgroup"
 
@@ -28,7 +29,12 @@ func analyzeLayers(ctx context.Context, src *Source, analyzers []inventory.Analy
 	g.SetLimit(limit)
 	for _, i := range order {
 		l := src.layers[i]
-		if r := cache.load(l.DiffID); r != nil {
+		r, err := cache.load(l.DiffID)
+		if err != nil {
+			opts.Logger.Warn("layer cache entry ignored", "diff_id", l.DiffID, "err", err)
+			src.Warnings = append(src.Warnings, err.Error()+": ignored, layer read again")
+		}
+		if r != nil {
 			results[i] = r
 			continue
 		}
@@ -57,5 +63,31 @@ func readLayer(ctx context.Context, l layerBlob, analyzers []inventory.Analyzer,
 		return nil, fmt.Errorf("opening blob: %w", err)
 	}
 	defer rc.Close()
-	return walkLayer(ctx, rc, l.Layer, analyzers, opts)
+	var blob io.Reader = rc
+	var d *digester
+	// An uncompressed blob's digest is its diff ID, which the walk checks.
+	if l.blobDigest != "" && l.blobDigest != l.DiffID {
+		if d, err = newDigester(l.blobDigest); err != nil {
+			return nil, fmt.Errorf("blob: %w", err)
+		}
+		blob = &hashingReader{r: rc, d: d}
+	}
+	r, err := walkLayer(ctx, blob, l.Layer, analyzers, opts)
+	if err != nil {
+		// A blob that is not the one the manifest names explains a broken
+		// stream better than the stream error does.
+		if d != nil && ctx.Err() == nil {
+			io.CopyN(io.Discard, blob, max(l.Size, 0)+1)
+			if derr := d.check("blob"); derr != nil {
+				return nil, derr
+			}
+		}
+		return nil, err
+	}
+	if d != nil {
+		if err := d.check("blob"); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
 }

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"cmp"
 	"time"
 
 	"github.com/vigil-scan/vigil/internal/catalog"
@@ -41,11 +42,14 @@ func (e Extras) apply(inv *inventory.Inventory, r *result.Report, now time.Time)
 		r.Checks = checks.Run(inv, e.CheckOptions)
 	}
 	if e.Secrets {
-		r.Secrets = append(secrets.FromFacts(inv.Files), secrets.ScanConfig(inv.Artifact.Config)...)
+		// The report's copy of the config was masked when the image was
+		// read (secrets.RedactConfig); the scan judges the clear one.
+		r.Secrets = append(secrets.FromFacts(inv.Files), secrets.ScanConfig(cmp.Or(inv.UnredactedConfig, inv.Artifact.Config))...)
 	}
-	// Mask config secrets even when the secret scan is off: the JSON
-	// report repeats the config.
-	redactConfig(r)
+	// Inventories from the image reader are masked already; one read back
+	// from JSON written elsewhere, or built by a caller, may not be.
+	// Masking twice changes nothing.
+	secrets.RedactReport(r)
 	if e.Policy != nil {
 		r.Warnings = append(r.Warnings, e.Policy.Apply(r, now)...)
 	}
