@@ -53,7 +53,7 @@ func newLayerCache(opts Options, analyzers []inventory.Analyzer) *layerCache {
 		names = append(names, a.Name()+"@"+strconv.Itoa(a.Version()))
 	}
 	sort.Strings(names)
-	fp := fmt.Sprintf("format=%d\nmaxfile=%d\n", cacheFormat, opts.MaxFileBytes)
+	fp := fmt.Sprintf("format=%d\nmaxfile=%d\n", cacheFormat, opts.MaxFileBytes) + opts.skip.fingerprint()
 	for _, n := range names {
 		fp += n + "\n"
 	}

@@ -38,6 +38,12 @@ func readDir(ctx context.Context, ref, root string, analyzers []inventory.Analyz
 		if p == "." {
 			return nil
 		}
+		if d.IsDir() && opts.skip.dir(p) {
+			return fs.SkipDir
+		}
+		if !d.IsDir() && opts.skip.file(p) {
+			return nil
+		}
 		if w.out.Entries++; w.out.Entries > opts.MaxEntries {
 			return fmt.Errorf("more than %d entries: %w", opts.MaxEntries, ErrTooManyEntries)
 		}

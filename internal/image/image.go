@@ -54,12 +54,17 @@ type Options struct {
 	MaxFileBytes       int64  // largest claimed file read (default 512 MiB); larger ones are skipped with a warning
 	MaxEntries         int64  // tar entries per layer (default 5,000,000)
 	Concurrency        int    // layers analyzed at once (default 2)
-	Logger             *slog.Logger
+	// SkipDirs and SkipFiles are pathglob patterns (--skip-dirs,
+	// --skip-files): matching files are never read.
+	SkipDirs, SkipFiles []string
+	Logger              *slog.Logger
 	// Sources a bare reference is looked for in, in order: "docker",
 	// "podman", "containerd", "remote" (the default, Trivy's order).
 	Sources             []string
 	ContainerdNamespace string              // default "default"
 	Getenv              func(string) string // daemon addresses (DOCKER_HOST...); default os.Getenv
+
+	skip *skipRules // compiled SkipDirs and SkipFiles
 }
 
 func (o Options) withDefaults() Options {
@@ -107,6 +112,11 @@ func (o Options) withDefaults() Options {
 // The OS detector (osrelease.Analyzer) always runs, whether listed or not.
 func Read(ctx context.Context, ref string, analyzers []inventory.Analyzer, opts Options) (*inventory.Inventory, error) {
 	opts = opts.withDefaults()
+	skip, err := compileSkips(opts.SkipDirs, opts.SkipFiles)
+	if err != nil {
+		return nil, err
+	}
+	opts.skip = skip
 	analyzers = withOSRelease(analyzers)
 	// A bare path to a root filesystem is read like dir:PATH (local.go).
 	if path, ok := strings.CutPrefix(ref, "dir:"); ok || isRootFSDir(ref) {

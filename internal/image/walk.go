@@ -215,6 +215,9 @@ func (w *walker) entry(hdr *tar.Header, tr io.Reader) error {
 		w.out.Whiteouts = append(w.out.Whiteouts, path.Join(dir, deleted))
 		return nil
 	}
+	if w.opts.skip.file(p) {
+		return nil
+	}
 	switch hdr.Typeflag {
 	case tar.TypeReg:
 		return w.file(p, hdr.FileInfo().Mode(), hdr.Size, tr)
