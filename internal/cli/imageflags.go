@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 
 	"github.com/dustin/go-humanize"
-
 	"github.com/spf13/cobra"
 	"github.com/vigil-scan/vigil/internal/image"
 )
@@ -22,11 +21,18 @@ type imageFlags struct {
 	NoCache            bool
 	CacheMaxSize       string
 	MaxLayerSize       int64
+	Sources            []string
+	ContainerdNS       string
 }
 
 const refHelp = `REF is a registry reference (alpine:3.20, host:5000/repo@sha256:...),
 docker-archive:PATH (docker save tar, gzipped or not), oci-layout:DIR,
-oci-archive:PATH or dir:PATH (an unpacked root filesystem).`
+oci-archive:PATH, dir:PATH (an unpacked root filesystem), or an image in a
+local daemon: docker:REF (DOCKER_HOST, else the current docker context),
+podman:REF (CONTAINER_HOST, else Podman's API socket), containerd:REF
+(--containerd-namespace). A bare PATH is read as what its content is; a
+bare REF is looked for in the local daemons first, then the registry
+(--image-src), and the scan says which it used (artifact.source).`
 
 func (f *imageFlags) register(cmd *cobra.Command, app *App) {
 	fl := cmd.Flags()
@@ -38,6 +44,8 @@ func (f *imageFlags) register(cmd *cobra.Command, app *App) {
 	fl.BoolVar(&f.NoCache, "no-cache", false, "do not read or write the layer cache")
 	fl.StringVar(&f.CacheMaxSize, "cache-max-size", cmp.Or(app.Getenv("VIGIL_CACHE_MAX_SIZE"), "2GiB"),
 		"layer cache size cap; least recently used layers are evicted first (VIGIL_CACHE_MAX_SIZE; e.g. 500MB, 10GiB, unlimited)")
+	fl.StringSliceVar(&f.Sources, "image-src", image.DefaultSources, "where a bare REF is looked for, in order: docker, podman, containerd, remote (e.g. --image-src remote to skip the daemons)")
+	fl.StringVar(&f.ContainerdNS, "containerd-namespace", cmp.Or(app.Getenv("CONTAINERD_NAMESPACE"), "default"), "containerd namespace for containerd:REF (CONTAINERD_NAMESPACE)")
 	fl.Int64Var(&f.MaxLayerSize, "max-layer-size", image.DefaultMaxLayerBytes, "abort when a layer decompresses to more bytes than this (decompression-bomb guard)")
 }
 
@@ -49,6 +57,14 @@ func (f *imageFlags) validate() error {
 	}
 	if _, err := cacheMaxBytes(f.CacheMaxSize); err != nil {
 		return err
+	}
+	if len(f.Sources) == 0 {
+		return fmt.Errorf("--image-src: name at least one of docker, podman, containerd, remote")
+	}
+	for _, s := range f.Sources {
+		if !image.ValidSource(s) {
+			return fmt.Errorf("--image-src %q: want docker, podman, containerd or remote", s)
+		}
 	}
 	return nil
 }
@@ -82,6 +98,10 @@ func (f *imageFlags) options(app *App) image.Options {
 		CacheMaxBytes: cacheMax,
 		MaxLayerBytes: f.MaxLayerSize,
 		Logger:        app.Logger,
+		Sources:       f.Sources,
+		Getenv:        app.Getenv,
+
+		ContainerdNamespace: f.ContainerdNS,
 	}
 }
 

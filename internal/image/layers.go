@@ -19,8 +19,18 @@ func analyzeLayers(ctx context.Context, src *Source, analyzers []inventory.Analy
 	results := make([]*inventory.LayerResult, len(src.layers))
 	var stored atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(opts.Concurrency)
-	for i, l := range src.layers {
+	order, limit := src.streamOrder, opts.Concurrency
+	if order != nil {
+		limit = 1
+	} else {
+		order = make([]int, len(src.layers))
+		for i := range order {
+			order[i] = i
+		}
+	}
+	g.SetLimit(limit)
+	for _, i := range order {
+		l := src.layers[i]
 		r, err := cache.load(l.DiffID)
 		if err != nil {
 			opts.Logger.Warn("layer cache entry ignored", "diff_id", l.DiffID, "err", err)
