@@ -38,14 +38,25 @@ func parseScript(script string) []command {
 // parseScriptErr is parseScript that also returns why the script did not
 // parse, when the fallback reader had to be used.
 func parseScriptErr(script string) ([]command, error) {
-	return parseShell(script, 0)
+	r := &shellReader{printer: syntax.NewPrinter(syntax.Minify(true))}
+	return r.parseShell(script, 0)
 }
 
-func parseShell(script string, depth int) ([]command, error) {
+// shellReader holds the parsers and printer one script and the scripts
+// nested in it share: making them costs more than parsing a short `sh -c`.
+// Each nesting depth has its own parser, as a nested script is parsed
+// while the AST of the script around it is still being walked.
+type shellReader struct {
+	parsers [maxNesting + 1]*syntax.Parser
+	printer *syntax.Printer
+	buf     strings.Builder
+}
+
+func (sr *shellReader) parseShell(script string, depth int) ([]command, error) {
 	if len(script) > maxScriptBytes {
 		script = script[:maxScriptBytes]
 	}
-	file, err := parseFile(script)
+	file, err := sr.parseFile(script, depth)
 	if err != nil {
 		return splitScript(script, depth), err
 	}
@@ -56,7 +67,7 @@ func parseShell(script string, depth int) ([]command, error) {
 		if depth >= maxNesting {
 			return
 		}
-		cmds, err := parseShell(inner, depth+1)
+		cmds, err := sr.parseShell(inner, depth+1)
 		out = append(out, cmds...)
 		if err != nil && firstErr == nil {
 			firstErr = fmt.Errorf("in %s -c: %w", c.Name, err)
@@ -70,10 +81,10 @@ func parseShell(script string, depth int) ([]command, error) {
 		case *syntax.CallExpr:
 			words := make([]string, 0, len(x.Assigns)+len(x.Args))
 			for _, a := range x.Assigns {
-				words = append(words, assignText(a))
+				words = append(words, sr.assignText(a))
 			}
 			for _, w := range x.Args {
-				words = append(words, wordText(w))
+				words = append(words, sr.wordText(w))
 			}
 			c, ok := simpleCommand(words)
 			if !ok {
@@ -90,18 +101,18 @@ func parseShell(script string, depth int) ([]command, error) {
 			c := command{Name: x.Variant.Value}
 			for _, a := range x.Args {
 				if a.Name != nil && !a.Naked {
-					c.Assigns = append(c.Assigns, assignText(a))
+					c.Assigns = append(c.Assigns, sr.assignText(a))
 				}
-				c.Args = append(c.Args, assignText(a))
+				c.Args = append(c.Args, sr.assignText(a))
 			}
 			out = append(out, c)
 		case *syntax.Stmt:
 			// A heredoc fed to a shell (`bash <<EOF ... EOF`) is a script.
 			if call, ok := x.Cmd.(*syntax.CallExpr); ok && len(call.Args) > 0 {
-				if name := baseName(wordText(call.Args[0])); shells[name] && !hasDashC(call) {
+				if name := baseName(sr.wordText(call.Args[0])); shells[name] && !sr.hasDashC(call) {
 					for _, r := range x.Redirs {
 						if (r.Op == syntax.Hdoc || r.Op == syntax.DashHdoc) && r.Hdoc != nil {
-							heredocs[call] = append(heredocs[call], wordText(r.Hdoc))
+							heredocs[call] = append(heredocs[call], sr.wordText(r.Hdoc))
 						}
 					}
 				}
@@ -113,7 +124,7 @@ func parseShell(script string, depth int) ([]command, error) {
 }
 
 // parseFile parses script as bash (a superset of what RUN steps use).
-func parseFile(script string) (f *syntax.File, err error) {
+func (sr *shellReader) parseFile(script string, depth int) (f *syntax.File, err error) {
 	if tooDeep(script) {
 		return nil, errTooDeep
 	}
@@ -124,7 +135,10 @@ func parseFile(script string) (f *syntax.File, err error) {
 			err = fmt.Errorf("shell parser panicked: %v", r)
 		}
 	}()
-	return syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(script), "")
+	if sr.parsers[depth] == nil {
+		sr.parsers[depth] = syntax.NewParser(syntax.Variant(syntax.LangBash))
+	}
+	return sr.parsers[depth].Parse(strings.NewReader(script), "")
 }
 
 // tooDeep reports whether brackets nest deeper than maxParseNesting.
@@ -143,9 +157,9 @@ func tooDeep(s string) bool {
 	return false
 }
 
-func hasDashC(call *syntax.CallExpr) bool {
+func (sr *shellReader) hasDashC(call *syntax.CallExpr) bool {
 	for _, w := range call.Args[1:] {
-		if t := wordText(w); strings.HasPrefix(t, "-") && strings.Contains(t, "c") && !strings.HasPrefix(t, "--") {
+		if t := sr.wordText(w); strings.HasPrefix(t, "-") && strings.Contains(t, "c") && !strings.HasPrefix(t, "--") {
 			return true
 		}
 	}
@@ -160,24 +174,24 @@ func baseName(p string) string {
 }
 
 // assignText renders NAME=value with the value unquoted.
-func assignText(a *syntax.Assign) string {
+func (sr *shellReader) assignText(a *syntax.Assign) string {
 	if a.Name == nil {
-		return wordText(a.Value)
+		return sr.wordText(a.Value)
 	}
 	switch {
 	case a.Naked:
 		return a.Name.Value
 	case a.Array != nil:
-		return a.Name.Value + "=" + nodeSource(a.Array)
+		return a.Name.Value + "=" + sr.nodeSource(a.Array)
 	case a.Value == nil:
 		return a.Name.Value + "="
 	}
-	return a.Name.Value + "=" + wordText(a.Value)
+	return a.Name.Value + "=" + sr.wordText(a.Value)
 }
 
 // wordText renders a word as the shell would pass it, quotes removed, with
 // expansions kept as their source text.
-func wordText(w *syntax.Word) string {
+func (sr *shellReader) wordText(w *syntax.Word) string {
 	if w == nil {
 		return ""
 	}
@@ -185,11 +199,11 @@ func wordText(w *syntax.Word) string {
 		return lit
 	}
 	var b strings.Builder
-	writeParts(&b, w.Parts, false)
+	sr.writeParts(&b, w.Parts, false)
 	return b.String()
 }
 
-func writeParts(b *strings.Builder, parts []syntax.WordPart, quoted bool) {
+func (sr *shellReader) writeParts(b *strings.Builder, parts []syntax.WordPart, quoted bool) {
 	for _, p := range parts {
 		switch x := p.(type) {
 		case *syntax.Lit:
@@ -197,9 +211,9 @@ func writeParts(b *strings.Builder, parts []syntax.WordPart, quoted bool) {
 		case *syntax.SglQuoted:
 			b.WriteString(x.Value)
 		case *syntax.DblQuoted:
-			writeParts(b, x.Parts, true)
+			sr.writeParts(b, x.Parts, true)
 		default:
-			b.WriteString(nodeSource(p))
+			b.WriteString(sr.nodeSource(p))
 		}
 	}
 }
@@ -231,10 +245,10 @@ func unescape(s string, quoted bool) string {
 }
 
 // nodeSource prints a node back as shell source ($VAR, $(cmd), {a,b}).
-func nodeSource(n syntax.Node) string {
-	var b strings.Builder
-	if err := syntax.NewPrinter(syntax.Minify(true)).Print(&b, n); err != nil {
+func (sr *shellReader) nodeSource(n syntax.Node) string {
+	sr.buf.Reset()
+	if err := sr.printer.Print(&sr.buf, n); err != nil {
 		return ""
 	}
-	return b.String()
+	return sr.buf.String()
 }
