@@ -34,7 +34,10 @@ func readVigilJSON(b []byte) (*inventory.Inventory, error) {
 	}
 	for i, p := range inv.Packages {
 		if p.Name == "" || p.Type == "" {
-			return nil, fmt.Errorf("Vigil JSON: packages[%d]: a package needs a name and a type", i)
+			return nil, fmt.Errorf("in Vigil JSON: packages[%d]: a package needs a name and a type", i)
+		}
+		if p.Layer != nil && (p.Layer.Index < -1 || (len(inv.Artifact.Layers) > 0 && p.Layer.Index >= len(inv.Artifact.Layers))) {
+			return nil, fmt.Errorf("in Vigil JSON: packages[%d] (%s): layer index %d outside the image's %d layers", i, p.Name, p.Layer.Index, len(inv.Artifact.Layers))
 		}
 	}
 	if inv.Packages == nil {
