@@ -23,7 +23,7 @@ import (
 
 // imageOnlyFlags are the flags of `vigil image` that need an image, not an
 // SBOM.
-var imageOnlyFlags = []string{"username", "password", "insecure-registry", "platform", "cache-dir", "no-cache",
+var imageOnlyFlags = []string{"username", "password", "insecure-registry", "platform", "cache-dir", "no-cache", "cache-max-size",
 	"max-layer-size", "checks", "check-threshold", "ignore-check", "accept-key", "secrets", "fail-on-secrets", "dockerfile"}
 
 // staleDBAge is when a DB is old enough to warn about: feeds publish daily.

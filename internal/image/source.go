@@ -30,6 +30,10 @@ type Source struct {
 	unredactedConfig *inventory.ImageConfig
 	layers           []layerBlob
 	cleanup          []func()
+	// streamOrder, when set, is the order in which the layers arrive on one
+	// sequential stream (a daemon export): they are read one at a time, in
+	// that order (daemon.go).
+	streamOrder []int
 }
 
 // layerBlob is one layer as stored: open returns the blob as stored
@@ -55,6 +59,7 @@ func (s *Source) Close() error {
 // reads the image's manifest and configuration, but no layer.
 func Open(ctx context.Context, ref string, opts Options) (*Source, error) {
 	opts = opts.withDefaults()
+	removeStaleTemp(opts.TempDir, opts.Logger)
 	var (
 		src *Source
 		err error
@@ -69,12 +74,16 @@ func Open(ctx context.Context, ref string, opts Options) (*Source, error) {
 	case strings.HasPrefix(ref, "dir:"):
 		return nil, fmt.Errorf("opening %s: a dir: reference has no image; use Read", ref)
 	default:
-		src, err = openRemote(ctx, ref, opts)
+		// docker:, podman:, containerd:, a bare path or a bare reference (local.go).
+		src, err = openOther(ctx, ref, opts)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("opening image %s: %w", ref, err)
+		return nil, fmt.Errorf("opening image %s: %w", ref, schemeHint(ctx, ref, err, opts))
 	}
 	src.Artifact.Name = ref
+	if src.Artifact.Source == "" {
+		src.Artifact.Source = sourceKind(ref)
+	}
 	return src, nil
 }
 
@@ -298,7 +307,7 @@ func isLayerMediaType(mt types.MediaType) bool {
 }
 
 // localPrefixes are the reference schemes that name files, not a registry.
-var localPrefixes = []string{"docker-archive:", "oci-layout:", "oci-archive:", "dir:"}
+var localPrefixes = []string{"docker-archive:", "oci-layout:", "oci-archive:", "dir:", "docker:", "podman:", "containerd:"}
 
 // RegistryTag is the tag a registry reference names ("latest" when it names
 // none, as a pull would), and "" for digests and local sources, whose tags
