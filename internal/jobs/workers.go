@@ -196,7 +196,7 @@ func (w *reevaluateWorker) Work(ctx context.Context, job *river.Job[ReevaluateAr
 // any registry access. Images inventoried by another analyzer version are
 // queued for a fresh scan instead. It returns how many were evaluated.
 func (q *Queue) Reevaluate(ctx context.Context, ids []int64, reason string) (int, error) {
-	_, fp := q.analyzers()
+	analyzers, fp := q.analyzers()
 	cache := newLayerLRU(4096)
 	n := 0
 	for _, id := range ids {
@@ -213,7 +213,7 @@ func (q *Queue) Reevaluate(ctx context.Context, ids []int64, reason string) (int
 			}
 			continue
 		}
-		inv := image.Assemble(img.Artifact, img.Layers)
+		inv := image.Assemble(img.Artifact, img.Layers, analyzers)
 		if err := q.evaluate(ctx, []int64{id}, inv, reason); err != nil {
 			return n, err
 		}

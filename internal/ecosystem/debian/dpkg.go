@@ -31,7 +31,7 @@ const (
 
 // Analyzers returns the Debian catalogers.
 func Analyzers() []inventory.Analyzer {
-	return []inventory.Analyzer{ecosystem.StreamCataloger{ID: "dpkg", Match: isStatusFile, Parse: parseStatus}}
+	return []inventory.Analyzer{ecosystem.StreamCataloger{ID: "dpkg", Paths: []string{StatusPath, StatusDir}, Match: isStatusFile, Parse: parseStatus}}
 }
 
 // isStatusFile claims the status file and each file directly in status.d
@@ -55,16 +55,22 @@ type dpkgStanza struct {
 
 // parseStatus reads a dpkg status file: blank-line separated paragraphs of
 // "Field: value" lines with indented continuation lines. Only installed
-// packages are reported; a paragraph without Status (distroless status.d
-// files) counts as installed. Paragraphs without a name or version are
-// skipped with a warning; a line that is neither a field nor a continuation
-// is an error.
+// packages are reported. In dpkg's own database (var/lib/dpkg/status) a
+// paragraph without Status is not installed, as dpkg reads it (dpkg only
+// writes such paragraphs for packages it merely knows of). A status.d file
+// is not written by dpkg: distroless and similar builders put the control
+// file of each installed package there, without a Status line (see the
+// corpus' syft-distroless fixture and trivy's status-dir test data), so
+// there a missing Status means installed and a present one is honoured.
+// Paragraphs without a name or version are skipped with a warning; a line
+// that is neither a field nor a continuation is an error.
 func parseStatus(ctx context.Context, r io.Reader, path string) ([]inventory.Package, []string, error) {
 	var (
 		pkgs     []inventory.Package
 		warnings []string
 		cur      dpkgStanza
 	)
+	statusRequired := !strings.HasPrefix(path, StatusDir)
 	flush := func() error {
 		s := cur
 		cur = dpkgStanza{}
@@ -75,6 +81,8 @@ func parseStatus(ctx context.Context, r io.Reader, path string) ([]inventory.Pac
 			warnings = append(warnings, fmt.Sprintf("%s: paragraph at line %d has no package name or version; skipped", path, s.line))
 			return nil
 		case s.hasStatus && !installed(s.status):
+			return nil
+		case !s.hasStatus && statusRequired:
 			return nil
 		case len(pkgs) >= maxPackages:
 			return fmt.Errorf("more than %d packages", maxPackages)

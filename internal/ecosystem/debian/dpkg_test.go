@@ -17,8 +17,9 @@ import (
 )
 
 // countInstalled counts installed paragraphs with regular expressions over
-// the whole file, independently of the parser.
-func countInstalled(t *testing.T, content string) int {
+// the whole file, independently of the parser. A paragraph without Status
+// is installed only in a status.d file (statusDir).
+func countInstalled(t *testing.T, content string, statusDir bool) int {
 	t.Helper()
 	pkg := regexp.MustCompile(`(?m)^Package: *\S`)
 	ver := regexp.MustCompile(`(?m)^Version: *\S`)
@@ -28,7 +29,7 @@ func countInstalled(t *testing.T, content string) int {
 		if !pkg.MatchString(para) || !ver.MatchString(para) {
 			continue
 		}
-		if s := status.FindString(para); s == "" || strings.HasSuffix(s, " installed") && !strings.Contains(s, "half") {
+		if s := status.FindString(para); s == "" && statusDir || strings.HasSuffix(s, " installed") && !strings.Contains(s, "half") {
 			n++
 		}
 	}
@@ -71,6 +72,11 @@ func TestAnalyzeStatusCorpus(t *testing.T) {
 		{"syft-status-multiple", "status", StatusDir + "multiple", 2, 2},
 		{"syft-coreutils-relationships", "status", StatusDir + "coreutils", 9, 0},
 		{"scalibr-valid", "status", StatusPath, 7, 0},
+		// The same Status-less control paragraphs in dpkg's own database
+		// are not installed (dpkg's rule).
+		{"syft-distroless", StatusDir + "libsqlite3-0", StatusPath, 0, 0},
+		{"scalibr-statusd", StatusDir + "foo", StatusPath, 0, 0},
+		{"syft-status-multiple", "status", StatusPath, 2, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
@@ -79,7 +85,7 @@ func TestAnalyzeStatusCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := countInstalled(t, string(b)); got != tt.want {
+			if got := countInstalled(t, string(b), strings.HasPrefix(tt.imagePath, StatusDir)); got != tt.want {
 				t.Fatalf("independent count %d, table says %d", got, tt.want)
 			}
 			out, err := analyze(t, tt.imagePath, file)
@@ -152,6 +158,28 @@ func TestParseStatusEpochAndStates(t *testing.T) {
 	}
 	if len(pkgs) != 1 || pkgs[0].Version != "2:8.0-1" || pkgs[0].Source.Version != "2:8.0-1" {
 		t.Errorf("got %+v", pkgs)
+	}
+}
+
+// TestParseStatusWithoutStatusField: dpkg's database lists packages it
+// only knows of (selected, never unpacked) without a Status field; they are
+// not installed. A status.d control file has none and is installed.
+func TestParseStatusWithoutStatusField(t *testing.T) {
+	doc := "Package: known\nVersion: 1.0\nArchitecture: amd64\n\n" +
+		"Package: real\nStatus: install ok installed\nVersion: 2.0\n"
+	pkgs, _, err := parseStatus(context.Background(), strings.NewReader(doc), StatusPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkgs) != 1 || pkgs[0].Name != "real" {
+		t.Errorf("status: got %+v, want only real", pkgs)
+	}
+	pkgs, _, err = parseStatus(context.Background(), strings.NewReader(doc), StatusDir+"known")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkgs) != 2 {
+		t.Errorf("status.d: got %+v, want both", pkgs)
 	}
 }
 
