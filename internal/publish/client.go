@@ -18,8 +18,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigil-scan/vigil/internal/result"
-	"github.com/vigil-scan/vigil/internal/urlcred"
 	"github.com/vigil-scan/vigil/internal/secrets"
+	"github.com/vigil-scan/vigil/internal/urlcred"
 )
 
 // WireVersion is the version of the publish payload (docs/publish.md).
