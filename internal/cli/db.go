@@ -133,7 +133,7 @@ func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
 	if opts.IdleTimeout > 0 {
 		cfg.Feeds.IdleTimeout = opts.IdleTimeout
 	}
-	fetcher := &feeds.Fetcher{BaseDelay: opts.RetryDelay, UserAgent: "vigil/" + Version, IdleTimeout: cfg.Feeds.IdleTimeout}
+	fetcher := &feeds.Fetcher{BaseDelay: opts.RetryDelay, UserAgent: "vigil/" + BuildVersion(), IdleTimeout: cfg.Feeds.IdleTimeout}
 	if opts.From != "" {
 		meta, cached, err := fetcher.InstallPrebuilt(ctx, opts.From, cfg.CacheDir, cfg.DBPath)
 		if err != nil {
