@@ -25,7 +25,7 @@ func newDBCmd(app *App) *cobra.Command {
 Debian tracker, NVD, EPSS, CISA KEV). Scans open it read-only. See
 docs/vulndb.md and docs/configuration.md.`,
 	}
-	cmd.AddCommand(newDBUpdateCmd(app), newDBImportCmd(app), newDBStatusCmd(app))
+	cmd.AddCommand(newDBUpdateCmd(app), newDBImportCmd(app), newDBStatusCmd(app), newDBSearchCmd(app))
 	return cmd
 }
 

@@ -138,6 +138,8 @@ CI builds. Exit codes: 0 pass, 1 (or --exit-code) policy failed, 2 scan could no
 		newVersionCmd(app),
 		newLintCmd(app),
 		newPublishCmd(app),
+		newExplainCmd(app),
+		newConvertCmd(app),
 	)
 	return root
 }
