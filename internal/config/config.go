@@ -33,6 +33,10 @@ type Config struct {
 	// corpus; when set, every feed is read from it.
 	Mirror string `yaml:"mirror"`
 	Feeds  Feeds  `yaml:"feeds"`
+	// Scan holds defaults for the scanning commands' flags, keyed by flag
+	// name (scan: {severity-threshold: HIGH}). It stays a YAML node so the
+	// CLI, which knows the flags, can check keys and report lines.
+	Scan yaml.Node `yaml:"scan"`
 	// File is the config file that was read ("" when none).
 	File string `yaml:"-"`
 }
@@ -101,6 +105,34 @@ const maxConfigSize = 1 << 20
 // empty, VIGIL_CONFIG, then <config dir>/vigil/config.yaml (optional) are
 // used. getenv reads the environment (tests inject their own).
 func Load(getenv func(string) string, path string) (Config, error) {
+	c, err := LoadFile(getenv, path)
+	if err != nil {
+		return c, err
+	}
+	applyEnv(getenv, &c)
+	if err := applyTypedEnv(getenv, &c); err != nil {
+		return c, err
+	}
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	cache := userCacheDir(getenv)
+	if c.CacheDir == "" {
+		if cache == "" {
+			return c, errors.New("no cache directory: set VIGIL_CACHE_DIR or HOME")
+		}
+		c.CacheDir = filepath.Join(cache, "vigil")
+	}
+	if c.DBPath == "" {
+		c.DBPath = filepath.Join(c.CacheDir, "db", "vigil.db")
+	}
+	return c, nil
+}
+
+// LoadFile reads the config file alone, without the environment or
+// defaults: path is the --config flag value; when empty, VIGIL_CONFIG,
+// then <config dir>/vigil/config.yaml (optional) are used.
+func LoadFile(getenv func(string) string, path string) (Config, error) {
 	var c Config
 	explicit := path != ""
 	if path == "" {
@@ -122,23 +154,6 @@ func Load(getenv func(string) string, path string) (Config, error) {
 			c.DBPath = expandHome(getenv, c.DBPath)
 			c.CacheDir = expandHome(getenv, c.CacheDir)
 		}
-	}
-	applyEnv(getenv, &c)
-	if err := applyTypedEnv(getenv, &c); err != nil {
-		return c, err
-	}
-	if err := c.Validate(); err != nil {
-		return c, err
-	}
-	cache := userCacheDir(getenv)
-	if c.CacheDir == "" {
-		if cache == "" {
-			return c, errors.New("no cache directory: set VIGIL_CACHE_DIR or HOME")
-		}
-		c.CacheDir = filepath.Join(cache, "vigil")
-	}
-	if c.DBPath == "" {
-		c.DBPath = filepath.Join(c.CacheDir, "db", "vigil.db")
 	}
 	return c, nil
 }
