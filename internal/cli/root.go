@@ -116,7 +116,7 @@ func newRootCmd(app *App) *cobra.Command {
 		Long: `Vigil inventories every package in a container image, layer by layer, matches
 them against a local vulnerability DB, checks image best practices and gates
 CI builds. Exit codes: 0 pass, 1 (or --exit-code) policy failed, 2 scan could not run.`,
-		Version:       Version,
+		Version:       BuildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {

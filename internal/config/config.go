@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/vigil-scan/vigil/internal/urlcred"
 )
 
 // Config is the resolved configuration.
@@ -199,7 +201,7 @@ func (c Config) Validate() error {
 		{"feeds.kev.url", c.Feeds.KEV.URL},
 	} {
 		if err := checkLocation(l.loc); err != nil {
-			return fmt.Errorf("config %s %q: %w", l.name, l.loc, err)
+			return fmt.Errorf("config %s %q: %w", l.name, urlcred.Redact(l.loc), err)
 		}
 	}
 	return nil
