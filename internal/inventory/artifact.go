@@ -80,6 +80,10 @@ type Artifact struct {
 	// Name is the reference as the user gave it (e.g. "alpine:3.20",
 	// "docker-archive:alpine.tar").
 	Name string `json:"name"`
+	// Source is where the image was read from: registry, docker, podman,
+	// containerd, docker-archive, oci-archive, oci-layout or dir (a bare
+	// reference or path says which it resolved to).
+	Source string `json:"source,omitempty"`
 	// Digest is the manifest digest when known (registry, OCI layout).
 	Digest string `json:"digest,omitempty"`
 	// ImageID is the digest of the image config.

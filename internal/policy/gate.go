@@ -27,6 +27,9 @@ type GateOptions struct {
 	CheckLevel string
 	// FailOnSecrets: any unsuppressed secret fails the gate.
 	FailOnSecrets bool
+	// FailOnAny: any unsuppressed vulnerability or secret fails the gate
+	// (Trivy's --exit-code without a threshold).
+	FailOnAny bool
 }
 
 var severities = []string{vuln.SeverityUnknown, vuln.SeverityNegligible, vuln.SeverityLow,
@@ -75,6 +78,9 @@ func Evaluate(r *result.Report, g GateOptions) result.Gate {
 		gate.Failed = len(gate.Reasons) > 0
 		return gate
 	}
+	if threshold == "" && g.FailOnAny {
+		threshold = vuln.SeverityUnknown
+	}
 	if threshold != "" {
 		if reason := vulnReason(r.Vulnerabilities, threshold, g.IgnoreUnfixed || g.OnlyFixed); reason != "" {
 			gate.Reasons = append(gate.Reasons, reason)
@@ -85,7 +91,7 @@ func Evaluate(r *result.Report, g GateOptions) result.Gate {
 			gate.Reasons = append(gate.Reasons, reason)
 		}
 	}
-	if g.FailOnSecrets {
+	if g.FailOnSecrets || g.FailOnAny {
 		if reason := secretReason(r.Secrets); reason != "" {
 			gate.Reasons = append(gate.Reasons, reason)
 		}
