@@ -415,3 +415,72 @@ func TestRegistryDownIsRetriedAndVisible(t *testing.T) {
 		t.Errorf("failed image has no error: %+v", im)
 	}
 }
+
+// A DB refresh that brings advisories re-evaluates the affected images from
+// their stored layers, without one blob request to the registry; a tag
+// moved to an image without the findings resolves them by replacement.
+func TestRefreshReevaluatesWithoutPullAndReplacement(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		mirror := t.TempDir()
+		secdb := filepath.Join(mirror, "alpine-secdb", "v3.10")
+		if err := os.MkdirAll(secdb, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		link := func(f string) {
+			if err := os.Symlink(corpus.Path(t, "feeds", "alpine-secdb", "v3.10", f), filepath.Join(secdb, f)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		link("community.yaml")
+		e := newEnv(t, backend, mirror)
+		e.startRegistry("s")
+		digest := e.push(alpineImage(t, true), "library/alpine:3.10")
+		im := e.waitImage(digest, store.StatusScanned)
+		if im.Counts.Total() != 0 {
+			t.Fatalf("findings before the main secdb arrived: %+v", im.Counts)
+		}
+		before := e.blobGets.Load()
+		link("main.yaml")
+		e.do("POST", "/api/v1/db/refresh", e.admin, nil, 202, nil)
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			var cur store.Image
+			e.do("GET", "/api/v1/images/"+digest, e.admin, nil, 200, &cur)
+			if cur.Counts.Total() > 0 {
+				im = cur
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("not re-evaluated after the refresh: %+v", cur)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if got := e.blobGets.Load() - before; got != 0 {
+			t.Errorf("re-evaluation fetched %d blobs", got)
+		}
+
+		// The tag moves to the clean image: the old image's findings are
+		// resolved as replaced and it no longer counts.
+		clean := e.push(alpineImage(t, false), "library/alpine:3.10")
+		e.waitImage(clean, store.StatusScanned)
+		deadline = time.Now().Add(30 * time.Second)
+		for {
+			var old store.Image
+			e.do("GET", "/api/v1/images/"+digest, e.admin, nil, 200, &old)
+			if old.Counts.Total() == 0 && old.ReplacedBy == clean {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("old image not resolved by replacement: %+v", old)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		var fs struct {
+			Items []store.Finding `json:"items"`
+		}
+		e.do("GET", "/api/v1/images/"+digest+"/findings?state=replaced", e.admin, nil, 200, &fs)
+		if len(fs.Items) != im.Counts.Total() || fs.Items[0].ResolvedAt == nil {
+			t.Errorf("replaced findings: %d, want %d", len(fs.Items), im.Counts.Total())
+		}
+	})
+}
