@@ -152,7 +152,12 @@ func (e *env) startRegistry(secret string) {
 		if strings.Contains(r.URL.Path, "/blobs/") && r.Method == http.MethodGet {
 			e.blobGets.Add(1)
 		}
-		app.Load().ServeHTTP(w, r)
+		a := app.Load()
+		if a == nil { // the backfill may come before the app is built
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		a.ServeHTTP(w, r)
 	}))
 	t.Cleanup(regSrv.Close)
 	e.regHost = strings.TrimPrefix(regSrv.URL, "http://")
@@ -481,6 +486,65 @@ func TestRefreshReevaluatesWithoutPullAndReplacement(t *testing.T) {
 		e.do("GET", "/api/v1/images/"+digest+"/findings?state=replaced", e.admin, nil, 200, &fs)
 		if len(fs.Items) != im.Counts.Total() || fs.Items[0].ResolvedAt == nil {
 			t.Errorf("replaced findings: %d, want %d", len(fs.Items), im.Counts.Total())
+		}
+	})
+}
+
+// `vigil publish` payloads: stored once per Idempotency-Key, linked to the
+// registry image with the same digest whichever arrives first.
+func TestPublishedScanLinksToRegistryImage(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend, feedMirror(t, "v3.10"))
+		e.startRegistry("s")
+		img := alpineImage(t, true)
+		d, _ := img.Digest()
+		digest := d.String()
+		ingest, _ := e.st.CreateToken(context.Background(), "acme", store.ScopeIngest)
+		body := map[string]any{"version": "1", "image": map[string]any{"name": e.regHost + "/shop/api:1.4", "digest": digest},
+			"trace": map[string]any{"provider": "github-actions", "workflow": "build", "run_id": "42", "run_url": "https://github.com/acme/shop/actions/runs/42",
+				"repository": "acme/shop", "commit": "4f2a", "ref": "refs/heads/main"},
+			"report": map[string]any{"schema_version": "1", "vulnerabilities": []any{}}}
+		post := func(token string, want int) map[string]string {
+			b, _ := json.Marshal(body)
+			req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/scans", bytes.NewReader(b))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/vnd.vigil.scan.v1+json")
+			req.Header.Set("Idempotency-Key", "k1")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var out map[string]string
+			json.NewDecoder(resp.Body).Decode(&out)
+			if resp.StatusCode != want {
+				t.Fatalf("POST /api/v1/scans: %d, want %d: %v", resp.StatusCode, want, out)
+			}
+			return out
+		}
+		first := post(ingest, 201)
+		if again := post(ingest, 200); again["id"] != first["id"] {
+			t.Errorf("retry got another id: %v vs %v", again, first)
+		}
+		reader, _ := e.st.CreateToken(context.Background(), "acme", store.ScopeRead)
+		post(reader, 403)
+		// The registry push arrives after the CI run.
+		e.push(img, "shop/api:1.4")
+		var page imagePage
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			e.do("GET", "/api/v1/images?repository=shop/api", e.admin, nil, 200, &page)
+			if len(page.Items) == 1 && page.Items[0].RegistryID == e.regID && page.Items[0].Status == store.StatusScanned {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("registry image not scanned: %+v", page)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		im := page.Items[0]
+		if im.RegistryID != e.regID || len(im.CI) != 1 || im.CI[0].RunURL != "https://github.com/acme/shop/actions/runs/42" || im.CI[0].Commit != "4f2a" {
+			t.Errorf("registry image not linked to the CI run: %+v", im)
 		}
 	})
 }
