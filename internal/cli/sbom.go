@@ -72,7 +72,7 @@ func newSbomCmd(app *App) *cobra.Command {
 func inventoryReport(inv *inventory.Inventory) *result.Report {
 	return &result.Report{
 		SchemaVersion: inventory.SchemaVersion,
-		Tool:          result.Tool{Name: "vigil", Version: Version},
+		Tool:          result.Tool{Name: "vigil", Version: BuildVersion()},
 		CreatedAt:     time.Now().UTC(),
 		Artifact:      inv.Artifact,
 		Packages:      inv.Packages,
