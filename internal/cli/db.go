@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vigil-scan/vigil/internal/config"
 	"github.com/vigil-scan/vigil/internal/feeds"
+	"github.com/vigil-scan/vigil/internal/urlcred"
 	"github.com/vigil-scan/vigil/internal/vulndb"
 )
 
@@ -25,7 +26,7 @@ func newDBCmd(app *App) *cobra.Command {
 Debian tracker, NVD, EPSS, CISA KEV). Scans open it read-only. See
 docs/vulndb.md and docs/configuration.md.`,
 	}
-	cmd.AddCommand(newDBUpdateCmd(app), newDBImportCmd(app), newDBStatusCmd(app), newDBPublishCmd(app))
+	cmd.AddCommand(newDBUpdateCmd(app), newDBImportCmd(app), newDBStatusCmd(app), newDBSearchCmd(app), newDBPublishCmd(app))
 	return cmd
 }
 
@@ -128,7 +129,7 @@ skipped.`,
 func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
 	cfg, err := opts.db.load(app)
 	if err != nil {
-		return err
+		return urlcred.Error(err)
 	}
 	if opts.Mirror != "" {
 		cfg.Mirror = opts.Mirror
@@ -139,11 +140,11 @@ func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
 	if opts.IdleTimeout > 0 {
 		cfg.Feeds.IdleTimeout = opts.IdleTimeout
 	}
-	fetcher := &feeds.Fetcher{BaseDelay: opts.RetryDelay, UserAgent: "vigil/" + Version, IdleTimeout: cfg.Feeds.IdleTimeout}
+	fetcher := &feeds.Fetcher{BaseDelay: opts.RetryDelay, UserAgent: "vigil/" + BuildVersion(), IdleTimeout: cfg.Feeds.IdleTimeout}
 	if opts.From != "" {
 		meta, cached, err := installPrebuilt(ctx, fetcher, opts, cfg)
 		if err != nil {
-			return err
+			return urlcred.Error(err)
 		}
 		how := "downloaded"
 		if cached {
@@ -155,7 +156,7 @@ func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
 	u := &feeds.Updater{Config: cfg, Fetcher: fetcher, Logger: app.Logger, AcceptShrink: opts.AcceptShrink}
 	res, err := u.Update(ctx, opts.Feeds)
 	if err != nil {
-		return err
+		return urlcred.Error(err)
 	}
 	for _, f := range res.Feeds {
 		if f.Status == feeds.StatusSkipped {
@@ -211,6 +212,12 @@ type dbStatus struct {
 
 // writeDBStatus writes the DB's metadata as JSON, or else as a table.
 func writeDBStatus(w io.Writer, path string, m vulndb.Metadata, format string) error {
+	// DBs written before URLs were redacted on import may still hold
+	// credentials: never show them.
+	for i := range m.Sources {
+		m.Sources[i].URL = urlcred.Redact(m.Sources[i].URL)
+		m.Sources[i].Warning = urlcred.RedactText(m.Sources[i].Warning)
+	}
 	if format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

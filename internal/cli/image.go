@@ -23,7 +23,7 @@ import (
 
 // imageOnlyFlags are the flags of `vigil image` that need an image, not an
 // SBOM.
-var imageOnlyFlags = []string{"username", "password", "insecure-registry", "platform", "cache-dir", "no-cache",
+var imageOnlyFlags = []string{"username", "password", "insecure-registry", "platform", "cache-dir", "no-cache", "cache-max-size",
 	"max-layer-size", "checks", "check-threshold", "ignore-check", "accept-key", "secrets", "fail-on-secrets", "dockerfile"}
 
 // staleDBAge is when a DB is old enough to warn about: feeds publish daily.
@@ -145,7 +145,7 @@ func (f *scanFlags) prepare(app *App) (*prepared, error) {
 	p := &prepared{specs: specs}
 	p.opts = scan.Options{
 		Image:       f.img.options(app),
-		ToolVersion: Version,
+		ToolVersion: BuildVersion(),
 		Extras: scan.Extras{
 			Checks:        f.checks,
 			CheckOptions:  checks.Options{Ignore: f.ignoreChecks, AcceptKeys: f.acceptKeys, ContentTrust: app.Getenv("DOCKER_CONTENT_TRUST") == "1"},

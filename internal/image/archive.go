@@ -263,16 +263,13 @@ func uncompressedArchive(ctx context.Context, archive string, opts Options) (str
 		return "", nil, fmt.Errorf("decompressing %s: %w", archive, err)
 	}
 	defer closeDec()
-	tmp, err := os.CreateTemp(opts.TempDir, "vigil-archive-*.tar")
+	tmp, release, err := createTemp(opts.TempDir, "vigil-archive-*.tar")
 	if err != nil {
 		return "", nil, err
 	}
-	cleanup := func() { os.Remove(tmp.Name()) }
+	cleanup := func() { tmp.Close(); release() }
 	limit := maxArchiveBytes(opts)
 	n, err := io.Copy(tmp, io.LimitReader(&ctxReader{ctx: ctx, r: dec}, limit+1))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
 	if err == nil && n > limit {
 		err = fmt.Errorf("more than %d bytes: %w", limit, ErrArchiveTooLarge)
 	}
@@ -292,11 +289,10 @@ func openOCIArchive(ctx context.Context, archive string, opts Options) (*Source,
 		return nil, err
 	}
 	defer cleanTar()
-	dir, err := os.MkdirTemp(opts.TempDir, "vigil-oci-*")
+	dir, cleanDir, err := mkdirTemp(opts.TempDir, "vigil-oci-*")
 	if err != nil {
 		return nil, err
 	}
-	cleanDir := func() { os.RemoveAll(dir) }
 	if err := extractLayout(ctx, tarPath, dir, maxArchiveBytes(opts)); err != nil {
 		cleanDir()
 		return nil, err

@@ -49,6 +49,7 @@ type Options struct {
 	Platform           string // "linux/arm64" etc. to pick from an index; default linux/amd64 then first entry
 	CacheDir           string // per-layer result cache; "" = no cache
 	NoCache            bool
+	CacheMaxBytes      int64  // layer cache size cap, least recently used entries evicted first (default 2 GiB; negative: no cap)
 	TempDir            string // where big claimed files may spill; default os.TempDir()
 	MaxLayerBytes      int64  // uncompressed bytes per layer before aborting with ErrLayerTooLarge (default 16 GiB); decompression-bomb guard
 	MaxFileBytes       int64  // largest claimed file read (default 512 MiB); larger ones are skipped with a warning
@@ -76,6 +77,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxEntries <= 0 {
 		o.MaxEntries = DefaultMaxEntries
+	}
+	if o.CacheMaxBytes == 0 {
+		o.CacheMaxBytes = DefaultCacheMaxBytes
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -16,6 +17,7 @@ import (
 func analyzeLayers(ctx context.Context, src *Source, analyzers []inventory.Analyzer, opts Options) ([]*inventory.LayerResult, error) {
 	cache := newLayerCache(opts, analyzers)
 	results := make([]*inventory.LayerResult, len(src.layers))
+	var stored atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	order, limit := src.streamOrder, opts.Concurrency
 	if order != nil {
@@ -45,6 +47,8 @@ func analyzeLayers(ctx context.Context, src *Source, analyzers []inventory.Analy
 			}
 			if err := cache.store(r); err != nil {
 				opts.Logger.Warn("layer cache write failed", "diff_id", l.DiffID, "err", err)
+			} else {
+				stored.Add(1)
 			}
 			results[i] = r
 			return nil
@@ -52,6 +56,17 @@ func analyzeLayers(ctx context.Context, src *Source, analyzers []inventory.Analy
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
+	}
+	// Eviction walks the cache directory: only after this scan wrote to
+	// it, so fully cached re-scans stay fast.
+	if cache != nil && stored.Load() > 0 {
+		keep := map[string]bool{}
+		for _, l := range src.layers {
+			keep[cache.path(l.DiffID)] = true
+		}
+		if err := cache.evict(opts.CacheMaxBytes, keep); err != nil {
+			opts.Logger.Warn("layer cache eviction failed", "err", err)
+		}
 	}
 	return results, nil
 }

@@ -59,6 +59,7 @@ func (s *Source) Close() error {
 // reads the image's manifest and configuration, but no layer.
 func Open(ctx context.Context, ref string, opts Options) (*Source, error) {
 	opts = opts.withDefaults()
+	removeStaleTemp(opts.TempDir, opts.Logger)
 	var (
 		src *Source
 		err error
