@@ -59,11 +59,13 @@ type scanFlags struct {
 	publish        bool
 	pub            publishFlags
 	filters        scanFilters
+	dbAuto         dbAutoFlags
 }
 
 func (f *scanFlags) register(cmd *cobra.Command, app *App, image bool) {
 	fl := cmd.Flags()
 	f.db.register(cmd, app)
+	f.dbAuto.register(cmd, app)
 	fl.StringArrayVarP(&f.formats, "format", "f", []string{"table"}, "output format, repeatable; FORMAT=FILE writes to a file ("+strings.Join(report.Formats(), ", ")+")")
 	fl.StringVarP(&f.output, "output", "o", "", "write the standard-output format to this file instead")
 	fl.StringVar(&f.threshold, "severity-threshold", app.Getenv("VIGIL_SEVERITY_THRESHOLD"), "fail when an unsuppressed vulnerability has this severity or higher: UNKNOWN, NEGLIGIBLE, LOW, MEDIUM, HIGH, CRITICAL (VIGIL_SEVERITY_THRESHOLD; default: never fail)")
@@ -158,6 +160,9 @@ func (f *scanFlags) prepare(app *App) (*prepared, error) {
 	}
 	if !f.filters.vulnScan() {
 		return p, nil
+	}
+	if err := f.dbAuto.ensure(context.Background(), app, f.db); err != nil {
+		return nil, err
 	}
 	db, err := f.db.open(app)
 	if err != nil {

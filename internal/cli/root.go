@@ -49,7 +49,11 @@ func StdIO() IO {
 type App struct {
 	IO
 	Logger *slog.Logger
+	level  slog.Level
 }
+
+// logLevel is the --log-level value.
+func (app *App) logLevel() slog.Level { return app.level }
 
 // color reports whether the table may use ANSI colours: standard output
 // is a terminal and NO_COLOR (no-color.org) is unset.
@@ -120,6 +124,7 @@ CI builds. Exit codes: 0 pass, 1 (or --exit-code) policy failed, 2 scan could no
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 				return fmt.Errorf("--log-level: %w", err)
 			}
+			app.level = level
 			app.Logger = slog.New(slog.NewTextHandler(app.Err, &slog.HandlerOptions{Level: level}))
 			return nil
 		},
@@ -140,6 +145,9 @@ CI builds. Exit codes: 0 pass, 1 (or --exit-code) policy failed, 2 scan could no
 		newPublishCmd(app),
 		newExplainCmd(app),
 		newConvertCmd(app),
+		newServeCmd(app),
+		newWorkerCmd(app),
+		newTokenCmd(app),
 	)
 	return root
 }

@@ -32,13 +32,37 @@ type Config struct {
 	// Mirror is a local directory or http(s) URL laid out like the feeds
 	// corpus; when set, every feed is read from it.
 	Mirror string `yaml:"mirror"`
-	Feeds  Feeds  `yaml:"feeds"`
+	// DBRepository is where a scan without a DB downloads one: an
+	// oci://REGISTRY/REPO:TAG artifact (`vigil db publish`) or a Vigil
+	// server URL; empty means build it from the feeds (or Mirror).
+	DBRepository string `yaml:"db_repository"`
+	Feeds        Feeds  `yaml:"feeds"`
 	// Scan holds defaults for the scanning commands' flags, keyed by flag
 	// name (scan: {severity-threshold: HIGH}). It stays a YAML node so the
 	// CLI, which knows the flags, can check keys and report lines.
 	Scan yaml.Node `yaml:"scan"`
+	// Server configures `vigil serve` and `vigil worker` (docs/server.md).
+	Server Server `yaml:"server"`
 	// File is the config file that was read ("" when none).
 	File string `yaml:"-"`
+}
+
+// Server is the service's section of the config file; flags and the
+// VIGIL_LISTEN, VIGIL_DATA_DIR and VIGIL_DATABASE variables override it.
+type Server struct {
+	Listen   string `yaml:"listen"`
+	DataDir  string `yaml:"data_dir"`
+	Database string `yaml:"database"`
+	// Concurrency is the number of jobs a process works at once.
+	Concurrency int `yaml:"concurrency"`
+	// Daily is the interval of the re-evaluation pass ("24h").
+	Daily string `yaml:"daily"`
+	// Refresh is the interval of the feed refresh ("6h").
+	Refresh string `yaml:"refresh"`
+	// PushedWindow and PulledWindow select the images the daily pass
+	// re-evaluates ("2160h" = 90 days, "720h" = 30 days).
+	PushedWindow string `yaml:"pushed_window"`
+	PulledWindow string `yaml:"pulled_window"`
 }
 
 // Feeds configures the individual feeds; empty values mean upstream.
@@ -184,7 +208,22 @@ func (c Config) Validate() error {
 			return fmt.Errorf("config %s %q: %w", l.name, urlcred.Redact(l.loc), err)
 		}
 	}
+	if err := CheckDBRepository(c.DBRepository); err != nil {
+		return fmt.Errorf("db_repository (VIGIL_DB_REPOSITORY) %q: %w", c.DBRepository, err)
+	}
 	return nil
+}
+
+// CheckDBRepository accepts "", oci://REF or an http(s) Vigil server URL.
+func CheckDBRepository(loc string) error {
+	if loc == "" || strings.HasPrefix(loc, "oci://") && len(loc) > len("oci://") {
+		return nil
+	}
+	scheme, _, ok := strings.Cut(loc, "://")
+	if ok && (strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "https")) {
+		return checkLocation(loc)
+	}
+	return errors.New("want oci://REGISTRY/REPO:TAG or an http(s):// Vigil server URL")
 }
 
 func checkLocation(loc string) error {
@@ -239,8 +278,12 @@ func applyEnv(getenv func(string) string, c *Config) {
 		}
 	}
 	set(&c.DBPath, "VIGIL_DB")
+	set(&c.Server.Listen, "VIGIL_LISTEN")
+	set(&c.Server.DataDir, "VIGIL_DATA_DIR")
+	set(&c.Server.Database, "VIGIL_DATABASE")
 	set(&c.CacheDir, "VIGIL_CACHE_DIR")
 	set(&c.Mirror, "VIGIL_FEEDS_MIRROR")
+	set(&c.DBRepository, "VIGIL_DB_REPOSITORY")
 	set(&c.Feeds.OSV.URL, "VIGIL_FEED_OSV_URL")
 	set(&c.Feeds.Alpine.URL, "VIGIL_FEED_ALPINE_URL")
 	set(&c.Feeds.Debian.URL, "VIGIL_FEED_DEBIAN_URL")

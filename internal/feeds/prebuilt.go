@@ -49,18 +49,26 @@ func (f *Fetcher) InstallPrebuilt(ctx context.Context, server, cacheDir, dbPath 
 			return none, false, err
 		}
 	}
+	m, err := installCached(cacheFile, dbPath, server)
+	return m, cached, err
+}
+
+// installCached opens a downloaded, digest-verified DB in the cache (a
+// file that is not a readable Vigil DB is removed), copies it atomically
+// over dbPath and removes the older DBs of the cache. from names where it came from, for errors.
+func installCached(cacheFile, dbPath, from string) (vulndb.Metadata, error) {
 	db, err := vulndb.Open(cacheFile)
 	if err != nil {
 		os.Remove(cacheFile)
-		return none, cached, fmt.Errorf("prebuilt DB from %s: %w", server, err)
+		return vulndb.Metadata{}, fmt.Errorf("prebuilt DB from %s: %w", from, err)
 	}
 	m := db.Metadata()
 	db.Close()
 	if err := installCopy(cacheFile, dbPath); err != nil {
-		return none, cached, err
+		return vulndb.Metadata{}, err
 	}
-	pruneCache(prebuiltDir, cacheFile)
-	return m, cached, nil
+	pruneCache(filepath.Dir(cacheFile), cacheFile)
+	return m, nil
 }
 
 // pruneCache keeps only the DB just installed in the prebuilt cache: older
