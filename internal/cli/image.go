@@ -255,7 +255,7 @@ func (f *scanFlags) loadPolicy() (*policy.Policy, error) {
 
 // finish writes every output, publishes, and turns the gate into the exit code.
 func (f *scanFlags) finish(ctx context.Context, app *App, p *prepared, r *result.Report) error {
-	opts := report.Options{Dockerfile: f.dockerfile, Color: app.color()}
+	opts := report.Options{Dockerfile: f.dockerfile, Color: app.color(), Width: app.tableWidth()}
 	r.Warnings = append(p.warnings, r.Warnings...)
 	for _, w := range r.Warnings {
 		app.Logger.Warn(w)

@@ -326,6 +326,33 @@ func TestRegistryPushToFindings(t *testing.T) {
 			t.Errorf("repositories: %+v", repos.Items)
 		}
 
+		// A cluster reports it running; recommendations and exports.
+		e.do("POST", "/api/v1/clusters/prod/running", e.admin, map[string]any{"images": []any{map[string]any{
+			"namespace": "shop", "workload": "api", "container": "api", "image": e.regHost + "/library/alpine:3.10", "digest": digest}}}, 200, nil)
+		e.do("GET", "/api/v1/images?running=true", e.admin, nil, 200, &page)
+		if len(page.Items) != 1 || !page.Items[0].Running {
+			t.Errorf("running filter: %+v", page.Items)
+		}
+		e.do("POST", "/api/v1/clusters/prod/running", e.admin, map[string]any{"images": []any{map[string]any{"digest": "latest"}}}, 400, nil)
+		var recs struct {
+			Items []store.Recommendation `json:"items"`
+		}
+		e.do("GET", "/api/v1/recommendations", e.admin, nil, 200, &recs)
+		if len(recs.Items) != 1 || recs.Items[0].Healthy || len(recs.Items[0].Unhealthy) != 1 || recs.Items[0].Unhealthy[0].ID != e.regID {
+			t.Errorf("recommendations: %+v", recs.Items)
+		}
+		csvOut := e.do("GET", "/api/v1/findings/export?format=csv", e.admin, nil, 200, nil)
+		if n := strings.Count(string(csvOut), "\n"); n != im.Counts.Total()+1 {
+			t.Errorf("CSV export: %d lines, want %d", n, im.Counts.Total()+1)
+		}
+		var exported struct {
+			Items []store.Finding `json:"items"`
+		}
+		e.do("GET", "/api/v1/findings/export", e.admin, nil, 200, &exported)
+		if len(exported.Items) != im.Counts.Total() {
+			t.Errorf("JSON export: %d findings", len(exported.Items))
+		}
+
 		// Tenancy and scopes: another tenant sees nothing and gets 404 for
 		// this tenant's objects; no token 401; a read token cannot write.
 		other, _ := e.st.CreateToken(context.Background(), "other", store.ScopeAdmin)

@@ -98,6 +98,9 @@ func (s *Server) register() {
 	s.handle("GET /api/v1/jobs/failed", s.auth(store.ScopeAdmin, s.failedJobs))
 	s.handle("GET /api/v1/audit", s.auth(store.ScopeAdmin, s.auditLog))
 
+	s.handle("POST /api/v1/clusters/{name}/running", s.auth(store.ScopeIngest, s.runningImages))
+	s.handle("GET /api/v1/recommendations", s.auth(store.ScopeRead, s.recommendations))
+	s.handle("GET /api/v1/findings/export", s.auth(store.ScopeRead, s.exportFindings))
 	s.handle("POST /api/v1/scans", s.auth(store.ScopeIngest, s.publishScan))
 	s.handle("POST /api/v1/webhooks/distribution/{registry}", s.distributionWebhook)
 
