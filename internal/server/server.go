@@ -83,6 +83,7 @@ func (s *Server) register() {
 	s.handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	s.handle("GET /readyz", s.readyz)
 	s.handle("GET /metrics", s.serveMetrics)
+	s.handle("GET /api/openapi.json", s.serveOpenAPI)
 
 	s.handle("POST /api/v1/registries", s.auth(store.ScopeAdmin, s.createRegistry))
 	s.handle("GET /api/v1/registries", s.auth(store.ScopeRead, s.listRegistries))
