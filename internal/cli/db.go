@@ -26,7 +26,7 @@ func newDBCmd(app *App) *cobra.Command {
 Debian tracker, NVD, EPSS, CISA KEV). Scans open it read-only. See
 docs/vulndb.md and docs/configuration.md.`,
 	}
-	cmd.AddCommand(newDBUpdateCmd(app), newDBImportCmd(app), newDBStatusCmd(app), newDBSearchCmd(app))
+	cmd.AddCommand(newDBUpdateCmd(app), newDBImportCmd(app), newDBStatusCmd(app), newDBSearchCmd(app), newDBPublishCmd(app))
 	return cmd
 }
 
@@ -39,6 +39,7 @@ type dbUpdateOptions struct {
 	AcceptShrink bool
 	MaxShrink    config.Fraction
 	IdleTimeout  time.Duration
+	Insecure     bool // plain-HTTP registry for --from oci://
 }
 
 // registerIntegrity adds the flags that decide when new feed data is
@@ -59,8 +60,10 @@ func newDBUpdateCmd(app *App) *cobra.Command {
 atomically. Unchanged feeds (HTTP 304 or same digest) and feeds that fail keep
 the previous DB's data; failures are noted in 'vigil db status'.
 --mirror reads every feed from a directory or URL laid out like the upstream
-hosts (see docs/configuration.md). --from downloads a prebuilt DB from a Vigil
-server instead.
+hosts (see docs/configuration.md). --from downloads a prebuilt DB instead:
+from a Vigil server (https://...) or an OCI registry (oci://REGISTRY/REPO:TAG,
+pushed there by 'vigil db publish'; verified by digest, credentials from the
+docker config and credential helpers, --insecure-registry for plain HTTP).
 
 A feed whose new data is damaged (a cut download, a zip member failing its
 CRC, a document that does not parse) keeps its previous rows, and so does a
@@ -72,7 +75,9 @@ written. A download that receives nothing for --idle-timeout is retried.`,
   vigil db update --mirror https://mirror.example.com/vigil-feeds
   vigil db update --feed debian/dsa --accept-shrink
   vigil db update --max-shrink 25% --idle-timeout 2m
-  vigil db update --from https://vigil.example.com`,
+  vigil db update --from https://vigil.example.com
+  vigil db update --from oci://registry.example.com/security/vigil-db:1
+  vigil db update --from oci://localhost:5000/vigil-db:latest --insecure-registry`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDBUpdate(cmd.Context(), app, opts)
@@ -81,7 +86,8 @@ written. A download that receives nothing for --idle-timeout is retried.`,
 	opts.db.register(cmd, app)
 	cmd.Flags().StringVar(&opts.Mirror, "mirror", "", "read feeds from this directory or URL (VIGIL_FEEDS_MIRROR)")
 	cmd.Flags().StringArrayVar(&opts.Feeds, "feed", nil, "update only this feed or feed group (repeatable)")
-	cmd.Flags().StringVar(&opts.From, "from", "", "download a prebuilt DB from this Vigil server")
+	cmd.Flags().StringVar(&opts.From, "from", "", "download a prebuilt DB from this Vigil server URL or oci://REGISTRY/REPO:TAG")
+	cmd.Flags().BoolVar(&opts.Insecure, "insecure-registry", false, "talk plain HTTP to the registry of --from oci://")
 	cmd.Flags().DurationVar(&opts.RetryDelay, "retry-delay", time.Second, "first delay between download retries (doubles each retry)")
 	cmd.Flags().MarkHidden("retry-delay")
 	opts.registerIntegrity(cmd)
@@ -136,7 +142,7 @@ func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
 	}
 	fetcher := &feeds.Fetcher{BaseDelay: opts.RetryDelay, UserAgent: "vigil/" + BuildVersion(), IdleTimeout: cfg.Feeds.IdleTimeout}
 	if opts.From != "" {
-		meta, cached, err := fetcher.InstallPrebuilt(ctx, opts.From, cfg.CacheDir, cfg.DBPath)
+		meta, cached, err := installPrebuilt(ctx, fetcher, opts, cfg)
 		if err != nil {
 			return urlcred.Error(err)
 		}
@@ -175,11 +181,18 @@ func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
 func newDBStatusCmd(app *App) *cobra.Command {
 	var db dbFlags
 	var format string
+	var verify bool
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the DB's schema, build time and every source",
+		Long: `Status shows the DB's schema, build time and every source with its record count,
+fetch time, digest, URL and warning. --verify also checks the file: SQLite's
+integrity check over every page and index, and Vigil's invariants (records are
+valid JSON, the lookup index exists, each source's count matches its rows, no
+rows of an unlisted feed); any problem is listed and the command exits 2.`,
 		Example: `  vigil db status
-  vigil db status --format json --db ./vigil.db`,
+  vigil db status --format json --db ./vigil.db
+  vigil db status --verify`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "table" && format != "json" {
@@ -190,11 +203,29 @@ func newDBStatusCmd(app *App) *cobra.Command {
 				return err
 			}
 			defer d.Close()
-			return writeDBStatus(app.Out, d.Path(), d.Metadata(), format)
+			if err := writeDBStatus(app.Out, d.Path(), d.Metadata(), format); err != nil {
+				return err
+			}
+			if !verify {
+				return nil
+			}
+			problems, err := d.Verify(cmd.Context())
+			if err != nil {
+				return &ExitError{Code: ExitScanFailed, Err: err}
+			}
+			if len(problems) > 0 {
+				for _, p := range problems {
+					fmt.Fprintln(app.Err, "  -", p)
+				}
+				return &ExitError{Code: ExitScanFailed, Err: fmt.Errorf("DB %s failed verification (%d problems above): run `vigil db update` to rebuild it", d.Path(), len(problems))}
+			}
+			fmt.Fprintf(app.Err, "DB %s verified: integrity ok, %d sources consistent\n", d.Path(), len(d.Metadata().Sources))
+			return nil
 		},
 	}
 	db.register(cmd, app)
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
+	cmd.Flags().BoolVar(&verify, "verify", false, "check the DB file's integrity and Vigil's invariants (exit 2 on any problem)")
 	return cmd
 }
 
