@@ -168,6 +168,10 @@ func (f *scanFlags) prepare(app *App) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := refuseOverwrite(specs, db.Path(), "the vulnerability DB this scan reads"); err != nil {
+		db.Close()
+		return nil, err
+	}
 	p.db = db
 	meta := db.Metadata()
 	if age := time.Since(meta.Built); age > staleDBAge {

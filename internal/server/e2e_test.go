@@ -353,6 +353,40 @@ func TestRegistryPushToFindings(t *testing.T) {
 			t.Errorf("JSON export: %d findings", len(exported.Items))
 		}
 
+		// The deployment gate, under the tenant's policy.
+		var gate struct {
+			Allowed bool     `json:"allowed"`
+			Reasons []string `json:"reasons"`
+		}
+		ref := e.regHost + "/library/alpine@" + digest
+		e.do("GET", "/api/v1/gate?threshold=unknown&image="+ref, e.admin, nil, 200, &gate)
+		if gate.Allowed || len(gate.Reasons) == 0 {
+			t.Errorf("gate with findings: %+v", gate)
+		}
+		e.do("GET", "/api/v1/gate?image="+e.regHost+"/x@sha256:"+strings.Repeat("d", 64), e.admin, nil, 200, &gate)
+		if gate.Allowed {
+			t.Errorf("unscanned image allowed")
+		}
+		e.do("GET", "/api/v1/gate?image=alpine:latest", e.admin, nil, 400, nil)
+		pol := "version: 1\nignore:\n"
+		for _, f := range fs.Items {
+			pol += "  - id: " + f.ID + "\n    reason: accepted in test\n"
+		}
+		req, _ := http.NewRequest("PUT", e.srv.URL+"/api/v1/policy", strings.NewReader(pol))
+		req.Header.Set("Authorization", "Bearer "+e.admin)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("PUT policy: %v %v", resp, err)
+		}
+		e.do("GET", "/api/v1/gate?threshold=unknown&image="+ref, e.admin, nil, 200, &gate)
+		if !gate.Allowed {
+			t.Errorf("gate with every finding excepted: %+v", gate)
+		}
+		req, _ = http.NewRequest("PUT", e.srv.URL+"/api/v1/policy", strings.NewReader("ignore: [[["))
+		req.Header.Set("Authorization", "Bearer "+e.admin)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 400 {
+			t.Errorf("malformed policy: %v %v", resp, err)
+		}
+
 		// Tenancy and scopes: another tenant sees nothing and gets 404 for
 		// this tenant's objects; no token 401; a read token cannot write.
 		other, _ := e.st.CreateToken(context.Background(), "other", store.ScopeAdmin)
