@@ -61,7 +61,7 @@ type Options struct {
 	// Progress, when set, counts layers, bytes and packages as they are
 	// read (see Progress).
 	Progress *Progress
-	Logger              *slog.Logger
+	Logger   *slog.Logger
 	// Sources a bare reference is looked for in, in order: "docker",
 	// "podman", "containerd", "remote" (the default, Trivy's order).
 	Sources             []string
