@@ -175,7 +175,11 @@ func (q *Queue) evaluate(ctx context.Context, ids []int64, inv *inventory.Invent
 		built = rep.DB.Built
 	}
 	for _, id := range ids {
-		if _, err := q.deps.Store.ApplyEvaluation(ctx, store.Evaluation{ImageID: id, Kind: kind, DBBuilt: built, Findings: rep.Vulnerabilities}); err != nil {
+		findings, err := q.tenantFindings(ctx, id, rep)
+		if err != nil {
+			return err
+		}
+		if _, err := q.deps.Store.ApplyEvaluation(ctx, store.Evaluation{ImageID: id, Kind: kind, DBBuilt: built, Findings: findings}); err != nil {
 			return err
 		}
 	}
@@ -309,4 +313,10 @@ func (c *layerLRU) Put(id int64, l *inventory.LayerResult) {
 	}
 	c.items[id] = l
 	c.order = append(c.order, id)
+}
+
+// DefaultAnalyzers returns the default layer analyzers and their
+// fingerprint (load tests seed images with it).
+func DefaultAnalyzers() ([]inventory.Analyzer, string) {
+	return (&Queue{}).analyzers()
 }

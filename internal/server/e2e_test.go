@@ -326,6 +326,67 @@ func TestRegistryPushToFindings(t *testing.T) {
 			t.Errorf("repositories: %+v", repos.Items)
 		}
 
+		// A cluster reports it running; recommendations and exports.
+		e.do("POST", "/api/v1/clusters/prod/running", e.admin, map[string]any{"images": []any{map[string]any{
+			"namespace": "shop", "workload": "api", "container": "api", "image": e.regHost + "/library/alpine:3.10", "digest": digest}}}, 200, nil)
+		e.do("GET", "/api/v1/images?running=true", e.admin, nil, 200, &page)
+		if len(page.Items) != 1 || !page.Items[0].Running {
+			t.Errorf("running filter: %+v", page.Items)
+		}
+		e.do("POST", "/api/v1/clusters/prod/running", e.admin, map[string]any{"images": []any{map[string]any{"digest": "latest"}}}, 400, nil)
+		var recs struct {
+			Items []store.Recommendation `json:"items"`
+		}
+		e.do("GET", "/api/v1/recommendations", e.admin, nil, 200, &recs)
+		if len(recs.Items) != 1 || recs.Items[0].Healthy || len(recs.Items[0].Unhealthy) != 1 || recs.Items[0].Unhealthy[0].ID != e.regID {
+			t.Errorf("recommendations: %+v", recs.Items)
+		}
+		csvOut := e.do("GET", "/api/v1/findings/export?format=csv", e.admin, nil, 200, nil)
+		if n := strings.Count(string(csvOut), "\n"); n != im.Counts.Total()+1 {
+			t.Errorf("CSV export: %d lines, want %d", n, im.Counts.Total()+1)
+		}
+		var exported struct {
+			Items []store.Finding `json:"items"`
+		}
+		e.do("GET", "/api/v1/findings/export", e.admin, nil, 200, &exported)
+		if len(exported.Items) != im.Counts.Total() {
+			t.Errorf("JSON export: %d findings", len(exported.Items))
+		}
+
+		// The deployment gate, under the tenant's policy.
+		var gate struct {
+			Allowed bool     `json:"allowed"`
+			Reasons []string `json:"reasons"`
+		}
+		ref := e.regHost + "/library/alpine@" + digest
+		e.do("GET", "/api/v1/gate?threshold=unknown&image="+ref, e.admin, nil, 200, &gate)
+		if gate.Allowed || len(gate.Reasons) == 0 {
+			t.Errorf("gate with findings: %+v", gate)
+		}
+		e.do("GET", "/api/v1/gate?image="+e.regHost+"/x@sha256:"+strings.Repeat("d", 64), e.admin, nil, 200, &gate)
+		if gate.Allowed {
+			t.Errorf("unscanned image allowed")
+		}
+		e.do("GET", "/api/v1/gate?image=alpine:latest", e.admin, nil, 400, nil)
+		pol := "version: 1\nignore:\n"
+		for _, f := range fs.Items {
+			pol += "  - id: " + f.ID + "\n    reason: accepted in test\n"
+		}
+		req, _ := http.NewRequest("PUT", e.srv.URL+"/api/v1/policy", strings.NewReader(pol))
+		req.Header.Set("Authorization", "Bearer "+e.admin)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("PUT policy: %v %v", resp, err)
+		}
+		e.do("GET", "/api/v1/gate?threshold=unknown&image="+ref, e.admin, nil, 200, &gate)
+		if !gate.Allowed {
+			t.Errorf("gate with every finding excepted: %+v", gate)
+		}
+		req, _ = http.NewRequest("PUT", e.srv.URL+"/api/v1/policy", strings.NewReader("ignore: [[["))
+		req.Header.Set("Authorization", "Bearer "+e.admin)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 400 {
+			t.Errorf("malformed policy: %v %v", resp, err)
+		}
+
 		// Tenancy and scopes: another tenant sees nothing and gets 404 for
 		// this tenant's objects; no token 401; a read token cannot write.
 		other, _ := e.st.CreateToken(context.Background(), "other", store.ScopeAdmin)
@@ -547,4 +608,77 @@ func TestPublishedScanLinksToRegistryImage(t *testing.T) {
 			t.Errorf("registry image not linked to the CI run: %+v", im)
 		}
 	})
+}
+
+// Harbor and ACR webhooks with their documented payloads drive scans,
+// pulls and deletes of images in a registry (go-containerregistry's
+// in-process registry stands for Harbor's and ACR's storage).
+func TestHarborAndACRWebhooks(t *testing.T) {
+	e := newEnv(t, "sqlite", feedMirror(t, "v3.10"))
+	host := imagetest.Registry(t)
+	var reg struct {
+		ID string `json:"id"`
+	}
+	e.do("POST", "/api/v1/registries", e.admin, map[string]any{"name": "harbor", "url": "http://" + host, "webhook_secret": "hs"}, 201, &reg)
+	img := alpineImage(t, true)
+	imagetest.Push(t, img, host+"/library/nginx:latest")
+	d, _ := img.Digest()
+	digest := d.String()
+	harbor := func(typ string) map[string]any {
+		return map[string]any{"type": typ, "occur_at": 1680000000, "operator": "admin", "event_data": map[string]any{
+			"resources":  []any{map[string]any{"digest": digest, "tag": "latest", "resource_url": host + "/library/nginx:latest"}},
+			"repository": map[string]any{"date_created": 1680000000, "name": "nginx", "namespace": "library", "repo_full_name": "library/nginx", "repo_type": "public"}}}
+	}
+	e.do("POST", "/api/v1/webhooks/harbor/"+reg.ID, "hs", harbor("PUSH_ARTIFACT"), 202, nil)
+	im := e.waitImage(digest, store.StatusScanned)
+	if im.Repository != "library/nginx" || im.Counts.Total() == 0 {
+		t.Errorf("harbor push: %+v", im)
+	}
+	var res map[string]int
+	e.do("POST", "/api/v1/webhooks/harbor/"+reg.ID, "hs", harbor("PUSH_ARTIFACT"), 202, &res)
+	if res["duplicates"] != 1 {
+		t.Errorf("harbor redelivery: %v", res)
+	}
+	e.do("POST", "/api/v1/webhooks/harbor/"+reg.ID, "hs", harbor("PULL_ARTIFACT"), 202, nil)
+	e.do("GET", "/api/v1/images/"+digest, e.admin, nil, 200, &im)
+	if im.PulledAt == nil {
+		t.Errorf("harbor pull not recorded: %+v", im)
+	}
+	e.do("POST", "/api/v1/webhooks/harbor/"+reg.ID, "hs", harbor("SCANNING_COMPLETED"), 202, nil)
+	e.do("POST", "/api/v1/webhooks/harbor/"+reg.ID, "hs", map[string]any{"type": "PUSH_ARTIFACT", "event_data": map[string]any{"resources": []any{map[string]any{"digest": "bad"}}}}, 400, nil)
+	e.do("POST", "/api/v1/webhooks/harbor/"+reg.ID, "", harbor("PUSH_ARTIFACT"), 401, nil)
+	e.do("POST", "/api/v1/webhooks/harbor/"+reg.ID, "hs", harbor("DELETE_ARTIFACT"), 202, nil)
+	var page imagePage
+	e.do("GET", "/api/v1/images?repository=library/nginx", e.admin, nil, 200, &page)
+	if len(page.Items) != 0 {
+		t.Errorf("deleted image still listed: %+v", page.Items)
+	}
+
+	// ACR: push, then a manifest delete.
+	imagetest.Push(t, img, host+"/hello-world:v1")
+	acrPush := map[string]any{"id": "cb8c3971-9adc-488b-bdd8-43cbb4974ff5", "timestamp": "2017-11-17T16:52:01.343145347Z", "action": "push",
+		"target":  map[string]any{"mediaType": "application/vnd.docker.distribution.manifest.v2+json", "size": 524, "digest": digest, "length": 524, "repository": "hello-world", "tag": "v1"},
+		"request": map[string]any{"id": "3cbb6949-7549-4fa1-86cd-a6d5451dffc7", "host": "myregistry.azurecr.io", "method": "PUT", "useragent": "docker/17.09.0-ce"}}
+	e.do("POST", "/api/v1/webhooks/acr/"+reg.ID, "hs", acrPush, 202, &res)
+	if res["accepted"] != 1 {
+		t.Errorf("acr push: %v", res)
+	}
+	e.do("POST", "/api/v1/webhooks/acr/"+reg.ID, "hs", acrPush, 202, &res)
+	if res["duplicates"] != 1 {
+		t.Errorf("acr redelivery: %v", res)
+	}
+	e.do("GET", "/api/v1/images?repository=hello-world", e.admin, nil, 200, &page)
+	if len(page.Items) != 1 || page.Items[0].Tags[0] != "v1" {
+		t.Errorf("acr image: %+v", page.Items)
+	}
+	acrDelete := map[string]any{"id": "afc359ce-df7f-4e32-bce3-5c2e8c4b3c2d", "timestamp": "2017-11-17T16:54:01Z", "action": "delete",
+		"target":  map[string]any{"mediaType": "application/vnd.docker.distribution.manifest.v2+json", "digest": digest, "repository": "hello-world"},
+		"request": map[string]any{"id": "2d7e5a2f", "host": "myregistry.azurecr.io", "method": "DELETE", "useragent": "python-requests/2.18.4"}}
+	e.do("POST", "/api/v1/webhooks/acr/"+reg.ID, "hs", acrDelete, 202, nil)
+	e.do("GET", "/api/v1/images?repository=hello-world", e.admin, nil, 200, &page)
+	if len(page.Items) != 0 {
+		t.Errorf("acr delete: %+v", page.Items)
+	}
+	e.do("POST", "/api/v1/webhooks/acr/"+reg.ID, "hs", map[string]any{"action": "quarantine"}, 202, nil)
+	e.do("POST", "/api/v1/webhooks/acr/"+reg.ID, "hs", "not an object", 400, nil)
 }
