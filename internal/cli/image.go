@@ -308,6 +308,7 @@ Exit codes: 0 pass, 1 (or --exit-code) the gate failed, 2 the scan could not run
   vigil image app:1.4 --severity HIGH,CRITICAL --exit-code 1          # Trivy: show only these, fail on any shown
   vigil image app:1.4 --skip-dirs '**/node_modules' --skip-files 'usr/share/doc/**' --pkg-types os --scanners vuln
   vigil image app:1.4 --ignorefile .trivyignore --grype-config .grype.yaml
+  vigil image app:1.4 --timeout 10m -q                                 # exit 2, no report, when the time is up
   VIGIL_SEVERITY_THRESHOLD=HIGH vigil image app:1.4                    # every flag: VIGIL_<FLAG>, or scan: in the config file
   docker build -t app:ci . && vigil image app:ci                       # local daemons first (docker, podman), then the registry
   vigil image docker:app:ci                                            # only the Docker daemon (DOCKER_HOST or the current context)
