@@ -59,6 +59,8 @@ type scanFlags struct {
 	publish        bool
 	pub            publishFlags
 	filters        scanFilters
+	timeout        time.Duration
+	quiet          bool
 	dbAuto         dbAutoFlags
 }
 
@@ -88,6 +90,8 @@ func (f *scanFlags) register(cmd *cobra.Command, app *App, image bool) {
 	}
 	f.pub.register(cmd, app)
 	f.filters.register(cmd, image)
+	cmd.Flags().DurationVar(&f.timeout, "timeout", 0, "stop the scan after this long (e.g. 5m) with exit 2 and no report (default: no limit)")
+	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "no progress and no warnings on standard error (reports and the gate's reasons are still written)")
 	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
 		if err := bindSettings(cmd, app); err != nil {
 			return &ExitError{Code: ExitScanFailed, Err: err}
@@ -258,7 +262,9 @@ func (f *scanFlags) finish(ctx context.Context, app *App, p *prepared, r *result
 	opts := report.Options{Dockerfile: f.dockerfile, Color: app.color(), Width: app.tableWidth()}
 	r.Warnings = append(p.warnings, r.Warnings...)
 	for _, w := range r.Warnings {
-		app.Logger.Warn(w)
+		if !f.quiet {
+			app.Logger.Warn(w)
+		}
 	}
 	if err := report.WriteAll(p.specs, app.Out, r, opts); err != nil {
 		return &ExitError{Code: ExitScanFailed, Err: err}
@@ -330,9 +336,14 @@ Exit codes: 0 pass, 1 (or --exit-code) the gate failed, 2 the scan could not run
 			}
 			defer p.Close()
 			p.opts.CheckOptions.Tag = image.RegistryTag(ref)
-			r, err := scan.Image(cmd.Context(), ref, p.opts)
+			ctx, cancel := withTimeout(cmd.Context(), f.timeout)
+			defer cancel()
+			progress, stop := startProgress(app, f.quiet)
+			p.opts.Image.Progress = progress
+			r, err := scan.Image(ctx, ref, p.opts)
+			stop()
 			if err != nil {
-				return &ExitError{Code: ExitScanFailed, Err: err}
+				return timeoutError(ctx, f.timeout, err)
 			}
 			return f.finish(cmd.Context(), app, p, r)
 		},
