@@ -56,6 +56,7 @@ type scanFlags struct {
 	acceptKeys     []string
 	secrets        bool
 	failOnSecrets  bool
+	failOnUnsup    bool
 	publish        bool
 	pub            publishFlags
 }
@@ -75,6 +76,7 @@ func (f *scanFlags) register(cmd *cobra.Command, app *App, image bool) {
 	fl.StringVar(&f.dockerfile, "dockerfile", "", "Dockerfile that built the image; SARIF results point at it")
 	fl.BoolVar(&f.secrets, "secrets", true, "scan layer files and the image config for secrets")
 	fl.BoolVar(&f.failOnSecrets, "fail-on-secrets", false, "fail the gate when an unsuppressed secret is found")
+	fl.BoolVar(&f.failOnUnsup, "fail-on-unsupported", false, "fail the gate when part of the image could not be judged: an OS release or ecosystem the DB has no data for, an end-of-life release, a feed whose last update failed")
 	fl.BoolVar(&f.publish, "publish", false, "send the results to the Vigil server (--server, --token)")
 	if image {
 		f.img.register(cmd, app)
@@ -107,7 +109,7 @@ func (f *scanFlags) prepare(app *App) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	gate := policy.GateOptions{IgnoreUnfixed: f.ignoreUnfixed, OnlyFixed: f.onlyFixed, FailOnSecrets: f.failOnSecrets}
+	gate := policy.GateOptions{IgnoreUnfixed: f.ignoreUnfixed, OnlyFixed: f.onlyFixed, FailOnSecrets: f.failOnSecrets, FailOnUnsupported: f.failOnUnsup}
 	if f.threshold != "" {
 		if gate.Threshold, err = policy.ParseSeverity(f.threshold); err != nil {
 			return nil, fmt.Errorf("--severity-threshold: %w", err)
@@ -131,7 +133,7 @@ func (f *scanFlags) prepare(app *App) (*prepared, error) {
 			return nil, fmt.Errorf("--server: %w", err)
 		}
 	}
-	db, err := f.db.open(app)
+	db, dbNotes, err := f.db.openChecked(app)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +147,7 @@ func (f *scanFlags) prepare(app *App) (*prepared, error) {
 		Image:       f.img.options(app),
 		Matcher:     match.New(db, match.Options{IgnoreUnfixed: f.ignoreUnfixed || f.onlyFixed}),
 		DB:          &result.DBInfo{SchemaVersion: meta.SchemaVersion, Built: meta.Built, Path: db.Path()},
+		DBNotJudged: dbNotes,
 		ToolVersion: Version,
 		Extras: scan.Extras{
 			Checks:        f.checks,
@@ -261,7 +264,8 @@ sbom:FILE scans a CycloneDX or SPDX SBOM (JSON, XML or tag-value) instead of an 
 Exit codes: 0 pass, 1 (or --exit-code) the gate failed, 2 the scan could not run.`,
 		Example: `  vigil image alpine:3.20
   vigil image docker-archive:app.tar --severity-threshold HIGH --ignore-unfixed
-  vigil image registry.example.com/app:1.4 --format table --format sarif=vigil.sarif --format junit=vigil.xml`,
+  vigil image registry.example.com/app:1.4 --format table --format sarif=vigil.sarif --format junit=vigil.xml
+  vigil image alpine:3.20 --severity-threshold HIGH --fail-on-unsupported   # also fail when the DB cannot judge the image`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ref := args[0]

@@ -87,6 +87,7 @@ func writeTable(w io.Writer, r *result.Report, opts Options) error {
 		return ew.err
 	}
 	sum := summarize(r)
+	notJudgedBlock(ew, r)
 	for _, g := range groupByTarget(r.Artifact, r.Vulnerabilities) {
 		t := &textTable{
 			header:   []string{"LIBRARY", "VULNERABILITY ID", "SEVERITY", "STATUS", "INSTALLED", "FIXED", "TITLE"},
