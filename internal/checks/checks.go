@@ -6,11 +6,13 @@
 package checks
 
 import (
+	"cmp"
 	"sort"
 	"strings"
 
 	"github.com/vigil-scan/vigil/internal/inventory"
 	"github.com/vigil-scan/vigil/internal/result"
+	"github.com/vigil-scan/vigil/internal/secrets"
 )
 
 // Options tune a run of the rules.
@@ -77,7 +79,13 @@ func Run(inv *inventory.Inventory, opts Options) []result.CheckResult {
 	if inv == nil {
 		inv = &inventory.Inventory{}
 	}
-	in := &input{inv: inv, config: inv.Artifact.Config, steps: readHistory(inv.Artifact), opts: opts,
+	// The rules judge the config as the image has it; their alerts quote
+	// steps and names from it, so every alert is masked with the config's
+	// secrets before it leaves (the report prints alerts as they are).
+	artifact := inv.Artifact
+	artifact.Config = cmp.Or(inv.UnredactedConfig, inv.Artifact.Config)
+	_, red := secrets.RedactConfig(artifact.Config)
+	in := &input{inv: inv, config: artifact.Config, steps: readHistory(artifact), opts: opts,
 		accept: map[string]bool{}}
 	for _, k := range opts.AcceptKeys {
 		in.accept[strings.ToUpper(strings.TrimSpace(k))] = true
@@ -100,6 +108,9 @@ func Run(inv *inventory.Inventory, opts Options) []result.CheckResult {
 		case len(o.alerts) > 0:
 			res.Level = r.Level
 			res.Alerts = dedupe(o.alerts)
+		}
+		for i, a := range res.Alerts {
+			res.Alerts[i] = red.Text(a)
 		}
 		out = append(out, res)
 	}

@@ -196,11 +196,11 @@ func readHistory(a inventory.Artifact) []step {
 
 // firstLayerStep returns the index in steps of the first step that made a
 // layer, -1 when none did.
-func firstLayerStep(a inventory.Artifact) int {
-	if a.Config == nil {
+func firstLayerStep(cfg *inventory.ImageConfig) int {
+	if cfg == nil {
 		return -1
 	}
-	for i, h := range a.Config.History {
+	for i, h := range cfg.History {
 		if !h.EmptyLayer {
 			return i
 		}

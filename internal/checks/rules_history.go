@@ -65,7 +65,7 @@ func checkAdd(in *input) outcome {
 	if in.config == nil {
 		return skipped(noConfig)
 	}
-	first := firstLayerStep(in.inv.Artifact)
+	first := firstLayerStep(in.config)
 	var o outcome
 	for i, s := range in.steps {
 		if s.Instruction != "ADD" || s.Base || i == first {

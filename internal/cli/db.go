@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/vigil-scan/vigil/internal/config"
 	"github.com/vigil-scan/vigil/internal/feeds"
 	"github.com/vigil-scan/vigil/internal/vulndb"
 )
@@ -29,11 +30,22 @@ docs/vulndb.md and docs/configuration.md.`,
 }
 
 type dbUpdateOptions struct {
-	db         dbFlags
-	Mirror     string
-	Feeds      []string
-	From       string
-	RetryDelay time.Duration
+	db           dbFlags
+	Mirror       string
+	Feeds        []string
+	From         string
+	RetryDelay   time.Duration
+	AcceptShrink bool
+	MaxShrink    config.Fraction
+	IdleTimeout  time.Duration
+}
+
+// registerIntegrity adds the flags that decide when new feed data is
+// refused.
+func (o *dbUpdateOptions) registerIntegrity(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&o.AcceptShrink, "accept-shrink", false, "import feeds whose record count fell by more than --max-shrink (they are held back otherwise)")
+	cmd.Flags().Var(&o.MaxShrink, "max-shrink", "largest record-count drop accepted per feed, as 0.1 or 10% (VIGIL_FEEDS_MAX_SHRINK; default 10%)")
+	cmd.Flags().DurationVar(&o.IdleTimeout, "idle-timeout", 0, "abandon (and retry) a download that receives nothing for this long (VIGIL_FEEDS_IDLE_TIMEOUT; default 30s)")
 }
 
 func newDBUpdateCmd(app *App) *cobra.Command {
@@ -47,10 +59,18 @@ atomically. Unchanged feeds (HTTP 304 or same digest) and feeds that fail keep
 the previous DB's data; failures are noted in 'vigil db status'.
 --mirror reads every feed from a directory or URL laid out like the upstream
 hosts (see docs/configuration.md). --from downloads a prebuilt DB from a Vigil
-server instead.`,
+server instead.
+
+A feed whose new data is damaged (a cut download, a zip member failing its
+CRC, a document that does not parse) keeps its previous rows, and so does a
+feed whose record count fell by more than --max-shrink since the previous
+import, until --accept-shrink; either way the command exits 2 once the DB is
+written. A download that receives nothing for --idle-timeout is retried.`,
 		Example: `  vigil db update
   vigil db update --feed osv/Go --feed alpine
   vigil db update --mirror https://mirror.example.com/vigil-feeds
+  vigil db update --feed debian/dsa --accept-shrink
+  vigil db update --max-shrink 25% --idle-timeout 2m
   vigil db update --from https://vigil.example.com`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -63,6 +83,7 @@ server instead.`,
 	cmd.Flags().StringVar(&opts.From, "from", "", "download a prebuilt DB from this Vigil server")
 	cmd.Flags().DurationVar(&opts.RetryDelay, "retry-delay", time.Second, "first delay between download retries (doubles each retry)")
 	cmd.Flags().MarkHidden("retry-delay")
+	opts.registerIntegrity(cmd)
 	// A prebuilt DB is installed whole: no feed is fetched.
 	cmd.MarkFlagsMutuallyExclusive("from", "mirror")
 	cmd.MarkFlagsMutuallyExclusive("from", "feed")
@@ -94,6 +115,7 @@ skipped.`,
 	}
 	opts.db.register(cmd, app)
 	cmd.Flags().StringArrayVar(&opts.Feeds, "feed", nil, "import only this feed or feed group (repeatable)")
+	opts.registerIntegrity(cmd)
 	return cmd
 }
 
@@ -105,7 +127,13 @@ func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
 	if opts.Mirror != "" {
 		cfg.Mirror = opts.Mirror
 	}
-	fetcher := &feeds.Fetcher{BaseDelay: opts.RetryDelay, UserAgent: "vigil/" + Version}
+	if opts.MaxShrink > 0 {
+		cfg.Feeds.MaxShrink = opts.MaxShrink
+	}
+	if opts.IdleTimeout > 0 {
+		cfg.Feeds.IdleTimeout = opts.IdleTimeout
+	}
+	fetcher := &feeds.Fetcher{BaseDelay: opts.RetryDelay, UserAgent: "vigil/" + Version, IdleTimeout: cfg.Feeds.IdleTimeout}
 	if opts.From != "" {
 		meta, cached, err := fetcher.InstallPrebuilt(ctx, opts.From, cfg.CacheDir, cfg.DBPath)
 		if err != nil {
@@ -118,7 +146,7 @@ func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
 		fmt.Fprintf(app.Err, "DB built %s %s to %s\n", meta.Built.Format(time.RFC3339), how, cfg.DBPath)
 		return nil
 	}
-	u := &feeds.Updater{Config: cfg, Fetcher: fetcher, Logger: app.Logger}
+	u := &feeds.Updater{Config: cfg, Fetcher: fetcher, Logger: app.Logger, AcceptShrink: opts.AcceptShrink}
 	res, err := u.Update(ctx, opts.Feeds)
 	// The feed lines are printed on failure too: they say why.
 	for _, f := range res.Feeds {
@@ -137,6 +165,9 @@ func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
 	fmt.Fprintf(app.Err, "DB written to %s\n", cfg.DBPath)
 	if res.Failed() {
 		return &ExitError{Code: ExitScanFailed, Err: errors.New("some feeds failed and had no previous data; see above")}
+	}
+	if res.Rejected() {
+		return &ExitError{Code: ExitScanFailed, Err: errors.New("the new data of some feeds was refused and their previous data kept; see above")}
 	}
 	return nil
 }

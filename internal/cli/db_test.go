@@ -133,3 +133,33 @@ func TestDBFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestDBImportRefusesShrunkFeed: a DSA list cut to half its advisories is
+// held back (exit 2, previous rows kept) until --accept-shrink.
+func TestDBImportRefusesShrunkFeed(t *testing.T) {
+	dir := t.TempDir()
+	feedsDir := filepath.Join(dir, "feeds")
+	list := filepath.Join(feedsDir, "debian", "DSA-list")
+	os.MkdirAll(filepath.Dir(list), 0o755)
+	full, err := os.ReadFile(corpus.Path(t, "feeds", "debian", "DSA-list"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(list, full, 0o644)
+	env := map[string]string{"VIGIL_DB": filepath.Join(dir, "vigil.db"), "VIGIL_CACHE_DIR": dir}
+	if code, _, stderr := run(t, env, "", "db", "import", feedsDir, "--feed", "debian/dsa"); code != 0 {
+		t.Fatalf("first import: %d %q", code, stderr)
+	}
+	half := full[:len(full)/2]
+	os.WriteFile(list, half[:strings.LastIndex(string(half), "\n[")+1], 0o644)
+	code, _, stderr := run(t, env, "", "db", "import", feedsDir, "--feed", "debian/dsa")
+	if code != ExitScanFailed || !strings.Contains(stderr, "held-back") || !strings.Contains(stderr, "--accept-shrink") {
+		t.Fatalf("shrunk import: code %d stderr %q", code, stderr)
+	}
+	if code, _, stderr := run(t, env, "", "db", "import", feedsDir, "--feed", "debian/dsa", "--max-shrink", "60%"); code != 0 {
+		t.Fatalf("--max-shrink 60%%: code %d stderr %q", code, stderr)
+	}
+	if code, _, stderr := run(t, env, "", "db", "import", feedsDir, "--max-shrink", "150%"); code != ExitScanFailed || !strings.Contains(stderr, "out of range") {
+		t.Fatalf("--max-shrink 150%%: code %d stderr %q", code, stderr)
+	}
+}

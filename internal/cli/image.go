@@ -23,7 +23,7 @@ import (
 
 // imageOnlyFlags are the flags of `vigil image` that need an image, not an
 // SBOM.
-var imageOnlyFlags = []string{"username", "password", "insecure-registry", "platform", "cache-dir", "no-cache",
+var imageOnlyFlags = []string{"username", "password", "insecure-registry", "platform", "cache-dir", "no-cache", "cache-max-size",
 	"max-layer-size", "checks", "check-threshold", "ignore-check", "accept-key", "secrets", "fail-on-secrets", "dockerfile"}
 
 // staleDBAge is when a DB is old enough to warn about: feeds publish daily.
@@ -59,6 +59,7 @@ type scanFlags struct {
 	failOnUnsup    bool
 	publish        bool
 	pub            publishFlags
+	filters        scanFilters
 }
 
 func (f *scanFlags) register(cmd *cobra.Command, app *App, image bool) {
@@ -86,6 +87,14 @@ func (f *scanFlags) register(cmd *cobra.Command, app *App, image bool) {
 		fl.StringArrayVar(&f.acceptKeys, "accept-key", nil, "environment variable or label name CIS-DI-0010 accepts, repeatable (Dockle's --accept-key)")
 	}
 	f.pub.register(cmd, app)
+	f.filters.register(cmd, image)
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := bindSettings(cmd, app); err != nil {
+			return &ExitError{Code: ExitScanFailed, Err: err}
+		}
+		f.filters.exitCodeSet = cmd.Flags().Changed("exit-code")
+		return nil
+	}
 }
 
 // prepared is what a scan needs once the flags are validated.
@@ -133,21 +142,9 @@ func (f *scanFlags) prepare(app *App) (*prepared, error) {
 			return nil, fmt.Errorf("--server: %w", err)
 		}
 	}
-	db, dbNotes, err := f.db.openChecked(app)
-	if err != nil {
-		return nil, err
-	}
-	meta := db.Metadata()
-	p := &prepared{specs: specs, db: db}
-	if age := time.Since(meta.Built); age > staleDBAge {
-		p.warnings = append(p.warnings, fmt.Sprintf("vulnerability DB built %s (%d days ago): findings published since are missing; run `vigil db update`",
-			meta.Built.Format(time.DateOnly), int(age.Hours()/24)))
-	}
+	p := &prepared{specs: specs}
 	p.opts = scan.Options{
 		Image:       f.img.options(app),
-		Matcher:     match.New(db, match.Options{IgnoreUnfixed: f.ignoreUnfixed || f.onlyFixed}),
-		DB:          &result.DBInfo{SchemaVersion: meta.SchemaVersion, Built: meta.Built, Path: db.Path()},
-		DBNotJudged: dbNotes,
 		ToolVersion: Version,
 		Extras: scan.Extras{
 			Checks:        f.checks,
@@ -158,6 +155,25 @@ func (f *scanFlags) prepare(app *App) (*prepared, error) {
 			Gate:          gate,
 		},
 	}
+	if err := f.filters.apply(p, gate.Threshold, f.exitCode); err != nil {
+		return nil, err
+	}
+	if !f.filters.vulnScan() {
+		return p, nil
+	}
+	db, dbNotes, err := f.db.openChecked(app)
+	if err != nil {
+		return nil, err
+	}
+	p.db = db
+	p.opts.DBNotJudged = dbNotes
+	meta := db.Metadata()
+	if age := time.Since(meta.Built); age > staleDBAge {
+		p.warnings = append(p.warnings, fmt.Sprintf("vulnerability DB built %s (%d days ago): findings published since are missing; run `vigil db update`",
+			meta.Built.Format(time.DateOnly), int(age.Hours()/24)))
+	}
+	p.opts.Matcher = match.New(db, match.Options{IgnoreUnfixed: f.ignoreUnfixed || f.onlyFixed})
+	p.opts.DB = &result.DBInfo{SchemaVersion: meta.SchemaVersion, Built: meta.Built, Path: db.Path()}
 	return p, nil
 }
 
@@ -190,24 +206,32 @@ func outputSpecs(formats []string, output string) ([]report.FormatSpec, error) {
 // default files are read only when present.
 func (f *scanFlags) loadPolicy() (*policy.Policy, error) {
 	var all []*policy.Policy
-	load := func(path, def string, fn func(string) (*policy.Policy, error)) error {
+	load := func(path string, defaults []string, fn func(string) (*policy.Policy, error)) error {
+		paths := []string{path}
 		if path == "" {
-			if _, err := os.Stat(def); err != nil {
-				return nil
+			paths = nil
+			for _, def := range defaults {
+				if _, err := os.Stat(def); err == nil {
+					paths = append(paths, def)
+				}
 			}
-			path = def
 		}
-		p, err := fn(path)
-		if err != nil {
-			return err
+		for _, path := range paths {
+			p, err := fn(path)
+			if err != nil {
+				return err
+			}
+			all = append(all, p)
 		}
-		all = append(all, p)
 		return nil
 	}
-	if err := load(f.policyFile, defaultPolicyFile, policy.LoadFile); err != nil {
+	if err := load(f.policyFile, []string{defaultPolicyFile}, policy.LoadFile); err != nil {
 		return nil, err
 	}
-	if err := load(f.allowlist, defaultAllowlistFile, policy.LoadAllowlist); err != nil {
+	if err := load(f.allowlist, []string{defaultAllowlistFile}, policy.LoadAllowlist); err != nil {
+		return nil, err
+	}
+	if err := f.filters.ignorePolicies(load); err != nil {
 		return nil, err
 	}
 	for _, v := range f.vex {
@@ -255,8 +279,12 @@ func newImageCmd(app *App) *cobra.Command {
 		Short: "Scan an image: packages, vulnerabilities, best practices, secrets; gate the build",
 		Long: `Image reads every layer of an image, matches its packages against the local
 vulnerability DB, runs the best-practice checks and secret detection, applies
-the exceptions (.vigil.yaml, Azure container-scan allow-list, VEX) and writes
-the results in one or more formats.
+the exceptions (.vigil.yaml, Azure container-scan allow-list, .trivyignore,
+.grype.yaml, VEX) and writes the results in one or more formats.
+
+Every flag can also be set in the environment (VIGIL_<FLAG>, e.g.
+VIGIL_SEVERITY_THRESHOLD) or under scan: in the config file; a flag wins over
+the environment, which wins over the file (docs/configuration.md).
 
 ` + refHelp + `
 sbom:FILE scans a CycloneDX or SPDX SBOM (JSON, XML or tag-value) instead of an image.
@@ -265,6 +293,10 @@ Exit codes: 0 pass, 1 (or --exit-code) the gate failed, 2 the scan could not run
 		Example: `  vigil image alpine:3.20
   vigil image docker-archive:app.tar --severity-threshold HIGH --ignore-unfixed
   vigil image registry.example.com/app:1.4 --format table --format sarif=vigil.sarif --format junit=vigil.xml
+  vigil image app:1.4 --severity HIGH,CRITICAL --exit-code 1          # Trivy: show only these, fail on any shown
+  vigil image app:1.4 --skip-dirs '**/node_modules' --skip-files 'usr/share/doc/**' --pkg-types os --scanners vuln
+  vigil image app:1.4 --ignorefile .trivyignore --grype-config .grype.yaml
+  VIGIL_SEVERITY_THRESHOLD=HIGH vigil image app:1.4                    # every flag: VIGIL_<FLAG>, or scan: in the config file
   vigil image alpine:3.20 --severity-threshold HIGH --fail-on-unsupported   # also fail when the DB cannot judge the image`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -30,6 +30,12 @@ func newSbomCmd(app *App) *cobra.Command {
   vigil sbom docker-archive:app.tar --format cyclonedx-json --output sbom.cdx.json
   vigil sbom oci-layout:./image --format spdx-json`,
 		Args: cobra.ExactArgs(1),
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := bindSettings(cmd, app); err != nil {
+				return &ExitError{Code: ExitScanFailed, Err: err}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format = strings.ToLower(format)
 			if !slices.Contains(sbomFormats, format) {

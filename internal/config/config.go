@@ -14,7 +14,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -29,18 +31,30 @@ type Config struct {
 	// corpus; when set, every feed is read from it.
 	Mirror string `yaml:"mirror"`
 	Feeds  Feeds  `yaml:"feeds"`
+	// Scan holds defaults for the scanning commands' flags, keyed by flag
+	// name (scan: {severity-threshold: HIGH}). It stays a YAML node so the
+	// CLI, which knows the flags, can check keys and report lines.
+	Scan yaml.Node `yaml:"scan"`
 	// File is the config file that was read ("" when none).
 	File string `yaml:"-"`
 }
 
 // Feeds configures the individual feeds; empty values mean upstream.
 type Feeds struct {
-	OSV    OSVFeed    `yaml:"osv"`
-	Alpine AlpineFeed `yaml:"alpine"`
-	Debian DebianFeed `yaml:"debian"`
-	NVD    NVDFeed    `yaml:"nvd"`
-	EPSS   URLFeed    `yaml:"epss"`
-	KEV    URLFeed    `yaml:"kev"`
+	// MaxShrink is the largest drop in a feed's record count, as a fraction
+	// of the previous import, that an update accepts (0 means the default,
+	// DefaultMaxShrink; 1 turns the check off). A feed that shrinks more is
+	// held back with its previous rows until `db update --accept-shrink`.
+	MaxShrink Fraction `yaml:"max_shrink"`
+	// IdleTimeout is how long a download may receive nothing before it is
+	// abandoned and retried (0 means 30 s).
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	OSV         OSVFeed       `yaml:"osv"`
+	Alpine      AlpineFeed    `yaml:"alpine"`
+	Debian      DebianFeed    `yaml:"debian"`
+	NVD         NVDFeed       `yaml:"nvd"`
+	EPSS        URLFeed       `yaml:"epss"`
+	KEV         URLFeed       `yaml:"kev"`
 }
 
 // URLFeed is a feed with only a URL and an on/off switch.
@@ -89,6 +103,34 @@ const maxConfigSize = 1 << 20
 // empty, VIGIL_CONFIG, then <config dir>/vigil/config.yaml (optional) are
 // used. getenv reads the environment (tests inject their own).
 func Load(getenv func(string) string, path string) (Config, error) {
+	c, err := LoadFile(getenv, path)
+	if err != nil {
+		return c, err
+	}
+	applyEnv(getenv, &c)
+	if err := applyTypedEnv(getenv, &c); err != nil {
+		return c, err
+	}
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	cache := userCacheDir(getenv)
+	if c.CacheDir == "" {
+		if cache == "" {
+			return c, errors.New("no cache directory: set VIGIL_CACHE_DIR or HOME")
+		}
+		c.CacheDir = filepath.Join(cache, "vigil")
+	}
+	if c.DBPath == "" {
+		c.DBPath = filepath.Join(c.CacheDir, "db", "vigil.db")
+	}
+	return c, nil
+}
+
+// LoadFile reads the config file alone, without the environment or
+// defaults: path is the --config flag value; when empty, VIGIL_CONFIG,
+// then <config dir>/vigil/config.yaml (optional) are used.
+func LoadFile(getenv func(string) string, path string) (Config, error) {
 	var c Config
 	explicit := path != ""
 	if path == "" {
@@ -111,27 +153,20 @@ func Load(getenv func(string) string, path string) (Config, error) {
 			c.CacheDir = expandHome(getenv, c.CacheDir)
 		}
 	}
-	applyEnv(getenv, &c)
-	if err := c.Validate(); err != nil {
-		return c, err
-	}
-	cache := userCacheDir(getenv)
-	if c.CacheDir == "" {
-		if cache == "" {
-			return c, errors.New("no cache directory: set VIGIL_CACHE_DIR or HOME")
-		}
-		c.CacheDir = filepath.Join(cache, "vigil")
-	}
-	if c.DBPath == "" {
-		c.DBPath = filepath.Join(c.CacheDir, "db", "vigil.db")
-	}
 	return c, nil
 }
 
 // Validate checks that the mirror and every feed location is an http(s)
-// URL, a file:// URL or a local path. A typo such as "htps://" would
-// otherwise be read as a local directory where every feed is missing.
+// URL, a file:// URL or a local path (a typo such as "htps://" would
+// otherwise be read as a local directory where every feed is missing), and
+// that the feed limits are in range.
 func (c Config) Validate() error {
+	if c.Feeds.MaxShrink < 0 || c.Feeds.MaxShrink > 1 {
+		return fmt.Errorf("config feeds.max_shrink %v: want a fraction from 0 to 1 (or a percentage like 10%%)", float64(c.Feeds.MaxShrink))
+	}
+	if c.Feeds.IdleTimeout < 0 {
+		return fmt.Errorf("config feeds.idle_timeout %s: must not be negative", c.Feeds.IdleTimeout)
+	}
 	for _, l := range []struct{ name, loc string }{
 		{"mirror", c.Mirror},
 		{"feeds.osv.url", c.Feeds.OSV.URL},
@@ -215,6 +250,25 @@ func applyEnv(getenv func(string) string, c *Config) {
 	set(&c.Feeds.KEV.URL, "VIGIL_FEED_KEV_URL")
 }
 
+// applyTypedEnv reads the environment variables that are not strings.
+func applyTypedEnv(getenv func(string) string, c *Config) error {
+	if v := strings.TrimSpace(getenv("VIGIL_FEEDS_MAX_SHRINK")); v != "" {
+		f, err := ParseFraction(v)
+		if err != nil {
+			return fmt.Errorf("VIGIL_FEEDS_MAX_SHRINK: %w", err)
+		}
+		c.Feeds.MaxShrink = f
+	}
+	if v := strings.TrimSpace(getenv("VIGIL_FEEDS_IDLE_TIMEOUT")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return fmt.Errorf("VIGIL_FEEDS_IDLE_TIMEOUT %q: want a duration such as 30s", v)
+		}
+		c.Feeds.IdleTimeout = d
+	}
+	return nil
+}
+
 // expandHome expands a leading "~/" with the injected environment's home
 // directory, as os.UserHomeDir would.
 func expandHome(getenv func(string) string, p string) string {
@@ -270,4 +324,64 @@ func userConfigDir(getenv func(string) string) string {
 		return filepath.Join(h, ".config")
 	}
 	return ""
+}
+
+// DefaultMaxShrink is the largest record-count drop accepted by default.
+const DefaultMaxShrink = 0.10
+
+// Fraction is a share from 0 to 1, written as a number (0.1) or a
+// percentage ("10%") in the config file, environment and flags.
+type Fraction float64
+
+// ParseFraction reads "0.1" or "10%".
+func ParseFraction(s string) (Fraction, error) {
+	s = strings.TrimSpace(s)
+	pct, isPct := strings.CutSuffix(s, "%")
+	f, err := strconv.ParseFloat(strings.TrimSpace(pct), 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a fraction (0.1) or a percentage (10%%)", s)
+	}
+	if isPct {
+		f /= 100
+	}
+	if f < 0 || f > 1 || f != f {
+		return 0, fmt.Errorf("%q is out of range: want 0 to 1, or 0%% to 100%%", s)
+	}
+	return Fraction(f), nil
+}
+
+// UnmarshalYAML accepts both spellings.
+func (f *Fraction) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseFraction(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*f = v
+	return nil
+}
+
+// String prints the fraction as a percentage.
+func (f Fraction) String() string {
+	return strconv.FormatFloat(float64(f)*100, 'g', -1, 64) + "%"
+}
+
+// Set implements pflag.Value, so --max-shrink takes either spelling.
+func (f *Fraction) Set(s string) error {
+	v, err := ParseFraction(s)
+	if err != nil {
+		return err
+	}
+	*f = v
+	return nil
+}
+
+// Type implements pflag.Value.
+func (f *Fraction) Type() string { return "fraction" }
+
+// ShrinkLimit is the effective MaxShrink.
+func (c Config) ShrinkLimit() float64 {
+	if c.Feeds.MaxShrink > 0 {
+		return float64(c.Feeds.MaxShrink)
+	}
+	return DefaultMaxShrink
 }

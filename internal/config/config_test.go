@@ -140,3 +140,54 @@ func FuzzLoad(f *testing.F) {
 		Load(env(map[string]string{"HOME": "/h"}), p)
 	})
 }
+
+func TestParseFraction(t *testing.T) {
+	for in, want := range map[string]float64{"0.1": 0.1, "10%": 0.1, " 25 % ": 0.25, "1": 1, "0": 0, "100%": 1} {
+		if got, err := ParseFraction(in); err != nil || float64(got) != want {
+			t.Errorf("%q = %v %v, want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "%", "abc", "-0.1", "1.5", "150%", "NaN", "Inf", "0x1p-2%"} {
+		if _, err := ParseFraction(in); err == nil && in != "0x1p-2%" {
+			t.Errorf("%q: no error", in)
+		}
+	}
+}
+
+func TestMaxShrinkFromFileAndEnv(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "config.yaml")
+	os.WriteFile(p, []byte("feeds:\n  max_shrink: 25%\n  idle_timeout: 2m\n"), 0o600)
+	env := map[string]string{"HOME": dir}
+	c, err := Load(func(k string) string { return env[k] }, p)
+	if err != nil || c.ShrinkLimit() != 0.25 || c.Feeds.IdleTimeout.Minutes() != 2 {
+		t.Fatalf("file: %+v %v", c.Feeds, err)
+	}
+	env["VIGIL_FEEDS_MAX_SHRINK"] = "0.5"
+	if c, err = Load(func(k string) string { return env[k] }, p); err != nil || c.ShrinkLimit() != 0.5 {
+		t.Fatalf("env: %v %v", c.ShrinkLimit(), err)
+	}
+	env["VIGIL_FEEDS_MAX_SHRINK"] = "2"
+	if _, err = Load(func(k string) string { return env[k] }, p); err == nil {
+		t.Error("VIGIL_FEEDS_MAX_SHRINK=2 accepted")
+	}
+	os.WriteFile(p, []byte("feeds:\n  max_shrink: lots\n"), 0o600)
+	if _, err = Load(func(k string) string { return env[k] }, p); err == nil {
+		t.Error("max_shrink: lots accepted")
+	}
+	if (Config{}).ShrinkLimit() != DefaultMaxShrink {
+		t.Error("default limit")
+	}
+}
+
+func FuzzParseFraction(f *testing.F) {
+	for _, s := range []string{"0.1", "10%", "", "1e309%", "-0", "NaN%"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseFraction(s)
+		if err == nil && (v < 0 || v > 1 || v != v) {
+			t.Fatalf("%q -> %v", s, v)
+		}
+	})
+}

@@ -50,8 +50,11 @@ func (c FileCataloger) Analyze(ctx context.Context, f *inventory.File, out *inve
 // (apk installed, dpkg status, the rpm container manifest): one bad stanza
 // must not hide the rest.
 type StreamCataloger struct {
-	ID    string
-	Rev   int // 0 means 1
+	ID  string
+	Rev int // 0 means 1
+	// Paths, when set, are the fixed paths Match claims
+	// (inventory.PathClaimer), so they are found behind symlinks too.
+	Paths []string
 	Match func(path string) bool
 	Parse func(ctx context.Context, r io.Reader, path string) ([]inventory.Package, []string, error)
 }
@@ -59,6 +62,8 @@ type StreamCataloger struct {
 func (c StreamCataloger) Name() string { return c.ID }
 
 func (c StreamCataloger) Version() int { return max(c.Rev, 1) }
+
+func (c StreamCataloger) FixedPaths() []string { return c.Paths }
 
 func (c StreamCataloger) Claims(path string, mode fs.FileMode, _ int64) bool {
 	return mode.IsRegular() && c.Match(path)

@@ -12,6 +12,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/vigil-scan/vigil/internal/tempfile"
 )
 
 // ErrNotFound means the feed document does not exist at its location (a
@@ -20,8 +22,14 @@ var ErrNotFound = errors.New("not found")
 
 // Fetcher downloads feed documents. The zero value is usable.
 type Fetcher struct {
-	// Client defaults to a client with a 10 minute timeout per request.
+	// Client defaults to http.DefaultTransport with no overall timeout: a
+	// large dump on a slow link may take long, but it must keep moving
+	// (IdleTimeout).
 	Client *http.Client
+	// IdleTimeout bounds the wait for the answer's headers and for each
+	// read of the body (default 30 s): a stalled download fails (and is
+	// retried) instead of hanging.
+	IdleTimeout time.Duration
 	// Attempts is the number of tries for network errors, 5xx and 429
 	// (default 4); BaseDelay is the first backoff (default 1 s), doubled
 	// each time; a Retry-After answer is honoured up to MaxDelay (60 s).
@@ -63,6 +71,16 @@ func (d *Fetched) Close() error {
 		os.Remove(d.File.Name())
 	}
 	return err
+}
+
+// DefaultIdleTimeout is Fetcher.IdleTimeout's default.
+const DefaultIdleTimeout = 30 * time.Second
+
+func (f *Fetcher) idleTimeout() time.Duration {
+	if f.IdleTimeout > 0 {
+		return f.IdleTimeout
+	}
+	return DefaultIdleTimeout
 }
 
 func (f *Fetcher) maxSize() int64 {
@@ -128,7 +146,16 @@ func isRetryable(err error) bool {
 	return errors.As(err, &r)
 }
 
+// errStalled cancels a request whose server stopped sending.
+var errStalled = errors.New("stalled")
+
 func (f *Fetcher) fetchOnce(ctx context.Context, loc string, prev Validators, header http.Header) (*Fetched, time.Duration, error) {
+	parent := ctx
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	idle := f.idleTimeout()
+	timer := time.AfterFunc(idle, func() { cancel(errStalled) })
+	defer timer.Stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", loc, err)
@@ -147,12 +174,15 @@ func (f *Fetcher) fetchOnce(ctx context.Context, loc string, prev Validators, he
 	}
 	client := f.Client
 	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Minute}
+		client = http.DefaultClient
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, 0, ctx.Err()
+		if parent.Err() != nil {
+			return nil, 0, parent.Err()
+		}
+		if errors.Is(context.Cause(ctx), errStalled) {
+			return nil, 0, retryableError{fmt.Errorf("%s: no answer within %s", loc, idle)}
 		}
 		return nil, 0, retryableError{err}
 	}
@@ -170,8 +200,15 @@ func (f *Fetcher) fetchOnce(ctx context.Context, loc string, prev Validators, he
 	if resp.ContentLength > f.maxSize() {
 		return nil, 0, fmt.Errorf("%s: %d bytes, over the %d byte limit", loc, resp.ContentLength, f.maxSize())
 	}
-	doc, err := f.save(resp.Body, loc, resp.ContentLength)
+	body := &idleReader{r: resp.Body, timer: timer, idle: idle}
+	doc, err := f.save(body, loc, resp.ContentLength)
 	if err != nil {
+		if parent.Err() != nil {
+			return nil, 0, parent.Err()
+		}
+		if errors.Is(context.Cause(ctx), errStalled) {
+			return nil, 0, retryableError{fmt.Errorf("%s: download stalled: no data for %s after %d bytes", loc, idle, body.n)}
+		}
 		return nil, 0, err
 	}
 	doc.ETag = resp.Header.Get("ETag")
@@ -179,16 +216,55 @@ func (f *Fetcher) fetchOnce(ctx context.Context, loc string, prev Validators, he
 	return doc, 0, nil
 }
 
-// save streams a body to a temporary file, hashing it and checking its
-// length against Content-Length.
-func (f *Fetcher) save(body io.Reader, loc string, want int64) (*Fetched, error) {
-	tmp, err := os.CreateTemp(f.TempDir, "vigil-feed-*")
+// idleReader restarts the stall timer whenever data arrives.
+type idleReader struct {
+	r     io.Reader
+	timer *time.Timer
+	idle  time.Duration
+	n     int64
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if n > 0 {
+		r.n += int64(n)
+		r.timer.Reset(r.idle)
+	}
+	return n, err
+}
+
+// errWriter remembers a write error, so that a full disk is told apart from
+// a broken download.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (w *errWriter) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", loc, err)
+		w.err = err
+	}
+	return n, err
+}
+
+// save streams a body to a temporary file, hashing it and checking its
+// length against Content-Length. The file is locked while open, so a later
+// run's cleanup (RemoveStaleDownloads) leaves it alone.
+func (f *Fetcher) save(body io.Reader, loc string, want int64) (*Fetched, error) {
+	tmp, err := tempfile.Create(f.TempDir, tempPattern)
+	if err != nil {
+		return nil, fmt.Errorf("%s: creating download file: %w", loc, err)
 	}
 	doc := &Fetched{File: tmp, URL: loc, temp: true}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(body, f.maxSize()+1))
+	out := &errWriter{w: tmp}
+	n, err := io.Copy(io.MultiWriter(out, h), io.LimitReader(body, f.maxSize()+1))
+	if out.err != nil {
+		// Not retried: another attempt would fill the same disk.
+		doc.Close()
+		return nil, fmt.Errorf("%s: writing download: %w", loc, out.err)
+	}
 	if err != nil {
 		doc.Close()
 		return nil, retryableError{fmt.Errorf("%s: reading body: %w", loc, err)}
@@ -208,6 +284,19 @@ func (f *Fetcher) save(body io.Reader, loc string, want int64) (*Fetched, error)
 	doc.Size = n
 	doc.Digest = "sha256:" + hex.EncodeToString(h.Sum(nil))
 	return doc, nil
+}
+
+// tempPattern names downloads in Fetcher.TempDir.
+const tempPattern = "vigil-feed-*"
+
+// RemoveStaleDownloads deletes downloads that killed runs left in the
+// fetcher's temporary directory; live runs' files are locked and kept.
+func (f *Fetcher) RemoveStaleDownloads() ([]string, error) {
+	dir := f.TempDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	return tempfile.RemoveStale(dir, tempPattern)
 }
 
 func (f *Fetcher) fetchLocal(ctx context.Context, path string) (*Fetched, error) {

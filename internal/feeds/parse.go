@@ -5,6 +5,7 @@ package feeds
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -34,10 +35,31 @@ func firstOf(ss []string) string {
 	return ss[0]
 }
 
+// checkLineEnd rejects a line-oriented document (YAML, the DSA/DLA lists)
+// that is empty or whose last line is unterminated: both formats always end
+// with a newline, so a missing one means the download was cut mid-line.
+// (JSON, zip and gzip documents detect truncation by themselves.)
+func checkLineEnd(doc Document) error {
+	if doc.Size <= 0 {
+		return errors.New("empty document")
+	}
+	var last [1]byte
+	if _, err := doc.Body.ReadAt(last[:], doc.Size-1); err != nil {
+		return err
+	}
+	if last[0] != '\n' {
+		return fmt.Errorf("the last line (at byte %d) is unterminated: the document looks truncated", doc.Size)
+	}
+	return nil
+}
+
 func parseAlpine(ctx context.Context, doc Document, sink vuln.Sink) (int, string, error) {
 	format := "json"
 	if ext := path.Ext(doc.URL); strings.EqualFold(ext, ".yaml") || strings.EqualFold(ext, ".yml") {
 		format = "yaml"
+		if err := checkLineEnd(doc); err != nil {
+			return 0, "", fmt.Errorf("secdb: %w", err)
+		}
 	}
 	n, err := alpine.ParseSecDB(ctx, doc.Body, format, sink)
 	return n, "", err
@@ -50,6 +72,9 @@ func parseDebianJSON(ctx context.Context, doc Document, sink vuln.Sink) (int, st
 
 func parseAdvisoryList(kind string) ParseFunc {
 	return func(ctx context.Context, doc Document, sink vuln.Sink) (int, string, error) {
+		if err := checkLineEnd(doc); err != nil {
+			return 0, "", fmt.Errorf("advisory list: %w", err)
+		}
 		n, err := debian.ParseAdvisoryList(ctx, doc.Body, kind, sink)
 		return n, "", err
 	}

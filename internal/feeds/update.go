@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ const (
 	StatusUpdated   Status = "updated"
 	StatusUnchanged Status = "unchanged"     // 304 or same digest: previous rows copied
 	StatusKept      Status = "kept-previous" // fetch or parse failed: previous rows copied
+	StatusHeld      Status = "held-back"     // record count fell too far: previous rows copied
 	StatusCarried   Status = "carried-over"  // not selected this time: previous rows copied
 	StatusSkipped   Status = "skipped"       // absent from the mirror or upstream
 	StatusFailed    Status = "failed"        // failed with no previous data to keep
@@ -48,11 +50,22 @@ func (r Result) Failed() bool {
 	return slices.ContainsFunc(r.Feeds, func(f FeedResult) bool { return f.Status == StatusFailed })
 }
 
+// Rejected reports whether new data of any feed was refused (a broken or
+// truncated download, a parse error, a count that fell too far) and its
+// previous rows kept: the DB is usable but not current.
+func (r Result) Rejected() bool {
+	return slices.ContainsFunc(r.Feeds, func(f FeedResult) bool { return f.Status == StatusKept || f.Status == StatusHeld })
+}
+
 // Updater builds a new DB from the feeds of a configuration.
 type Updater struct {
 	Config  config.Config
 	Fetcher *Fetcher
 	Logger  *slog.Logger
+	// AcceptShrink imports feeds whose record count fell by more than
+	// Config.ShrinkLimit since the previous import (they are held back
+	// otherwise).
+	AcceptShrink bool
 	// Now defaults to time.Now.
 	Now func() time.Time
 }
@@ -71,16 +84,19 @@ func (u *Updater) Update(ctx context.Context, names []string) (Result, error) {
 	if len(unknown) > 0 {
 		return res, fmt.Errorf("unknown feed %q (see docs/configuration.md for feed names)", unknown)
 	}
+	if removed, err := u.fetcher().RemoveStaleDownloads(); err == nil && len(removed) > 0 {
+		u.logger().Info("removed downloads left by interrupted runs", "files", removed)
+	}
 	prevPath, prev := u.previous()
 	b, err := vulndb.Create(ctx, u.Config.DBPath)
 	if err != nil {
-		return res, err
+		return res, vulndb.ExplainDiskFull(err, filepath.Dir(u.Config.DBPath))
 	}
 	defer b.Abort()
 	for _, f := range sel {
 		fr, err := u.updateFeed(ctx, b, f, prevPath, prev)
 		if err != nil {
-			return res, err
+			return res, vulndb.ExplainDiskFull(err, filepath.Dir(u.Config.DBPath))
 		}
 		u.logger().Info("feed", "name", fr.Name, "status", fr.Status, "records", fr.Records, "warning", fr.Warning)
 		res.Feeds = append(res.Feeds, fr)
@@ -104,7 +120,7 @@ func (u *Updater) Update(ctx context.Context, names []string) (Result, error) {
 		return res, fmt.Errorf("%w: no feed could be fetched; %s", ErrNothingFetched, u.leftAs())
 	}
 	if err := b.Commit(); err != nil {
-		return res, err
+		return res, vulndb.ExplainDiskFull(err, filepath.Dir(u.Config.DBPath))
 	}
 	db, err := vulndb.Open(u.Config.DBPath)
 	if err != nil {
@@ -186,6 +202,13 @@ func (u *Updater) updateFeed(ctx context.Context, b *vulndb.Builder, f Feed, pre
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return FeedResult{}, ctxErr
 	}
+	if vulndb.IsDiskFull(err) {
+		// Every later feed would fail the same way: stop, keep the old DB.
+		return FeedResult{}, fmt.Errorf("feed %s: %w", f.Name, err)
+	}
+	if err == nil && canCopy && !u.AcceptShrink {
+		err = u.checkShrink(prev, info)
+	}
 	fr := FeedResult{Name: f.Name}
 	switch {
 	case errors.Is(err, errUnchanged):
@@ -218,6 +241,9 @@ func (u *Updater) updateFeed(ctx context.Context, b *vulndb.Builder, f Feed, pre
 				info.URL = url
 			}
 			fr.Status = StatusKept
+			if errors.Is(err, errShrunk) {
+				fr.Status = StatusHeld
+			}
 		} else {
 			info = vulndb.SourceInfo{Name: f.Name, URL: info.URL, Fetched: u.now(), Warning: failedPrefix + ": " + err.Error()}
 			fr.Status = StatusFailed
@@ -229,6 +255,26 @@ func (u *Updater) updateFeed(ctx context.Context, b *vulndb.Builder, f Feed, pre
 	b.AddSource(info)
 	fr.Records, fr.Warning = info.Records, info.Warning
 	return fr, nil
+}
+
+// errShrunk marks a feed whose record count fell by more than the limit.
+var errShrunk = errors.New("record count fell")
+
+// checkShrink compares a new import's record count with the previous one.
+// A cut download that still parses (a YAML or DSA list ending on a line
+// boundary) shows up here: the newest advisories are all present, the
+// older half is missing.
+func (u *Updater) checkShrink(prev, cur vulndb.SourceInfo) error {
+	if prev.Records <= 0 || cur.Records >= prev.Records {
+		return nil
+	}
+	limit := u.Config.ShrinkLimit()
+	drop := float64(prev.Records-cur.Records) / float64(prev.Records)
+	if drop <= limit {
+		return nil
+	}
+	return fmt.Errorf("%w from %d to %d (-%.1f%%, over the %s limit): the feed may be truncated; "+
+		"run `vigil db update --accept-shrink` if the drop is real", errShrunk, prev.Records, cur.Records, drop*100, config.Fraction(limit))
 }
 
 func (u *Updater) absentNote() string {

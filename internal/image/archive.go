@@ -3,7 +3,11 @@ package image
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/vigil-scan/vigil/internal/inventory"
@@ -58,6 +63,11 @@ func indexTar(f *os.File) (map[string]archiveMember, error) {
 		if err != nil {
 			return nil, err
 		}
+		if _, dup := members[p]; dup {
+			// docker load would take the last copy, other readers the
+			// first: which image that is cannot be trusted.
+			return nil, fmt.Errorf("archive has more than one member named %s: refusing an ambiguous archive", p)
+		}
 		m := archiveMember{offset: off, size: hdr.Size}
 		switch hdr.Typeflag {
 		case tar.TypeSymlink:
@@ -88,12 +98,17 @@ func openMember(f *os.File, members map[string]archiveMember, p string) (io.Read
 	return nil, 0, fmt.Errorf("%s: too many links", p)
 }
 
-// openDockerArchive reads a `docker save` tar (gzip-compressed or not).
-// Manifest and config are read through go-containerregistry's tarball
-// package; layer blobs are opened from a one-pass index of the archive
-// rather than tarball's layers, because tarball hashes every compressed
-// layer to build a manifest, which would read the whole archive even when
-// every layer result is cached.
+// openDockerArchive reads a `docker save` tar (gzip-compressed or not) from
+// a one-pass index of its members. go-containerregistry's tarball package
+// is not used to read it: it takes the first of two members with the same
+// name where `docker load` takes the last (so it could scan a different
+// image than the one that would run), and it hashes every compressed layer
+// to build a manifest, which would read the whole archive even when every
+// layer result is cached. An archive with a repeated member name is
+// refused. The config is verified against the name it is stored under
+// (when that is a digest, as docker writes it), layer blobs stored under
+// blobs/sha256/ against their names, and every layer's content against its
+// diff ID.
 func openDockerArchive(ctx context.Context, archive string, opts Options) (*Source, error) {
 	tarPath, cleanup, err := uncompressedArchive(ctx, archive, opts)
 	if err != nil {
@@ -109,50 +124,38 @@ func openDockerArchive(ctx context.Context, archive string, opts Options) (*Sour
 		return fail(err)
 	}
 	src.cleanup = append(src.cleanup, func() { f.Close() })
-	opener := func() (io.ReadCloser, error) { return os.Open(tarPath) }
-	manifest, err := tarball.LoadManifest(opener)
+	members, err := indexTar(f)
 	if err != nil {
-		return fail(fmt.Errorf("reading manifest.json: %w", err))
+		return fail(err)
+	}
+	var manifest tarball.Manifest
+	if err := readMemberJSON(f, members, "manifest.json", &manifest); err != nil {
+		return fail(err)
 	}
 	if len(manifest) == 0 {
 		return fail(errors.New("manifest.json lists no image"))
 	}
 	desc := manifest[0]
-	var tag *name.Tag
 	if len(manifest) > 1 {
 		if len(desc.RepoTags) == 0 {
 			return fail(fmt.Errorf("archive holds %d images and the first has no tag", len(manifest)))
 		}
-		t, err := name.NewTag(desc.RepoTags[0])
-		if err != nil {
+		if _, err := name.NewTag(desc.RepoTags[0]); err != nil {
 			return fail(fmt.Errorf("archive tag %q: %w", desc.RepoTags[0], err))
 		}
-		tag = &t
 		src.Warnings = append(src.Warnings, fmt.Sprintf("archive holds %d images; reading the first (%s)", len(manifest), desc.RepoTags[0]))
 	}
 	if len(desc.Layers) == 0 {
 		return fail(errors.New("manifest.json lists no layers"))
 	}
-	img, err := tarball.Image(opener, tag)
-	if err != nil {
-		return fail(fmt.Errorf("reading image: %w", err))
-	}
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		return fail(fmt.Errorf("reading image config %s: %w", desc.Config, err))
-	}
-	configName, err := img.ConfigName()
+	cfg, imageID, err := readArchiveConfig(f, members, desc.Config)
 	if err != nil {
 		return fail(err)
 	}
 	if len(cfg.RootFS.DiffIDs) != len(desc.Layers) {
 		return fail(fmt.Errorf("manifest.json lists %d layers but config has %d diff IDs", len(desc.Layers), len(cfg.RootFS.DiffIDs)))
 	}
-	members, err := indexTar(f)
-	if err != nil {
-		return fail(err)
-	}
-	src.Artifact.ImageID = configName.String()
+	src.Artifact.ImageID = imageID
 	src.Artifact.RepoTags = desc.RepoTags
 	for i, layerPath := range desc.Layers {
 		p, _ := cleanPath(layerPath)
@@ -162,7 +165,8 @@ func openDockerArchive(ctx context.Context, archive string, opts Options) (*Sour
 		}
 		rc.Close()
 		src.layers = append(src.layers, layerBlob{
-			Layer: inventory.Layer{Index: i, DiffID: cfg.RootFS.DiffIDs[i].String(), Size: size},
+			Layer:      inventory.Layer{Index: i, DiffID: cfg.RootFS.DiffIDs[i].String(), Size: size},
+			blobDigest: digestFromPath(p),
 			open: func() (io.ReadCloser, error) {
 				rc, _, err := openMember(f, members, p)
 				return rc, err
@@ -171,6 +175,73 @@ func openDockerArchive(ctx context.Context, archive string, opts Options) (*Sour
 	}
 	describe(src, cfg, nil)
 	return src, nil
+}
+
+// maxArchiveJSON bounds manifest.json and the config read from an archive.
+const maxArchiveJSON = 64 << 20
+
+func readMember(f *os.File, members map[string]archiveMember, name string) ([]byte, error) {
+	p, _ := cleanPath(name)
+	rc, size, err := openMember(f, members, p)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	if size > maxArchiveJSON {
+		return nil, fmt.Errorf("%s: %d bytes exceeds the %d-byte limit", name, size, maxArchiveJSON)
+	}
+	b := make([]byte, size)
+	if _, err := io.ReadFull(rc, b); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	return b, nil
+}
+
+func readMemberJSON(f *os.File, members map[string]archiveMember, name string, v any) error {
+	b, err := readMember(f, members, name)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("reading %s: %w", name, err)
+	}
+	return nil
+}
+
+// readArchiveConfig reads and parses the image config; its digest is the
+// image ID, and must match the name docker stored it under.
+func readArchiveConfig(f *os.File, members map[string]archiveMember, name string) (*v1.ConfigFile, string, error) {
+	b, err := readMember(f, members, name)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading image config: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	id := "sha256:" + hex.EncodeToString(sum[:])
+	p, _ := cleanPath(name)
+	if want := digestFromPath(p); want != "" && want != id {
+		return nil, "", fmt.Errorf("image config %s has digest %s: %w", name, id, ErrDigestMismatch)
+	}
+	cfg, err := v1.ParseConfigFile(bytes.NewReader(b))
+	if err != nil {
+		return nil, "", fmt.Errorf("reading image config %s: %w", name, err)
+	}
+	return cfg, id, nil
+}
+
+// digestFromPath returns the digest a docker save member is named by:
+// "blobs/sha256/<hex>" (docker 25+) or "<hex>.json" (older configs); ""
+// for names that are not digests ("<id>/layer.tar").
+func digestFromPath(p string) string {
+	dir, base := path.Split(p)
+	base = strings.TrimSuffix(base, ".json")
+	if len(base) != 64 || strings.Trim(base, "0123456789abcdef") != "" {
+		return ""
+	}
+	switch dir {
+	case "blobs/sha256/", "":
+		return "sha256:" + base
+	}
+	return ""
 }
 
 // uncompressedArchive returns a path to the archive as a plain tar: the
@@ -192,16 +263,13 @@ func uncompressedArchive(ctx context.Context, archive string, opts Options) (str
 		return "", nil, fmt.Errorf("decompressing %s: %w", archive, err)
 	}
 	defer closeDec()
-	tmp, err := os.CreateTemp(opts.TempDir, "vigil-archive-*.tar")
+	tmp, release, err := createTemp(opts.TempDir, "vigil-archive-*.tar")
 	if err != nil {
 		return "", nil, err
 	}
-	cleanup := func() { os.Remove(tmp.Name()) }
+	cleanup := func() { tmp.Close(); release() }
 	limit := maxArchiveBytes(opts)
 	n, err := io.Copy(tmp, io.LimitReader(&ctxReader{ctx: ctx, r: dec}, limit+1))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
 	if err == nil && n > limit {
 		err = fmt.Errorf("more than %d bytes: %w", limit, ErrArchiveTooLarge)
 	}
@@ -221,11 +289,10 @@ func openOCIArchive(ctx context.Context, archive string, opts Options) (*Source,
 		return nil, err
 	}
 	defer cleanTar()
-	dir, err := os.MkdirTemp(opts.TempDir, "vigil-oci-*")
+	dir, cleanDir, err := mkdirTemp(opts.TempDir, "vigil-oci-*")
 	if err != nil {
 		return nil, err
 	}
-	cleanDir := func() { os.RemoveAll(dir) }
 	if err := extractLayout(ctx, tarPath, dir, maxArchiveBytes(opts)); err != nil {
 		cleanDir()
 		return nil, err

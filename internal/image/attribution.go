@@ -8,6 +8,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/vigil-scan/vigil/internal/inventory"
+	"github.com/vigil-scan/vigil/internal/secrets"
 )
 
 // OCI annotations (also used as config labels) naming the base image.
@@ -20,6 +21,10 @@ const (
 // (with history and base attribution) from the image config.
 func describe(src *Source, cfg *v1.ConfigFile, annotations map[string]string) {
 	a := &src.Artifact
+	// The config's secrets are masked at the end, before any output, cache
+	// or store sees the artifact; only the inventory's UnredactedConfig
+	// keeps the clear text, for the scanners that judge it.
+	defer func() { src.unredactedConfig = secrets.RedactArtifact(a) }()
 	a.Config = imageConfig(cfg)
 	if cfg.OS != "" || cfg.Architecture != "" {
 		a.Platform = cfg.OS + "/" + cfg.Architecture
@@ -119,7 +124,7 @@ func imageConfig(cfg *v1.ConfigFile) *inventory.ImageConfig {
 	c := cfg.Config
 	out := &inventory.ImageConfig{
 		User: c.User, Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, WorkingDir: c.WorkingDir,
-		Labels: c.Labels, Created: cfg.Created.Time,
+		Labels: c.Labels, OnBuild: c.OnBuild, Created: cfg.Created.Time,
 	}
 	for p := range c.ExposedPorts {
 		out.ExposedPorts = append(out.ExposedPorts, p)

@@ -2,6 +2,8 @@ package image
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"testing"
 
 	"github.com/vigil-scan/vigil/internal/catalog"
@@ -45,12 +47,14 @@ func BenchmarkWalkLayer(b *testing.B) {
 	for i := range 2000 {
 		entries = append(entries, imagetest.Entry{Name: "srv/f" + string(rune('a'+i%26)) + "/" + itoa(i), Body: body})
 	}
-	blob := gzipBytes(b, imagetest.LayerTar(b, entries...))
+	tarBytes := imagetest.LayerTar(b, entries...)
+	blob := gzipBytes(b, tarBytes)
+	diffID := fmt.Sprintf("sha256:%x", sha256.Sum256(tarBytes))
 	analyzers := withOSRelease(catalog.Packages())
 	opts := Options{}.withDefaults()
 	b.SetBytes(int64(len(entries) * (len(body) + 512)))
 	for b.Loop() {
-		if _, err := walkLayer(context.Background(), bytesReader(blob), inventory.Layer{DiffID: "sha256:x"}, analyzers, opts); err != nil {
+		if _, err := walkLayer(context.Background(), bytesReader(blob), inventory.Layer{DiffID: diffID}, analyzers, opts); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,14 +1,18 @@
 package image
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
@@ -16,11 +20,24 @@ import (
 // cacheFormat changes whenever the walk's output for the same layer and
 // analyzers changes (new LayerResult fields, walk rules), so older entries
 // are ignored rather than misread.
-const cacheFormat = 1
+const cacheFormat = 2
 
-// layerCache stores LayerResults by diff ID and analyzer set. Entries are
-// written atomically (temp file + rename), so concurrent scans sharing a
-// directory never see half-written results.
+// maxCacheEntry bounds one cache entry read: far above any real layer
+// result, far below what a hostile entry could make the scan allocate.
+const maxCacheEntry = 256 << 20
+
+// cacheMagic starts every entry, followed by the SHA-256 of the payload
+// (hex) and a newline: an entry whose payload was rewritten, truncated or
+// extended no longer matches its checksum and is not used.
+const cacheMagic = "vigil-layer-cache\n"
+
+var errCacheCorrupt = errors.New("corrupt entry")
+
+// layerCache stores LayerResults by diff ID and analyzer set. Results are
+// stored only after the layer's content verified against its diff ID, so a
+// key names the content that produced it. Entries are written atomically
+// (temp file + rename), so concurrent scans sharing a directory never see
+// half-written results.
 type layerCache struct {
 	dir         string
 	fingerprint string
@@ -36,7 +53,7 @@ func newLayerCache(opts Options, analyzers []inventory.Analyzer) *layerCache {
 		names = append(names, a.Name()+"@"+strconv.Itoa(a.Version()))
 	}
 	sort.Strings(names)
-	fp := fmt.Sprintf("format=%d\nmaxfile=%d\n", cacheFormat, opts.MaxFileBytes)
+	fp := fmt.Sprintf("format=%d\nmaxfile=%d\n", cacheFormat, opts.MaxFileBytes) + opts.skip.fingerprint()
 	for _, n := range names {
 		fp += n + "\n"
 	}
@@ -49,27 +66,104 @@ func (c *layerCache) path(diffID string) string {
 	return filepath.Join(c.dir, key[:2], key+".json")
 }
 
-// load returns the cached result, or nil on a miss or an unreadable entry.
-func (c *layerCache) load(diffID string) *inventory.LayerResult {
+// load returns the cached result, or nil on a miss. An entry that exists
+// but cannot be trusted (not a regular file, too large, checksum or diff ID
+// mismatch, undecodable) is a miss with an error saying why, for a warning.
+func (c *layerCache) load(diffID string) (*inventory.LayerResult, error) {
 	if c == nil || diffID == "" {
-		return nil
+		return nil, nil
 	}
-	b, err := os.ReadFile(c.path(diffID))
+	p := c.path(diffID)
+	b, err := readCacheFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
-		return nil
+		return nil, fmt.Errorf("layer cache entry %s for %s: %w", p, diffID, err)
 	}
-	var r inventory.LayerResult
-	if err := json.Unmarshal(b, &r); err != nil || r.DiffID != diffID {
-		return nil
+	r, err := decodeCacheEntry(b)
+	if err == nil && r.DiffID != diffID {
+		err = fmt.Errorf("%w: holds diff ID %s", errCacheCorrupt, r.DiffID)
 	}
-	return &r
+	if err != nil {
+		return nil, fmt.Errorf("layer cache entry %s for %s: %w", p, diffID, err)
+	}
+	return r, nil
 }
 
+// readCacheFile reads a cache entry without following a symlink, without
+// blocking on a FIFO and without reading more than maxCacheEntry bytes. It
+// marks the entry used (its modification time, which eviction goes by) at
+// most once a minute.
+func readCacheFile(p string) ([]byte, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|openNoFollow, 0)
+	if err != nil {
+		if isSymlinkLoop(err) {
+			return nil, fmt.Errorf("%w: a symbolic link", errCacheCorrupt)
+		}
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: not a regular file (%s)", errCacheCorrupt, info.Mode().Type())
+	}
+	if info.Size() > maxCacheEntry {
+		return nil, fmt.Errorf("%w: %d bytes exceeds the %d-byte limit", errCacheCorrupt, info.Size(), maxCacheEntry)
+	}
+	b := make([]byte, info.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, fmt.Errorf("%w: %v", errCacheCorrupt, err)
+	}
+	if now := time.Now(); now.Sub(info.ModTime()) > time.Minute {
+		os.Chtimes(p, now, now)
+	}
+	return b, nil
+}
+
+// decodeCacheEntry checks an entry's checksum and decodes its payload.
+func decodeCacheEntry(b []byte) (*inventory.LayerResult, error) {
+	rest, ok := bytes.CutPrefix(b, []byte(cacheMagic))
+	if !ok || len(rest) < 2*sha256.Size+1 || rest[2*sha256.Size] != '\n' {
+		return nil, fmt.Errorf("%w: no header", errCacheCorrupt)
+	}
+	want, payload := rest[:2*sha256.Size], rest[2*sha256.Size+1:]
+	sum := sha256.Sum256(payload)
+	var got [2 * sha256.Size]byte
+	hex.Encode(got[:], sum[:])
+	if !bytes.Equal(got[:], want) {
+		return nil, fmt.Errorf("%w: checksum mismatch", errCacheCorrupt)
+	}
+	var r inventory.LayerResult
+	if err := json.Unmarshal(payload, &r); err != nil {
+		return nil, fmt.Errorf("%w: %v", errCacheCorrupt, err)
+	}
+	return &r, nil
+}
+
+func encodeCacheEntry(r *inventory.LayerResult) ([]byte, error) {
+	payload, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(payload)
+	b := make([]byte, 0, len(cacheMagic)+2*sha256.Size+1+len(payload))
+	b = append(b, cacheMagic...)
+	b = hex.AppendEncode(b, sum[:])
+	b = append(b, '\n')
+	return append(b, payload...), nil
+}
+
+// store writes r; the caller has verified the layer's content against
+// r.DiffID.
 func (c *layerCache) store(r *inventory.LayerResult) error {
 	if c == nil || r.DiffID == "" {
 		return nil
 	}
-	b, err := json.Marshal(r)
+	b, err := encodeCacheEntry(r)
 	if err != nil {
 		return err
 	}

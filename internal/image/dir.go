@@ -38,6 +38,12 @@ func readDir(ctx context.Context, ref, root string, analyzers []inventory.Analyz
 		if p == "." {
 			return nil
 		}
+		if d.IsDir() && opts.skip.dir(p) {
+			return fs.SkipDir
+		}
+		if !d.IsDir() && opts.skip.file(p) {
+			return nil
+		}
 		if w.out.Entries++; w.out.Entries > opts.MaxEntries {
 			return fmt.Errorf("more than %d entries: %w", opts.MaxEntries, ErrTooManyEntries)
 		}
@@ -58,7 +64,7 @@ func readDir(ctx context.Context, ref, root string, analyzers []inventory.Analyz
 		return nil, fmt.Errorf("reading %s: %w", ref, err)
 	}
 	layers := []inventory.Layer{{Index: 0}}
-	inv := merge(layers, []*inventory.LayerResult{w.out})
+	inv, _ := merge(layers, []*inventory.LayerResult{w.out}, fixedPaths(analyzers))
 	inv.Artifact = inventory.Artifact{Name: ref, Layers: layers}
 	finish(inv)
 	return inv, nil
@@ -73,6 +79,7 @@ func (w *walker) dirFile(r *os.Root, p string, d fs.DirEntry) error {
 	w.out.Bytes += info.Size()
 	claimers := w.claim(p, info.Mode(), info.Size())
 	if len(claimers) == 0 {
+		w.noteUnclaimed(p)
 		return nil
 	}
 	f, err := r.Open(p)

@@ -28,11 +28,11 @@ func FuzzLayerWalk(f *testing.F) {
 	analyzers := withOSRelease([]inventory.Analyzer{&apkCounter{}, keepAll, prefixFacts{prefix: ""}})
 	opts := Options{MaxLayerBytes: 4 << 20, MaxEntries: 1000, MaxFileBytes: 1 << 20, TempDir: f.TempDir()}.withDefaults()
 	f.Fuzz(func(t *testing.T, blob []byte) {
-		r, err := walkLayer(context.Background(), bytes.NewReader(blob), inventory.Layer{DiffID: "sha256:fuzz"}, analyzers, opts)
+		r, err := walkLayer(context.Background(), bytes.NewReader(blob), inventory.Layer{}, analyzers, opts)
 		if err != nil {
 			return
 		}
-		inv := merge(nil, []*inventory.LayerResult{r, r})
+		inv, _ := merge(nil, []*inventory.LayerResult{r, r}, fixedPaths(analyzers))
 		finish(inv)
 	})
 }

@@ -49,12 +49,23 @@ type Options struct {
 	Platform           string // "linux/arm64" etc. to pick from an index; default linux/amd64 then first entry
 	CacheDir           string // per-layer result cache; "" = no cache
 	NoCache            bool
+	CacheMaxBytes      int64  // layer cache size cap, least recently used entries evicted first (default 2 GiB; negative: no cap)
 	TempDir            string // where big claimed files may spill; default os.TempDir()
 	MaxLayerBytes      int64  // uncompressed bytes per layer before aborting with ErrLayerTooLarge (default 16 GiB); decompression-bomb guard
 	MaxFileBytes       int64  // largest claimed file read (default 512 MiB); larger ones are skipped with a warning
 	MaxEntries         int64  // tar entries per layer (default 5,000,000)
 	Concurrency        int    // layers analyzed at once (default 2)
-	Logger             *slog.Logger
+	// SkipDirs and SkipFiles are pathglob patterns (--skip-dirs,
+	// --skip-files): matching files are never read.
+	SkipDirs, SkipFiles []string
+	Logger              *slog.Logger
+	// Sources a bare reference is looked for in, in order: "docker",
+	// "podman", "containerd", "remote" (the default, Trivy's order).
+	Sources             []string
+	ContainerdNamespace string              // default "default"
+	Getenv              func(string) string // daemon addresses (DOCKER_HOST...); default os.Getenv
+
+	skip *skipRules // compiled SkipDirs and SkipFiles
 }
 
 func (o Options) withDefaults() Options {
@@ -67,11 +78,23 @@ func (o Options) withDefaults() Options {
 	if o.MaxEntries <= 0 {
 		o.MaxEntries = DefaultMaxEntries
 	}
+	if o.CacheMaxBytes == 0 {
+		o.CacheMaxBytes = DefaultCacheMaxBytes
+	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
 	}
 	if o.TempDir == "" {
 		o.TempDir = os.TempDir()
+	}
+	if o.Sources == nil {
+		o.Sources = DefaultSources
+	}
+	if o.ContainerdNamespace == "" {
+		o.ContainerdNamespace = "default"
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -84,14 +107,32 @@ func (o Options) withDefaults() Options {
 //	registry reference by default ("alpine:3.20", "host:5000/repo@sha256:..."),
 //	"docker-archive:PATH" (docker save tar, gzipped or not), "oci-layout:DIR",
 //	"oci-archive:PATH" (OCI layout inside a tar, gz or not), "dir:PATH" (unpacked
-//	rootfs: walked like one layer, symlinks never followed out of the root).
+//	rootfs: walked like one layer, symlinks never followed out of the root),
+//	"docker:REF", "podman:REF", "containerd:REF" (a local daemon's image), or
+//	a bare path, whose content says which of the file formats it is.
+//	A bare reference is looked for in opts.Sources in order (local daemons,
+//	then the registry).
 //
 // The OS detector (osrelease.Analyzer) always runs, whether listed or not.
 func Read(ctx context.Context, ref string, analyzers []inventory.Analyzer, opts Options) (*inventory.Inventory, error) {
 	opts = opts.withDefaults()
+	skip, err := compileSkips(opts.SkipDirs, opts.SkipFiles)
+	if err != nil {
+		return nil, err
+	}
+	opts.skip = skip
 	analyzers = withOSRelease(analyzers)
-	if path, ok := strings.CutPrefix(ref, "dir:"); ok {
-		return readDir(ctx, ref, path, analyzers, opts)
+	// A bare path to a root filesystem is read like dir:PATH (local.go).
+	if path, ok := strings.CutPrefix(ref, "dir:"); ok || isRootFSDir(ref) {
+		if !ok {
+			path = ref
+		}
+		inv, err := readDir(ctx, ref, path, analyzers, opts)
+		if err != nil {
+			return nil, schemeHint(ctx, ref, err, opts)
+		}
+		inv.Artifact.Source = "dir"
+		return inv, nil
 	}
 	src, err := Open(ctx, ref, opts)
 	if err != nil {
@@ -103,8 +144,22 @@ func Read(ctx context.Context, ref string, analyzers []inventory.Analyzer, opts 
 	if err != nil {
 		return nil, err
 	}
-	inv := merge(src.Artifact.Layers, results)
+	fixed := fixedPaths(analyzers)
+	inv, fs := merge(src.Artifact.Layers, results, fixed)
+	// Fixed paths behind a symlink to a file no analyzer claimed: read
+	// those files (cached after the first scan) and merge again.
+	aliases, warnings := findAliases(fs, analyzers)
+	src.Warnings = append(src.Warnings, warnings...)
+	if len(aliases) > 0 {
+		opts.Logger.Debug("reading files behind symlinks", "aliases", aliases)
+		extra, err := readAliases(ctx, src, analyzers, aliases, opts)
+		if err != nil {
+			return nil, err
+		}
+		inv, _ = merge(src.Artifact.Layers, withAliases(results, extra), fixed)
+	}
 	inv.Artifact = src.Artifact
+	inv.UnredactedConfig = src.unredactedConfig
 	inv.Warnings = append(src.Warnings, inv.Warnings...)
 	finish(inv)
 	return inv, nil

@@ -3,6 +3,8 @@ package image
 import (
 	"context"
 	"fmt"
+	"io"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -15,10 +17,26 @@ import (
 func analyzeLayers(ctx context.Context, src *Source, analyzers []inventory.Analyzer, opts Options) ([]*inventory.LayerResult, error) {
 	cache := newLayerCache(opts, analyzers)
 	results := make([]*inventory.LayerResult, len(src.layers))
+	var stored atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(opts.Concurrency)
-	for i, l := range src.layers {
-		if r := cache.load(l.DiffID); r != nil {
+	order, limit := src.streamOrder, opts.Concurrency
+	if order != nil {
+		limit = 1
+	} else {
+		order = make([]int, len(src.layers))
+		for i := range order {
+			order[i] = i
+		}
+	}
+	g.SetLimit(limit)
+	for _, i := range order {
+		l := src.layers[i]
+		r, err := cache.load(l.DiffID)
+		if err != nil {
+			opts.Logger.Warn("layer cache entry ignored", "diff_id", l.DiffID, "err", err)
+			src.Warnings = append(src.Warnings, err.Error()+": ignored, layer read again")
+		}
+		if r != nil {
 			results[i] = r
 			continue
 		}
@@ -29,6 +47,8 @@ func analyzeLayers(ctx context.Context, src *Source, analyzers []inventory.Analy
 			}
 			if err := cache.store(r); err != nil {
 				opts.Logger.Warn("layer cache write failed", "diff_id", l.DiffID, "err", err)
+			} else {
+				stored.Add(1)
 			}
 			results[i] = r
 			return nil
@@ -36,6 +56,17 @@ func analyzeLayers(ctx context.Context, src *Source, analyzers []inventory.Analy
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
+	}
+	// Eviction walks the cache directory: only after this scan wrote to
+	// it, so fully cached re-scans stay fast.
+	if cache != nil && stored.Load() > 0 {
+		keep := map[string]bool{}
+		for _, l := range src.layers {
+			keep[cache.path(l.DiffID)] = true
+		}
+		if err := cache.evict(opts.CacheMaxBytes, keep); err != nil {
+			opts.Logger.Warn("layer cache eviction failed", "err", err)
+		}
 	}
 	return results, nil
 }
@@ -47,5 +78,31 @@ func readLayer(ctx context.Context, l layerBlob, analyzers []inventory.Analyzer,
 		return nil, fmt.Errorf("opening blob: %w", err)
 	}
 	defer rc.Close()
-	return walkLayer(ctx, rc, l.Layer, analyzers, opts)
+	var blob io.Reader = rc
+	var d *digester
+	// An uncompressed blob's digest is its diff ID, which the walk checks.
+	if l.blobDigest != "" && l.blobDigest != l.DiffID {
+		if d, err = newDigester(l.blobDigest); err != nil {
+			return nil, fmt.Errorf("blob: %w", err)
+		}
+		blob = &hashingReader{r: rc, d: d}
+	}
+	r, err := walkLayer(ctx, blob, l.Layer, analyzers, opts)
+	if err != nil {
+		// A blob that is not the one the manifest names explains a broken
+		// stream better than the stream error does.
+		if d != nil && ctx.Err() == nil {
+			io.CopyN(io.Discard, blob, max(l.Size, 0)+1)
+			if derr := d.check("blob"); derr != nil {
+				return nil, derr
+			}
+		}
+		return nil, err
+	}
+	if d != nil {
+		if err := d.check("blob"); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
 }

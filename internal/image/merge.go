@@ -2,7 +2,6 @@ package image
 
 import (
 	"maps"
-	"path"
 	"sort"
 	"strings"
 
@@ -15,6 +14,10 @@ type mergedFS struct {
 	contents map[string][]byte
 	symlinks map[string]string
 	facts    map[string][]inventory.FileFact
+	// claimedLinks are the symlinks an analyzer claimed.
+	claimedLinks map[string]bool
+	// unclaimed are the LayerResult.Unclaimed files.
+	unclaimed map[string]bool
 }
 
 // merge stacks the layer results bottom to top. A later layer hides a lower
@@ -22,12 +25,17 @@ type mergedFS struct {
 // dir) or replaces it (claims a file at the same path). A replaced package
 // database yields the later layer's packages; those whose version did not
 // change keep the layer that introduced them.
-func merge(layers []inventory.Layer, results []*inventory.LayerResult) *inventory.Inventory {
+//
+// fixed are the analyzers' fixed paths (PathClaimer), whose content is
+// looked up through the merged symlinks.
+func merge(layers []inventory.Layer, results []*inventory.LayerResult, fixed []string) (*inventory.Inventory, *mergedFS) {
 	fs := &mergedFS{
-		packages: map[string][]inventory.Package{},
-		contents: map[string][]byte{},
-		symlinks: map[string]string{},
-		facts:    map[string][]inventory.FileFact{},
+		packages:     map[string][]inventory.Package{},
+		contents:     map[string][]byte{},
+		symlinks:     map[string]string{},
+		facts:        map[string][]inventory.FileFact{},
+		claimedLinks: map[string]bool{},
+		unclaimed:    map[string]bool{},
 	}
 	inv := &inventory.Inventory{SchemaVersion: inventory.SchemaVersion, Packages: []inventory.Package{}}
 	for i, r := range results {
@@ -55,8 +63,8 @@ func merge(layers []inventory.Layer, results []*inventory.LayerResult) *inventor
 		}
 		return a.Line < b.Line
 	})
-	inv.Contents = fs.resolvedContents()
-	return inv
+	inv.Contents = fs.resolvedContents(fixed)
+	return inv, fs
 }
 
 func (fs *mergedFS) apply(r *inventory.LayerResult, ref *inventory.LayerRef) {
@@ -82,6 +90,8 @@ func (fs *mergedFS) apply(r *inventory.LayerResult, ref *inventory.LayerRef) {
 		delete(fs.contents, p)
 		delete(fs.symlinks, p)
 		delete(fs.facts, p)
+		delete(fs.claimedLinks, p)
+		delete(fs.unclaimed, p)
 	}
 	for _, p := range r.Claimed {
 		replace(p)
@@ -112,6 +122,15 @@ func (fs *mergedFS) apply(r *inventory.LayerResult, ref *inventory.LayerRef) {
 	for p, t := range r.Symlinks {
 		fs.symlinks[p] = t
 	}
+	for _, p := range r.Unclaimed {
+		replace(p)
+		fs.unclaimed[p] = true
+	}
+	for _, p := range r.Claimed {
+		if _, ok := r.Symlinks[p]; ok {
+			fs.claimedLinks[p] = true
+		}
+	}
 	for _, f := range r.Facts {
 		if f.Layer == nil {
 			f.Layer = ref
@@ -135,44 +154,38 @@ func (fs *mergedFS) remove(hidden func(string) bool) {
 	maps.DeleteFunc(fs.contents, func(p string, _ []byte) bool { return hidden(p) })
 	maps.DeleteFunc(fs.symlinks, func(p, _ string) bool { return hidden(p) })
 	maps.DeleteFunc(fs.facts, func(p string, _ []inventory.FileFact) bool { return hidden(p) })
+	maps.DeleteFunc(fs.claimedLinks, func(p string, _ bool) bool { return hidden(p) })
+	maps.DeleteFunc(fs.unclaimed, func(p string, _ bool) bool { return hidden(p) })
 }
 
-// maxSymlinkHops bounds link chains (Linux gives up after 40 as well).
-const maxSymlinkHops = 40
-
-// resolvedContents returns the kept files with claimed symlinks pointing at
-// them filled in; link targets are resolved inside the image root, so
+// resolvedContents returns the kept files, plus each fixed path and claimed
+// symlink that resolves through the merged symlinks to a kept file, with
+// that file's content. Links resolve inside the image root, so
 // "../../.." cannot escape it, and loops end after maxSymlinkHops.
-func (fs *mergedFS) resolvedContents() map[string][]byte {
-	out := make(map[string][]byte, len(fs.contents)+len(fs.symlinks))
+func (fs *mergedFS) resolvedContents(fixed []string) map[string][]byte {
+	out := make(map[string][]byte, len(fs.contents)+len(fs.claimedLinks))
 	for p, b := range fs.contents {
 		out[p] = b
 	}
-	for link := range fs.symlinks {
-		if _, ok := out[link]; ok {
-			continue
+	fill := func(p string) {
+		if _, ok := out[p]; ok {
+			return
 		}
-		if target, ok := fs.resolve(link); ok {
+		if target, ok := resolveLinks(fs.symlinks, p); ok {
 			if b, ok := fs.contents[target]; ok {
-				out[link] = b
+				out[p] = b
 			}
 		}
 	}
-	return out
-}
-
-func (fs *mergedFS) resolve(p string) (string, bool) {
-	for hops := 0; hops < maxSymlinkHops; hops++ {
-		t, ok := fs.symlinks[p]
-		if !ok {
-			return p, true
+	for _, p := range fixed {
+		if !strings.HasSuffix(p, "/") {
+			fill(p)
 		}
-		if !strings.HasPrefix(t, "/") {
-			t = path.Join("/", path.Dir(p), t)
-		}
-		p = strings.TrimPrefix(path.Clean("/"+t), "/")
 	}
-	return "", false
+	for p := range fs.claimedLinks {
+		fill(p)
+	}
+	return out
 }
 
 // sortPackages orders OS packages first, then by declaring path, name and

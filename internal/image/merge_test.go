@@ -27,7 +27,7 @@ func TestMergeAttribution(t *testing.T) {
 		// Deletes the app dir, hides opt/app, and chmods usr/bin/su (claimed, no fact).
 		{DiffID: "sha256:3", Whiteouts: []string{"app"}, OpaqueDirs: []string{"opt"}, Claimed: []string{"usr/bin/su"}},
 	}
-	inv := merge(layers, results)
+	inv, _ := merge(layers, results, nil)
 	want := map[string]int{"musl": 0, "zlib": 1, "curl": 1}
 	if len(inv.Packages) != len(want) {
 		t.Fatalf("packages = %+v", inv.Packages)
@@ -57,7 +57,7 @@ func TestMergeEmptiedDatabase(t *testing.T) {
 		{DiffID: "a", Packages: []inventory.Package{apk("musl", "1.1")}},
 		{DiffID: "b", Claimed: []string{"lib/apk/db/installed"}}, // rewritten, now lists nothing
 	}
-	if inv := merge(nil, results); len(inv.Packages) != 0 {
+	if inv, _ := merge(nil, results, nil); len(inv.Packages) != 0 {
 		t.Errorf("packages = %+v, want none", inv.Packages)
 	}
 }

@@ -1,6 +1,7 @@
 package image
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -24,15 +25,25 @@ type Source struct {
 	Artifact inventory.Artifact
 	Warnings []string
 
-	layers  []layerBlob
-	cleanup []func()
+	// unredactedConfig is the config before secrets.RedactConfig masked it
+	// into Artifact.Config.
+	unredactedConfig *inventory.ImageConfig
+	layers           []layerBlob
+	cleanup          []func()
+	// streamOrder, when set, is the order in which the layers arrive on one
+	// sequential stream (a daemon export): they are read one at a time, in
+	// that order (daemon.go).
+	streamOrder []int
 }
 
 // layerBlob is one layer as stored: open returns the blob as stored
-// (compressed or not); the walk detects the compression.
+// (compressed or not); the walk detects the compression. blobDigest, when
+// the source names the blob by one, is checked while the blob streams; the
+// uncompressed content is always checked against the diff ID.
 type layerBlob struct {
 	inventory.Layer
-	open func() (io.ReadCloser, error)
+	blobDigest string
+	open       func() (io.ReadCloser, error)
 }
 
 // Close releases what Open created (temporary directories and files).
@@ -48,6 +59,7 @@ func (s *Source) Close() error {
 // reads the image's manifest and configuration, but no layer.
 func Open(ctx context.Context, ref string, opts Options) (*Source, error) {
 	opts = opts.withDefaults()
+	removeStaleTemp(opts.TempDir, opts.Logger)
 	var (
 		src *Source
 		err error
@@ -62,12 +74,16 @@ func Open(ctx context.Context, ref string, opts Options) (*Source, error) {
 	case strings.HasPrefix(ref, "dir:"):
 		return nil, fmt.Errorf("opening %s: a dir: reference has no image; use Read", ref)
 	default:
-		src, err = openRemote(ctx, ref, opts)
+		// docker:, podman:, containerd:, a bare path or a bare reference (local.go).
+		src, err = openOther(ctx, ref, opts)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("opening image %s: %w", ref, err)
+		return nil, fmt.Errorf("opening image %s: %w", ref, schemeHint(ctx, ref, err, opts))
 	}
 	src.Artifact.Name = ref
+	if src.Artifact.Source == "" {
+		src.Artifact.Source = sourceKind(ref)
+	}
 	return src, nil
 }
 
@@ -101,6 +117,8 @@ func openRemote(ctx context.Context, ref string, opts Options) (*Source, error) 
 			return nil, err
 		}
 	} else if img, err = desc.Image(); err != nil {
+		return nil, err
+	} else if err := checkManifest(img, desc.Digest); err != nil {
 		return nil, err
 	}
 	src, err := fromImage(img)
@@ -177,13 +195,33 @@ func pickImageDepth(idx v1.ImageIndex, platform string, depth int) (v1.Image, er
 		if err != nil {
 			return nil, fmt.Errorf("reading nested index %s: %w", chosen.Digest, err)
 		}
+		raw, err := child.RawManifest()
+		if err != nil {
+			return nil, fmt.Errorf("reading nested index %s: %w", chosen.Digest, err)
+		}
+		if err := checkDigest(chosen.Digest.String(), raw, "nested index"); err != nil {
+			return nil, err
+		}
 		return pickImageDepth(child, platform, depth+1)
 	}
 	img, err := idx.Image(chosen.Digest)
 	if err != nil {
 		return nil, fmt.Errorf("reading image %s: %w", chosen.Digest, err)
 	}
+	if err := checkManifest(img, chosen.Digest); err != nil {
+		return nil, err
+	}
 	return img, nil
+}
+
+// checkManifest verifies that img's manifest is the one digest names (an
+// OCI layout reads blobs by name without checking them).
+func checkManifest(img v1.Image, digest v1.Hash) error {
+	raw, err := img.RawManifest()
+	if err != nil {
+		return fmt.Errorf("reading manifest %s: %w", digest, err)
+	}
+	return checkDigest(digest.String(), raw, "manifest")
 }
 
 // isAttestation spots buildkit's provenance manifests ("unknown/unknown").
@@ -205,27 +243,30 @@ func platforms(im *v1.IndexManifest) string {
 	return strings.Join(ps, ", ")
 }
 
-// fromImage describes a registry or layout image from its manifest and
-// config; layer blobs are opened later, only on cache misses.
+// fromImage describes a registry or layout image from its manifest (whose
+// digest the caller verified) and config (verified here against the
+// manifest); layer blobs are opened later, only on cache misses, and
+// verified as they stream.
 func fromImage(img v1.Image) (*Source, error) {
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		return nil, fmt.Errorf("reading image config: %w", err)
-	}
-	if cfg == nil {
-		return nil, fmt.Errorf("image has no config")
-	}
-	configName, err := img.ConfigName()
-	if err != nil {
-		return nil, fmt.Errorf("reading image config: %w", err)
-	}
-	digest, err := img.Digest()
-	if err != nil {
-		return nil, fmt.Errorf("reading manifest digest: %w", err)
-	}
 	m, err := img.Manifest()
 	if err != nil {
 		return nil, fmt.Errorf("reading manifest: %w", err)
+	}
+	rawConfig, err := img.RawConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("reading image config: %w", err)
+	}
+	if err := checkDigest(m.Config.Digest.String(), rawConfig, "image config"); err != nil {
+		return nil, err
+	}
+	cfg, err := v1.ParseConfigFile(bytes.NewReader(rawConfig))
+	if err != nil {
+		return nil, fmt.Errorf("reading image config: %w", err)
+	}
+	configName := m.Config.Digest
+	digest, err := img.Digest()
+	if err != nil {
+		return nil, fmt.Errorf("reading manifest digest: %w", err)
 	}
 	if len(m.Layers) != len(cfg.RootFS.DiffIDs) {
 		return nil, fmt.Errorf("manifest lists %d layers but config has %d diff IDs", len(m.Layers), len(cfg.RootFS.DiffIDs))
@@ -241,6 +282,7 @@ func fromImage(img v1.Image) (*Source, error) {
 		src.layers = append(src.layers, layerBlob{
 			Layer: inventory.Layer{Index: i, DiffID: cfg.RootFS.DiffIDs[i].String(), Digest: digest.String(),
 				MediaType: string(d.MediaType), Size: d.Size},
+			blobDigest: digest.String(),
 			open: func() (io.ReadCloser, error) {
 				l, err := img.LayerByDigest(digest)
 				if err != nil {
@@ -265,7 +307,7 @@ func isLayerMediaType(mt types.MediaType) bool {
 }
 
 // localPrefixes are the reference schemes that name files, not a registry.
-var localPrefixes = []string{"docker-archive:", "oci-layout:", "oci-archive:", "dir:"}
+var localPrefixes = []string{"docker-archive:", "oci-layout:", "oci-archive:", "dir:", "docker:", "podman:", "containerd:"}
 
 // RegistryTag is the tag a registry reference names ("latest" when it names
 // none, as a pull would), and "" for digests and local sources, whose tags

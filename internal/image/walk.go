@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/klauspost/compress/gzip"
@@ -36,15 +37,28 @@ const (
 )
 
 // walkLayer streams one layer blob (gzip, zstd or plain tar) once, offering
-// every entry to the analyzers. A broken stream is an error; problems with
-// single entries are warnings.
+// every entry to the analyzers, and hashes the uncompressed stream on the
+// way: when layer.DiffID is set, content that does not hash to it is an
+// ErrDigestMismatch, so nothing read from a tampered layer is returned (or
+// cached). A broken stream is an error; problems with single entries are
+// warnings. The blob is read to its end.
 func walkLayer(ctx context.Context, blob io.Reader, layer inventory.Layer, analyzers []inventory.Analyzer, opts Options) (*inventory.LayerResult, error) {
+	var diffID *digester
+	if layer.DiffID != "" {
+		var err error
+		if diffID, err = newDigester(layer.DiffID); err != nil {
+			return nil, fmt.Errorf("diff ID: %w", err)
+		}
+	}
 	br := bufio.NewReaderSize(blob, 256<<10)
 	stream, closeStream, err := decompress(br, layer.MediaType)
 	if err != nil {
 		return nil, err
 	}
 	defer closeStream()
+	if diffID != nil {
+		stream = &hashingReader{r: stream, d: diffID}
+	}
 	counted := &countingReader{ctx: ctx, r: stream, limit: opts.MaxLayerBytes}
 	w := newWalker(ctx, layer.DiffID, analyzers, opts)
 	tr := tar.NewReader(counted)
@@ -70,6 +84,16 @@ func walkLayer(ctx context.Context, blob io.Reader, layer inventory.Layer, analy
 	// cut short after its last tar entry is still reported.
 	if _, err := io.Copy(io.Discard, counted); err != nil {
 		return nil, streamError(counted, err)
+	}
+	// Bytes after the compressed stream's end are part of the blob (and of
+	// its digest) too.
+	if _, err := io.Copy(io.Discard, &ctxReader{ctx: ctx, r: br}); err != nil {
+		return nil, fmt.Errorf("reading layer: %w", err)
+	}
+	if diffID != nil {
+		if err := diffID.check("uncompressed content"); err != nil {
+			return nil, err
+		}
 	}
 	w.out.Bytes = counted.n
 	return w.out, nil
@@ -128,11 +152,31 @@ type walker struct {
 	// to a missing file from one to a file whose content was not kept.
 	seen     map[uint64]struct{}
 	claimers []inventory.Analyzer
+	// fixedNames holds the base names of the analyzers' fixed paths, and
+	// of their fixed directories with a trailing "/".
+	fixedNames map[string]bool
 }
 
 func newWalker(ctx context.Context, diffID string, analyzers []inventory.Analyzer, opts Options) *walker {
-	return &walker{ctx: ctx, diffID: diffID, analyzers: analyzers, opts: opts,
+	names := map[string]bool{}
+	for _, p := range fixedPaths(analyzers) {
+		if d, ok := strings.CutSuffix(p, "/"); ok {
+			names[path.Base(d)+"/"] = true
+		} else {
+			names[path.Base(p)] = true
+		}
+	}
+	return &walker{ctx: ctx, diffID: diffID, analyzers: analyzers, opts: opts, fixedNames: names,
 		out: &inventory.LayerResult{DiffID: diffID}, kept: map[string][]byte{}, seen: map[uint64]struct{}{}}
+}
+
+// noteUnclaimed records an unclaimed file that a fixed path may reach
+// through a symlink.
+func (w *walker) noteUnclaimed(p string) {
+	dir, base := path.Split(p)
+	if w.fixedNames[base] || (dir != "" && w.fixedNames[path.Base(dir)+"/"]) {
+		w.out.Unclaimed = append(w.out.Unclaimed, p)
+	}
 }
 
 func (w *walker) warn(format string, args ...any) {
@@ -160,7 +204,18 @@ func (w *walker) entry(hdr *tar.Header, tr io.Reader) error {
 		return nil
 	}
 	if deleted, ok := strings.CutPrefix(base, whiteoutPrefix); ok {
+		// A whiteout deletes one name in its own directory; anything else
+		// (".wh.", ".wh..", ".wh..." , other ".wh..wh." metadata) would
+		// delete a parent or nothing a runtime would, and is ignored.
+		if deleted == "" || deleted == "." || strings.Contains(deleted, "..") || strings.HasPrefix(deleted, whiteoutPrefix) ||
+			strings.HasPrefix(hdr.Name, "/") || slices.Contains(strings.Split(hdr.Name, "/"), "..") {
+			w.warn("%s: malformed whiteout: ignored", hdr.Name)
+			return nil
+		}
 		w.out.Whiteouts = append(w.out.Whiteouts, path.Join(dir, deleted))
+		return nil
+	}
+	if w.opts.skip.file(p) {
 		return nil
 	}
 	switch hdr.Typeflag {
@@ -189,6 +244,7 @@ func (w *walker) file(p string, mode fs.FileMode, size int64, r io.Reader) error
 	w.seen[pathHash(p)] = struct{}{}
 	claimers := w.claim(p, mode, size)
 	if len(claimers) == 0 {
+		w.noteUnclaimed(p)
 		return nil
 	}
 	return w.read(p, mode, size, r, claimers)
@@ -233,17 +289,18 @@ func (w *walker) run(f *inventory.File, claimers []inventory.Analyzer) {
 	}
 }
 
-// symlink records a claimed symlink so merging can resolve it
-// (etc/os-release -> ../usr/lib/os-release); it is never followed here.
+// symlink records every symlink, so merging can resolve paths through the
+// image's links (etc/os-release -> ../usr/lib/os-release, var/lib/rpm ->
+// ../../usr/lib/sysimage/rpm) inside the image root; it is never followed
+// here. A claimed one also counts as claimed.
 func (w *walker) symlink(p, target string, mode fs.FileMode) {
-	if len(w.claim(p, mode|fs.ModeSymlink, 0)) == 0 {
-		return
-	}
 	if w.out.Symlinks == nil {
 		w.out.Symlinks = map[string]string{}
 	}
 	w.out.Symlinks[p] = target
-	w.out.Claimed = append(w.out.Claimed, p)
+	if len(w.claim(p, mode|fs.ModeSymlink, 0)) != 0 {
+		w.out.Claimed = append(w.out.Claimed, p)
+	}
 }
 
 // hardlink analyzes a claimed hard link with its target's content: an

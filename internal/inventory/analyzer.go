@@ -50,6 +50,10 @@ type LayerResult struct {
 	// claimed, found something in or not, so merging knows which lower
 	// files (package databases, facts) this layer replaced.
 	Claimed []string `json:"claimed,omitempty"`
+	// Unclaimed lists regular files no analyzer claimed whose name is that
+	// of a fixed path (PathClaimer) or sits in a fixed directory: where a
+	// symlink makes a fixed path resolve to one of them, it is read then.
+	Unclaimed []string `json:"unclaimed,omitempty"`
 	// Entries and Bytes count the tar entries and uncompressed bytes walked.
 	Entries int64 `json:"entries"`
 	Bytes   int64 `json:"bytes"`
@@ -77,4 +81,14 @@ func (r *LayerResult) AddFile(path string, content []byte) {
 		r.Files = map[string][]byte{}
 	}
 	r.Files[path] = content
+}
+
+// A PathClaimer is an Analyzer that claims files at fixed paths (package
+// databases, os-release). The scan resolves those paths through the merged
+// image's symlinks, as a container sees them (var/lib/rpm ->
+// ../../usr/lib/sysimage/rpm), and hands the file found there to the
+// analyzer under the fixed path. A path ending in "/" names the files
+// directly in that directory.
+type PathClaimer interface {
+	FixedPaths() []string
 }

@@ -48,7 +48,9 @@ type HistoryEntry struct {
 }
 
 // ImageConfig is the part of the image configuration that reports and
-// best-practice checks need.
+// best-practice checks need. The copy in Artifact.Config has its secrets
+// masked (secrets.RedactConfig); only Inventory.UnredactedConfig holds the
+// clear text.
 type ImageConfig struct {
 	User         string            `json:"user,omitempty"`
 	Env          []string          `json:"env,omitempty"`
@@ -60,9 +62,11 @@ type ImageConfig struct {
 	Labels       map[string]string `json:"labels,omitempty"`
 	// Healthcheck is the HEALTHCHECK test command; nil when none is set,
 	// ["NONE"] when explicitly disabled.
-	Healthcheck []string       `json:"healthcheck,omitempty"`
-	History     []HistoryEntry `json:"history,omitempty"`
-	Created     time.Time      `json:"created,omitzero"`
+	Healthcheck []string `json:"healthcheck,omitempty"`
+	// OnBuild are the ONBUILD instructions run by images built FROM this one.
+	OnBuild []string       `json:"onbuild,omitempty"`
+	History []HistoryEntry `json:"history,omitempty"`
+	Created time.Time      `json:"created,omitzero"`
 }
 
 // BaseImage is the base image named by OCI annotations, when present.
@@ -76,6 +80,10 @@ type Artifact struct {
 	// Name is the reference as the user gave it (e.g. "alpine:3.20",
 	// "docker-archive:alpine.tar").
 	Name string `json:"name"`
+	// Source is where the image was read from: registry, docker, podman,
+	// containerd, docker-archive, oci-archive, oci-layout or dir (a bare
+	// reference or path says which it resolved to).
+	Source string `json:"source,omitempty"`
 	// Digest is the manifest digest when known (registry, OCI layout).
 	Digest string `json:"digest,omitempty"`
 	// ImageID is the digest of the image config.
@@ -108,4 +116,10 @@ type Inventory struct {
 	// deleted paths. Checks read etc/passwd, etc/group ... from here. Not
 	// serialised.
 	Contents map[string][]byte `json:"-"`
+	// UnredactedConfig is the image config as the image has it, secrets
+	// included, for the secret scanner and the best-practice checks to
+	// judge; whatever they report from it they mask. Never serialised:
+	// every output prints Artifact.Config, the masked copy. Nil for
+	// inventories read back from JSON, whose config is already masked.
+	UnredactedConfig *ImageConfig `json:"-"`
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"sort"
 	"strings"
 
 	"github.com/vigil-scan/vigil/internal/inventory"
@@ -51,6 +52,17 @@ type analyzer struct{}
 
 func (analyzer) Name() string { return "osrelease" }
 func (analyzer) Version() int { return 1 }
+
+// FixedPaths are the release files and the distroless dpkg directory (the
+// shells are markers at their real paths).
+func (analyzer) FixedPaths() []string {
+	paths := []string{dpkgStatusDir, marinerManifest}
+	for p := range releaseFiles {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	return paths
+}
 
 func (analyzer) Claims(path string, mode fs.FileMode, size int64) bool {
 	if releaseFiles[path] || shellPaths[path] || path == marinerManifest {

@@ -40,8 +40,10 @@ func (s *Stats) warn(msg string) {
 }
 
 // ImportZip streams an OSV all.zip (one JSON record per entry) into sink,
-// entry by entry, so memory does not grow with the dump. A malformed entry
-// is skipped and reported in Stats; the error is for an unreadable archive,
+// entry by entry, so memory does not grow with the dump. A malformed record
+// is skipped and reported in Stats; the error is for an unreadable or
+// corrupt archive (a truncated file, a member whose data fails its CRC or
+// does not decompress: the dump is damaged, so no part of it is trusted),
 // a sink failure or a cancelled context.
 func ImportZip(ctx context.Context, r io.ReaderAt, size int64, sink vuln.Sink) (Stats, error) {
 	var st Stats
@@ -60,10 +62,13 @@ func ImportZip(ctx context.Context, r io.ReaderAt, size int64, sink vuln.Sink) (
 			continue
 		}
 		data, err := readEntry(f)
-		if err != nil {
+		if errors.Is(err, errTooLarge) {
 			st.Skipped++
 			st.warn(fmt.Sprintf("%s: %v", f.Name, err))
 			continue
+		}
+		if err != nil {
+			return st, fmt.Errorf("OSV zip is corrupt: member %s: %w", f.Name, err)
 		}
 		rec, err := ParseRecord(data)
 		if err != nil {

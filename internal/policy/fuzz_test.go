@@ -72,3 +72,20 @@ func FuzzGlob(f *testing.F) {
 		g.match(s)
 	})
 }
+
+func FuzzParseIgnoreFiles(f *testing.F) {
+	addSeed(f, "trivyignore")
+	addSeed(f, "trivyignore.yaml")
+	addSeed(f, "grype.yaml")
+	f.Add([]byte("CVE-1 exp:2020-01-01 # c\n#\n\nx"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, parse := range []func(string, []byte) (*Policy, error){parseTrivyIgnore, parseTrivyIgnoreYAML, parseGrypeConfig} {
+			p, err := parse("p", data)
+			if err != nil {
+				continue
+			}
+			r := reporttest.Report()
+			p.Apply(r, testNow)
+		}
+	})
+}

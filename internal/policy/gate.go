@@ -31,6 +31,9 @@ type GateOptions struct {
 	// NotJudged: no data for the OS release, an end-of-life release, a
 	// stale feed, ...) fails the gate.
 	FailOnUnsupported bool
+	// FailOnAny: any unsuppressed vulnerability or secret fails the gate
+	// (Trivy's --exit-code without a threshold).
+	FailOnAny bool
 }
 
 var severities = []string{vuln.SeverityUnknown, vuln.SeverityNegligible, vuln.SeverityLow,
@@ -79,6 +82,9 @@ func Evaluate(r *result.Report, g GateOptions) result.Gate {
 		gate.Failed = len(gate.Reasons) > 0
 		return gate
 	}
+	if threshold == "" && g.FailOnAny {
+		threshold = vuln.SeverityUnknown
+	}
 	if threshold != "" {
 		if reason := vulnReason(r.Vulnerabilities, threshold, g.IgnoreUnfixed || g.OnlyFixed); reason != "" {
 			gate.Reasons = append(gate.Reasons, reason)
@@ -89,7 +95,7 @@ func Evaluate(r *result.Report, g GateOptions) result.Gate {
 			gate.Reasons = append(gate.Reasons, reason)
 		}
 	}
-	if g.FailOnSecrets {
+	if g.FailOnSecrets || g.FailOnAny {
 		if reason := secretReason(r.Secrets); reason != "" {
 			gate.Reasons = append(gate.Reasons, reason)
 		}

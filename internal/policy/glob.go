@@ -1,128 +1,22 @@
 package policy
 
-import (
-	"fmt"
-	"regexp"
-	"strings"
-)
+import "github.com/vigil-scan/vigil/internal/pathglob"
 
-// glob is a compiled shell-style pattern. The syntax is the same in every
-// field of a policy file: `*` matches any run of characters except '/',
-// `**` matches any run including '/', `?` one character except '/',
-// `[abc]`, `[a-z]` and `[!a-z]` a character class, and `\` escapes the next
-// character. A pattern must match the whole value.
+// glob is a compiled pattern with the text it came from; the syntax is
+// pathglob's, shared with the ignore files and the layer walk.
 type glob struct {
 	pattern string
-	re      *regexp.Regexp
-	// literal is set when the pattern has no metacharacters, so matching is
-	// a plain comparison.
-	literal bool
+	p       *pathglob.Pattern
 }
-
-// maxGlobLen bounds pattern length; regexp compilation is linear in it but
-// nobody writes a 4 KiB package glob on purpose.
-const maxGlobLen = 4096
 
 func compileGlob(pattern string) (*glob, error) {
-	if pattern == "" {
-		return nil, fmt.Errorf("empty pattern")
-	}
-	if len(pattern) > maxGlobLen {
-		return nil, fmt.Errorf("pattern longer than %d bytes", maxGlobLen)
-	}
-	if !strings.ContainsAny(pattern, `*?[\`) {
-		return &glob{pattern: pattern, literal: true}, nil
-	}
-	p := []rune(pattern)
-	var b strings.Builder
-	b.WriteString(`^`)
-	for i := 0; i < len(p); i++ {
-		switch c := p[i]; c {
-		case '*':
-			if i+1 < len(p) && p[i+1] == '*' {
-				for i+1 < len(p) && p[i+1] == '*' {
-					i++
-				}
-				// "**/" also matches no directory at all: "a/**/b" matches "a/b".
-				if i+1 < len(p) && p[i+1] == '/' {
-					i++
-					b.WriteString(`(?:.*/)?`)
-				} else {
-					b.WriteString(`.*`)
-				}
-			} else {
-				b.WriteString(`[^/]*`)
-			}
-		case '?':
-			b.WriteString(`[^/]`)
-		case '\\':
-			if i+1 >= len(p) {
-				return nil, fmt.Errorf("pattern %q ends with a lone backslash", pattern)
-			}
-			i++
-			b.WriteString(regexp.QuoteMeta(string(p[i])))
-		case '[':
-			end, class, err := globClass(p, i)
-			if err != nil {
-				return nil, fmt.Errorf("pattern %q: %w", pattern, err)
-			}
-			b.WriteString(class)
-			i = end
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	b.WriteString(`$`)
-	re, err := regexp.Compile(b.String())
+	p, err := pathglob.Compile(pattern)
 	if err != nil {
-		return nil, fmt.Errorf("pattern %q: %w", pattern, err)
+		return nil, err
 	}
-	return &glob{pattern: pattern, re: re}, nil
+	return &glob{pattern: pattern, p: p}, nil
 }
 
-// globClass translates the character class starting at p[start] ('[') and
-// returns the index of its closing ']'.
-func globClass(p []rune, start int) (int, string, error) {
-	var b strings.Builder
-	b.WriteString("[")
-	i := start + 1
-	if i < len(p) && (p[i] == '!' || p[i] == '^') {
-		b.WriteString("^")
-		i++
-	}
-	members := 0
-	for ; i < len(p); i++ {
-		c := p[i]
-		switch {
-		case c == ']' && members > 0:
-			b.WriteString("]")
-			return i, b.String(), nil
-		case c == '\\':
-			if i+1 >= len(p) {
-				return 0, "", fmt.Errorf("lone backslash at the end")
-			}
-			i++
-			b.WriteString(regexp.QuoteMeta(string(p[i])))
-		case c == '-' && members > 0 && i+1 < len(p) && p[i+1] != ']':
-			if p[i+1] < p[i-1] {
-				return 0, "", fmt.Errorf("reversed range %c-%c", p[i-1], p[i+1])
-			}
-			b.WriteString("-")
-		case c == '/':
-			return 0, "", fmt.Errorf("'/' inside a character class")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
-		members++
-	}
-	return 0, "", fmt.Errorf("unclosed '['")
-}
-
-func (g *glob) match(s string) bool {
-	if g.literal {
-		return g.pattern == s
-	}
-	return g.re.MatchString(s)
-}
+func (g *glob) match(s string) bool { return g.p.Match(s) }
 
 func (g *glob) String() string { return g.pattern }

@@ -21,6 +21,9 @@ const (
 	KindPolicy    = "policy"
 	KindAllowlist = "allowlist"
 	KindVEX       = "vex"
+	// KindIgnoreFile is a rule from another scanner's ignore file:
+	// .trivyignore, .trivyignore.yaml or the ignore: rules of .grype.yaml.
+	KindIgnoreFile = "ignorefile"
 )
 
 // Policy is a set of exception rules and VEX statements. The zero value
@@ -70,6 +73,10 @@ type vulnRule struct {
 	pkg  *glob  // package name (or source package name)
 	purl *glob  // package URL without qualifiers
 	path *glob  // file the package was found in
+	// Grype's rule fields: exact version, purl type, fix state ("" = any).
+	version  string
+	pkgType  string
+	fixState vuln.FixState
 }
 
 func (v *vulnRule) what() string {
@@ -85,6 +92,15 @@ func (v *vulnRule) what() string {
 	}
 	if v.path != nil {
 		parts = append(parts, "path "+v.path.pattern)
+	}
+	if v.version != "" {
+		parts = append(parts, "version "+v.version)
+	}
+	if v.pkgType != "" {
+		parts = append(parts, "type "+v.pkgType)
+	}
+	if v.fixState != "" {
+		parts = append(parts, "fix state "+string(v.fixState))
 	}
 	return strings.Join(parts, " in ")
 }
@@ -104,7 +120,13 @@ func (v *vulnRule) match(f *vuln.Finding) bool {
 	if v.path != nil && !v.path.match(strings.TrimPrefix(f.Package.Path, "/")) {
 		return false
 	}
-	return true
+	if v.version != "" && v.version != f.Package.Version {
+		return false
+	}
+	if v.pkgType != "" && !strings.EqualFold(v.pkgType, f.Package.Type) {
+		return false
+	}
+	return v.fixState == "" || v.fixState == f.FixState
 }
 
 // checkRule accepts a best-practice rule violation.

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigil-scan/vigil/internal/result"
+	"github.com/vigil-scan/vigil/internal/secrets"
 )
 
 // WireVersion is the version of the publish payload (docs/publish.md).
@@ -47,8 +48,13 @@ type Receipt struct {
 	URL string `json:"url,omitempty"`
 }
 
-// NewPayload builds the payload for a report and CI trace.
+// NewPayload builds the payload for a report and CI trace. The report's
+// config secrets are masked again: a report file may come from another
+// tool or version, and the payload leaves the machine.
 func NewPayload(r *result.Report, t Trace) Payload {
+	cp := *r
+	secrets.RedactReport(&cp)
+	r = &cp
 	return Payload{
 		Version: WireVersion,
 		Image:   Image{Name: r.Artifact.Name, Digest: r.Artifact.Digest, ImageID: r.Artifact.ImageID},

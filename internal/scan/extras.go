@@ -1,6 +1,8 @@
 package scan
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/vigil-scan/vigil/internal/catalog"
@@ -9,6 +11,7 @@ import (
 	"github.com/vigil-scan/vigil/internal/policy"
 	"github.com/vigil-scan/vigil/internal/result"
 	"github.com/vigil-scan/vigil/internal/secrets"
+	"github.com/vigil-scan/vigil/internal/vuln"
 )
 
 // Extras are the stages after matching. Checks and secrets also add their
@@ -21,6 +24,10 @@ type Extras struct {
 	// Policy holds the exceptions (policy file, allow-list, VEX); nil = none.
 	Policy *policy.Policy
 	Gate   policy.GateOptions
+	// Severities, when set, are the only severities shown (--severity):
+	// other vulnerabilities and secrets are left out of the report, as
+	// in Trivy, and so never reach the gate.
+	Severities []string
 }
 
 // analyzers returns the package catalogers plus the analyzers the enabled
@@ -41,11 +48,18 @@ func (e Extras) apply(inv *inventory.Inventory, r *result.Report, now time.Time)
 		r.Checks = checks.Run(inv, e.CheckOptions)
 	}
 	if e.Secrets {
-		r.Secrets = append(secrets.FromFacts(inv.Files), secrets.ScanConfig(inv.Artifact.Config)...)
+		// The report's copy of the config was masked when the image was
+		// read (secrets.RedactConfig); the scan judges the clear one.
+		r.Secrets = append(secrets.FromFacts(inv.Files), secrets.ScanConfig(cmp.Or(inv.UnredactedConfig, inv.Artifact.Config))...)
 	}
-	// Mask config secrets even when the secret scan is off: the JSON
-	// report repeats the config.
-	redactConfig(r)
+	if len(e.Severities) > 0 {
+		r.Vulnerabilities = slices.DeleteFunc(r.Vulnerabilities, func(f vuln.Finding) bool { return !slices.Contains(e.Severities, f.Severity) })
+		r.Secrets = slices.DeleteFunc(r.Secrets, func(s result.Secret) bool { return !slices.Contains(e.Severities, s.Severity) })
+	}
+	// Inventories from the image reader are masked already; one read back
+	// from JSON written elsewhere, or built by a caller, may not be.
+	// Masking twice changes nothing.
+	secrets.RedactReport(r)
 	if e.Policy != nil {
 		r.Warnings = append(r.Warnings, e.Policy.Apply(r, now)...)
 	}

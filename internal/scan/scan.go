@@ -37,6 +37,9 @@ type Options struct {
 	DBNotJudged []result.NotJudged
 	// Extras are the optional stages: checks, secrets, policy and gate.
 	Extras
+	// PkgTypes limits the packages listed and matched: "os", "library"
+	// or both (--pkg-types); empty means both.
+	PkgTypes []string
 	// ToolVersion is written into the report.
 	ToolVersion string
 	// Now is the clock for policy expiry and the report time (default time.Now).
@@ -91,11 +94,12 @@ func Evaluate(ctx context.Context, inv *inventory.Inventory, opts Options) (*res
 		DB:              opts.DB,
 		Warnings:        append([]string(nil), inv.Warnings...),
 	}
+	r.Packages = filterPkgTypes(r.Packages, opts.PkgTypes)
 	if r.Packages == nil {
 		r.Packages = []inventory.Package{}
 	}
 	if opts.Matcher != nil {
-		findings, warns, err := opts.Matcher.Match(ctx, inv.Packages)
+		findings, warns, err := opts.Matcher.Match(ctx, r.Packages)
 		if err != nil {
 			return nil, fmt.Errorf("matching vulnerabilities: %w", err)
 		}
@@ -112,4 +116,29 @@ func Evaluate(ctx context.Context, inv *inventory.Inventory, opts Options) (*res
 	}
 	opts.Extras.apply(inv, r, now)
 	return r, nil
+}
+
+// Package types of --pkg-types, Trivy's names.
+const (
+	PkgTypeOS      = "os"
+	PkgTypeLibrary = "library"
+)
+
+// filterPkgTypes keeps the packages of the listed types (all when none).
+func filterPkgTypes(pkgs []inventory.Package, types []string) []inventory.Package {
+	os, lib := len(types) == 0, len(types) == 0
+	for _, t := range types {
+		os = os || t == PkgTypeOS
+		lib = lib || t == PkgTypeLibrary
+	}
+	if os && lib {
+		return pkgs
+	}
+	out := make([]inventory.Package, 0, len(pkgs))
+	for _, p := range pkgs {
+		if p.IsOS() == os {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -14,12 +14,19 @@ const (
 	PathEnv     = "config:Env"
 	PathLabels  = "config:Labels"
 	PathHistory = "config:History"
+	// Cmd, Entrypoint, Healthcheck and OnBuild are scanned as one text each,
+	// their arguments joined by spaces.
+	PathCmd         = "config:Cmd"
+	PathEntrypoint  = "config:Entrypoint"
+	PathHealthcheck = "config:Healthcheck"
+	PathOnBuild     = "config:OnBuild"
 )
 
-// ScanConfig finds secrets in the image config: Env entries, Labels and
-// the build history's created_by commands (where Dockerfile ENV, ARG and
-// build arguments of RUN steps end up). Line is the 1-based index of the
-// Env or History entry; labels have none. A secret already reported for Env
+// ScanConfig finds secrets in the image config: Env entries, Labels, Cmd,
+// Entrypoint, Healthcheck, OnBuild and the build history's created_by
+// commands and comments (where Dockerfile ENV, ARG and build arguments of
+// RUN steps end up). Line is the 1-based index of the Env, OnBuild or
+// History entry; the others have none. A secret already reported for Env
 // or Labels, or for an earlier history step, is not repeated. Match names
 // the variable or label: "GITHUB_TOKEN=ghp_****".
 func ScanConfig(cfg *inventory.ImageConfig) []result.Secret {
@@ -56,8 +63,20 @@ func ScanConfig(cfg *inventory.ImageConfig) []result.Secret {
 	for _, k := range labels {
 		add(PathLabels, 0, k, k+"="+cfg.Labels[k])
 	}
+	for _, f := range []struct {
+		path string
+		args []string
+	}{{PathEntrypoint, cfg.Entrypoint}, {PathCmd, cfg.Cmd}, {PathHealthcheck, cfg.Healthcheck}} {
+		if len(f.args) > 0 {
+			add(f.path, 0, "", strings.Join(f.args, " "))
+		}
+	}
+	for i, o := range cfg.OnBuild {
+		add(PathOnBuild, i+1, "", o)
+	}
 	for i, h := range cfg.History {
 		add(PathHistory, i+1, "", h.CreatedBy)
+		add(PathHistory, i+1, "", h.Comment)
 	}
 	return out
 }

@@ -65,7 +65,12 @@ func TestImage(t *testing.T) {
 		t.Errorf("layer = %+v, want index 1, %s", s.Layer, keysDiffID)
 	}
 
-	cs := secrets.ScanConfig(inv.Artifact.Config)
+	// The inventory's config is masked when read; the clear copy is kept
+	// for the scanners only.
+	if strings.Contains(strings.Join(inv.Artifact.Config.Env, " "), envToken) {
+		t.Errorf("Artifact.Config.Env holds the token in clear: %q", inv.Artifact.Config.Env)
+	}
+	cs := secrets.ScanConfig(inv.UnredactedConfig)
 	if len(cs) != 1 || cs[0].Path != secrets.PathEnv || cs[0].Line != 2 || cs[0].Rule != secrets.RuleGitHubPAT {
 		t.Fatalf("config secrets = %+v", cs)
 	}

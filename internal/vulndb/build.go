@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-scan/vigil/internal/tempfile"
 	"github.com/vigil-scan/vigil/internal/vuln"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
@@ -36,6 +37,10 @@ type Builder struct {
 	pending int
 	sources []SourceInfo
 	done    bool
+	renamed bool
+	// lock holds the temp file's flock until Commit or Abort, so that
+	// another run's RemoveStale never deletes a DB being built.
+	lock *os.File
 }
 
 // Create starts building a new DB that will replace path on Commit.
@@ -44,13 +49,14 @@ func Create(ctx context.Context, path string) (*Builder, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating DB directory: %w", err)
 	}
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
+	// Builds killed before Commit or Abort leave their temp files behind.
+	RemoveStale(path)
+	f, err := tempfile.Create(dir, filepath.Base(path)+tempSuffix+"*")
 	if err != nil {
 		return nil, fmt.Errorf("creating DB file: %w", err)
 	}
 	tmp := f.Name()
-	f.Close()
-	b := &Builder{ctx: ctx, path: path, tmp: tmp}
+	b := &Builder{ctx: ctx, path: path, tmp: tmp, lock: f}
 	// The temp file is thrown away on any failure, so the rollback
 	// journal and syncing would only cost time.
 	dsn := fileURI(tmp, "_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_pragma=temp_store(FILE)")
@@ -355,6 +361,8 @@ func (b *Builder) finish() error {
 	if err := os.Rename(b.tmp, b.path); err != nil {
 		return fmt.Errorf("installing DB: %w", err)
 	}
+	b.renamed = true
+	b.unlock()
 	// Make the rename itself durable; not every platform can sync a dir.
 	if d, err := os.Open(filepath.Dir(b.path)); err == nil {
 		d.Sync()
@@ -383,6 +391,23 @@ func (b *Builder) Abort() {
 	b.abortLocked()
 }
 
+// tempSuffix follows the DB's file name in the names of files being built.
+const tempSuffix = ".tmp-"
+
+// RemoveStale deletes the temporary files that builds of the DB at path,
+// killed before they finished, left in its directory. Files of builds that
+// are still running are locked and kept.
+func RemoveStale(path string) ([]string, error) {
+	return tempfile.RemoveStale(filepath.Dir(path), filepath.Base(path)+tempSuffix+"*")
+}
+
+func (b *Builder) unlock() {
+	if b.lock != nil {
+		b.lock.Close()
+		b.lock = nil
+	}
+}
+
 func (b *Builder) abortLocked() {
 	if b.tx != nil {
 		b.tx.Rollback()
@@ -394,8 +419,9 @@ func (b *Builder) abortLocked() {
 	if b.db != nil && !b.done {
 		b.db.Close()
 	}
-	if _, err := os.Stat(b.tmp); err == nil {
+	if _, err := os.Stat(b.tmp); err == nil && !b.renamed {
 		os.Remove(b.tmp)
 	}
+	b.unlock()
 	b.done = true
 }

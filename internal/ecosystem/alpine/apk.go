@@ -26,7 +26,7 @@ const (
 
 // Analyzers returns the Alpine catalogers.
 func Analyzers() []inventory.Analyzer {
-	return []inventory.Analyzer{ecosystem.StreamCataloger{ID: "apk", Match: isInstalled, Parse: parseInstalled}}
+	return []inventory.Analyzer{ecosystem.StreamCataloger{ID: "apk", Paths: []string{InstalledPath}, Match: isInstalled, Parse: parseInstalled}}
 }
 
 func isInstalled(path string) bool { return path == InstalledPath }

@@ -79,6 +79,11 @@ func parseSecDBYAML(ctx context.Context, r io.Reader, sink vuln.Sink) (int, erro
 	if err != nil {
 		return 0, err
 	}
+	// packages is the document's last key and every entry has fixes: a
+	// last entry without any is one whose lines were cut off.
+	if n := len(doc.Packages); n > 0 && len(doc.Packages[n-1].Pkg.Secfixes) == 0 {
+		return 0, fmt.Errorf("secdb: the last package (%q) has no secfixes: the document looks truncated", doc.Packages[n-1].Pkg.Name)
+	}
 	total := 0
 	for i := range doc.Packages {
 		if err := ctx.Err(); err != nil {

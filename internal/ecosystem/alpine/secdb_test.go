@@ -161,7 +161,9 @@ func TestParseSecDBEdgeCases(t *testing.T) {
 	}{
 		{"json distroversion after packages", "json", `{"packages":[{"pkg":{"name":"a","secfixes":{"1-r0":["CVE-2020-0001"]}}}],"distroversion":"v3.12"}`, 1, false},
 		{"unquoted zero key", "yaml", "distroversion: v3.9\npackages:\n  - pkg:\n      name: a\n      secfixes:\n        0:\n          - CVE-2020-0002\n", 1, false},
-		{"empty secfixes", "yaml", "distroversion: v3.9\npackages:\n  - pkg:\n      name: a\n      secfixes:\n", 0, false},
+		// A last entry without fixes is what a cut file leaves.
+		{"empty secfixes last (truncated)", "yaml", "distroversion: v3.9\npackages:\n  - pkg:\n      name: a\n      secfixes:\n", 0, true},
+		{"empty secfixes before the last", "yaml", "distroversion: v3.9\npackages:\n  - pkg:\n      name: a\n      secfixes:\n  - pkg:\n      name: b\n      secfixes:\n        1-r0:\n          - CVE-2020-0002\n", 1, false},
 		{"no distroversion json", "json", `{"packages":[]}`, 0, true},
 		{"bad distroversion", "yaml", "distroversion: 3.10\npackages: []\n", 0, true},
 		{"not yaml", "yaml", "{{{", 0, true},

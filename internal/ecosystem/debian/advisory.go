@@ -30,6 +30,8 @@ var (
 
 // advisory is one DSA/DLA as read from the list.
 type advisory struct {
+	line      int
+	body      int // id and release lines read
 	id        string
 	summary   string
 	published time.Time
@@ -63,11 +65,13 @@ func ParseAdvisoryList(ctx context.Context, r io.Reader, kind string, sink vuln.
 		total      int
 		advisories int
 		lines      int
+		last       advisory
 	)
 	flush := func() error {
 		if cur == nil {
 			return nil
 		}
+		last = *cur
 		n, err := emitAdvisory(*cur, source, sink)
 		total += n
 		advisories++
@@ -81,7 +85,7 @@ func ParseAdvisoryList(ctx context.Context, r io.Reader, kind string, sink vuln.
 				return err
 			}
 			published, _ := time.Parse("2 Jan 2006", m[1])
-			cur = &advisory{id: m[2], summary: strings.TrimSpace(m[3]), published: published}
+			cur = &advisory{line: lineNo, id: m[2], summary: strings.TrimSpace(m[3]), published: published}
 			return nil
 		}
 		body := strings.TrimSpace(line)
@@ -104,6 +108,12 @@ func ParseAdvisoryList(ctx context.Context, r io.Reader, kind string, sink vuln.
 	if advisories == 0 && lines > 0 {
 		return 0, fmt.Errorf("advisory list: no %s advisory header found in %d lines", kind, lines)
 	}
+	// The list is newest first and every old advisory names its CVEs or
+	// releases: a last advisory with neither is a header whose body was
+	// cut off.
+	if advisories > 0 && last.body == 0 {
+		return total, fmt.Errorf("advisory list: the last advisory, %s at line %d, has no CVE or release lines: the list looks truncated", last.id, last.line)
+	}
 	return total, nil
 }
 
@@ -117,6 +127,9 @@ func matchHeader(line string) []string {
 }
 
 func (a *advisory) addBodyLine(body string) error {
+	if strings.HasPrefix(body, "{") || strings.HasPrefix(body, "[") {
+		a.body++
+	}
 	switch {
 	case strings.HasPrefix(body, "{"):
 		for _, id := range strings.Fields(strings.Trim(body, "{}")) {

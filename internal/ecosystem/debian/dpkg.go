@@ -31,7 +31,7 @@ const (
 
 // Analyzers returns the Debian catalogers.
 func Analyzers() []inventory.Analyzer {
-	return []inventory.Analyzer{ecosystem.StreamCataloger{ID: "dpkg", Match: isStatusFile, Parse: parseStatus}}
+	return []inventory.Analyzer{ecosystem.StreamCataloger{ID: "dpkg", Paths: []string{StatusPath, StatusDir}, Match: isStatusFile, Parse: parseStatus}}
 }
 
 // isStatusFile claims the status file and each file directly in status.d

@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,6 +49,8 @@ type dbAnalyzer struct{}
 
 func (dbAnalyzer) Name() string { return "rpmdb" }
 func (dbAnalyzer) Version() int { return 1 }
+
+func (dbAnalyzer) FixedPaths() []string { return slices.Sorted(maps.Keys(dbPaths)) }
 
 func (dbAnalyzer) Claims(path string, mode fs.FileMode, _ int64) bool {
 	return dbPaths[path] && mode.IsRegular()

@@ -1,4 +1,4 @@
-package policy
+package pathglob
 
 import "testing"
 
@@ -31,17 +31,17 @@ func TestGlob(t *testing.T) {
 		{"registry.example.com/app/*", "registry.example.com/app/web:1.2", true},
 	}
 	for _, tc := range tests {
-		g, err := compileGlob(tc.pattern)
+		g, err := Compile(tc.pattern)
 		if err != nil {
 			t.Errorf("%q: %v", tc.pattern, err)
 			continue
 		}
-		if got := g.match(tc.s); got != tc.want {
+		if got := g.Match(tc.s); got != tc.want {
 			t.Errorf("%q.match(%q) = %v, want %v", tc.pattern, tc.s, got, tc.want)
 		}
 	}
 	for _, bad := range []string{"", "[abc", `a\`, "[z-a]", "[]", "[!]", "[a/b]"} {
-		if _, err := compileGlob(bad); err == nil {
+		if _, err := Compile(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}

@@ -1,0 +1,76 @@
+package image
+
+import (
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"strings"
+)
+
+// ErrDigestMismatch: content does not hash to the digest that names it (a
+// manifest, a config, a layer blob or a layer's uncompressed content).
+var ErrDigestMismatch = errors.New("digest mismatch")
+
+// digester hashes content as it streams by and compares the sum with the
+// digest ("sha256:<hex>") that named the content.
+type digester struct {
+	want string
+	hash.Hash
+}
+
+func newDigester(want string) (*digester, error) {
+	alg, hexSum, ok := strings.Cut(want, ":")
+	var h hash.Hash
+	var size int
+	switch alg {
+	case "sha256":
+		h, size = sha256.New(), sha256.Size
+	case "sha512":
+		h, size = sha512.New(), sha512.Size
+	default:
+		return nil, fmt.Errorf("digest %q: unsupported algorithm: %w", want, ErrDigestMismatch)
+	}
+	if b, err := hex.DecodeString(hexSum); !ok || err != nil || len(b) != size || strings.ToLower(hexSum) != hexSum {
+		return nil, fmt.Errorf("digest %q: malformed: %w", want, ErrDigestMismatch)
+	}
+	return &digester{want: want, Hash: h}, nil
+}
+
+func (d *digester) sum() string {
+	alg, _, _ := strings.Cut(d.want, ":")
+	return alg + ":" + hex.EncodeToString(d.Sum(nil))
+}
+
+// check reports a mismatch of what was hashed, described by what.
+func (d *digester) check(what string) error {
+	if got := d.sum(); got != d.want {
+		return fmt.Errorf("%s has digest %s, expected %s: %w", what, got, d.want, ErrDigestMismatch)
+	}
+	return nil
+}
+
+// checkDigest verifies content read whole (manifests, configs).
+func checkDigest(want string, content []byte, what string) error {
+	d, err := newDigester(want)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	d.Write(content)
+	return d.check(what)
+}
+
+// hashingReader feeds everything read through it to a digester.
+type hashingReader struct {
+	r io.Reader
+	d *digester
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.d.Write(p[:n])
+	return n, err
+}

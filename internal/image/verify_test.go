@@ -1,0 +1,260 @@
+package image
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+
+	"github.com/vigil-scan/vigil/internal/imagetest"
+	"github.com/vigil-scan/vigil/internal/inventory"
+)
+
+// hostileBase is a two-layer alpine-like image: os-release and an apk
+// database in the first layer, an application file in the second.
+func hostileBase(t *testing.T, pkgs string) v1.Image {
+	return imagetest.Build(t, empty.Image, nil,
+		imagetest.Step{CreatedBy: "ADD rootfs", Entries: []imagetest.Entry{
+			{Name: "etc/os-release", Body: "ID=alpine\nVERSION_ID=3.20.3\n"},
+			{Name: "lib/apk/db/installed", Body: pkgs},
+		}},
+		imagetest.Step{CreatedBy: "COPY app", Entries: []imagetest.Entry{{Name: "app/main", Body: "app"}}},
+	)
+}
+
+const realPackages = "P:musl\nV:1.2.5-r0\nA:x86_64\n\nP:openssl\nV:3.3.0-r0\nA:x86_64\n\n"
+
+// withDiffID returns img with its config claiming diffID for layer i.
+func withDiffID(t *testing.T, img v1.Image, i int, diffID v1.Hash) v1.Image {
+	return imagetest.EditConfigFile(t, img, func(cf *v1.ConfigFile) { cf.RootFS.DiffIDs[i] = diffID })
+}
+
+func diffIDs(t *testing.T, img v1.Image) []v1.Hash {
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cf.RootFS.DiffIDs
+}
+
+func readTest(t *testing.T, ref string, opts Options) (*inventory.Inventory, error) {
+	t.Helper()
+	if opts.TempDir == "" {
+		opts.TempDir = t.TempDir()
+	}
+	return Read(context.Background(), ref, []inventory.Analyzer{&apkCounter{}}, opts)
+}
+
+func wantDigestError(t *testing.T, err error, want string) {
+	t.Helper()
+	if !errors.Is(err, ErrDigestMismatch) {
+		t.Fatalf("err = %v, want a digest mismatch", err)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want it to say %q", err, want)
+	}
+}
+
+// A config whose diff ID does not match the layer's content fails, for
+// every source, and names the layer.
+func TestTamperedDiffID(t *testing.T) {
+	real := hostileBase(t, realPackages)
+	other := diffIDs(t, hostileBase(t, "P:evil\nV:1\n\n"))[0]
+	bad := withDiffID(t, real, 0, other)
+	host := imagetest.Registry(t)
+	imagetest.Push(t, bad, host+"/tampered:diffid")
+	for name, ref := range map[string]string{
+		"docker-archive": imagetest.WriteDockerArchive(t, bad, "tampered:diffid"),
+		"oci-layout":     imagetest.WriteLayout(t, bad),
+		"registry":       host + "/tampered:diffid",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := readTest(t, ref, Options{Insecure: true})
+			wantDigestError(t, err, "layer 0 ("+other.String()+")")
+		})
+	}
+}
+
+// layoutBlob returns the path of a blob in an OCI layout reference.
+func layoutBlob(ref string, h v1.Hash) string {
+	return filepath.Join(strings.TrimPrefix(ref, "oci-layout:"), "blobs", h.Algorithm, h.Hex)
+}
+
+func TestTamperedLayoutBlobs(t *testing.T) {
+	img := hostileBase(t, realPackages)
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifestDigest, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another valid gzip layer of a different content, stored under the
+	// first layer's name.
+	otherLayer, err := imagetest.Layer(t, imagetest.Entry{Name: "lib/apk/db/installed", Body: "P:evil\nV:1\n\n"}).Compressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherBlob, err := io.ReadAll(otherLayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		blob   v1.Hash
+		tamper func([]byte) []byte
+		want   string
+	}{
+		{"layer blob replaced", m.Layers[0].Digest, func([]byte) []byte { return otherBlob }, "layer 0"},
+		{"layer blob with trailing bytes", m.Layers[1].Digest, func(b []byte) []byte { return append(b, "junk"...) }, "layer 1"},
+		{"manifest", manifestDigest, func(b []byte) []byte { return append(b, ' ') }, "manifest"},
+		{"config", m.Config.Digest, func(b []byte) []byte {
+			return bytes.Replace(b, []byte(`"rootfs"`), []byte(` "rootfs"`), 1)
+		}, "image config"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ref := imagetest.WriteLayout(t, img)
+			p := layoutBlob(ref, tc.blob)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, tc.tamper(b), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err = readTest(t, ref, Options{})
+			wantDigestError(t, err, tc.want)
+		})
+	}
+}
+
+// Scanning an image whose layer claims another image's diff ID, then the
+// real image, with one cache: the real image's results, not the tampered
+// ones.
+func TestCachePoisoning(t *testing.T) {
+	real := hostileBase(t, realPackages)
+	evil := hostileBase(t, "P:evil\nV:1\nA:x86_64\n\n")
+	poisoned := withDiffID(t, evil, 0, diffIDs(t, real)[0])
+	cache := t.TempDir()
+	for _, ref := range []string{imagetest.WriteDockerArchive(t, poisoned, "evil:1"), imagetest.WriteLayout(t, poisoned)} {
+		if _, err := readTest(t, ref, Options{CacheDir: cache}); !errors.Is(err, ErrDigestMismatch) {
+			t.Fatalf("poisoned image read: %v", err)
+		}
+	}
+	for _, ref := range []string{imagetest.WriteDockerArchive(t, real, "real:1"), imagetest.WriteLayout(t, real)} {
+		inv, err := readTest(t, ref, Options{CacheDir: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, p := range inv.Packages {
+			names = append(names, p.Name)
+		}
+		if strings.Join(names, ",") != "musl,openssl" {
+			t.Errorf("%s: packages %v, want musl,openssl", ref, names)
+		}
+	}
+}
+
+// A cache entry rewritten to list no packages is not used: the layer is
+// read again and a warning says why.
+func TestRewrittenCacheEntry(t *testing.T) {
+	img := hostileBase(t, realPackages)
+	ref := imagetest.WriteLayout(t, img)
+	cache := t.TempDir()
+	opts := Options{CacheDir: cache}
+	if _, err := readTest(t, ref, opts); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := filepath.Glob(filepath.Join(cache, "layers", "*", "*.json"))
+	if len(entries) != 2 {
+		t.Fatalf("%d cache entries, want 2", len(entries))
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := decodeCacheEntry(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Valid JSON, right diff ID, no packages, old checksum.
+		header := b[:len(b)-len(mustJSON(t, r))]
+		r.Packages, r.Files = nil, nil
+		if err := os.WriteFile(e, append(header, mustJSON(t, r)...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv, err := readTest(t, ref, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Packages) != 2 || inv.Artifact.OS.Family != "alpine" {
+		t.Errorf("packages %d, OS %+v: rewritten cache entries were used", len(inv.Packages), inv.Artifact.OS)
+	}
+	if !strings.Contains(strings.Join(inv.Warnings, "\n"), "checksum mismatch") {
+		t.Errorf("no warning about the rewritten entries: %q", inv.Warnings)
+	}
+}
+
+// appendMember adds a member at the end of a tar file (before nothing: the
+// two zero blocks that end it are dropped and rewritten).
+func appendMember(t *testing.T, archive, name string, body []byte) {
+	t.Helper()
+	b, err := os.ReadFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	tr := tar.NewReader(bytes.NewReader(b))
+	tw := tar.NewWriter(&out)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	tw.Write(body)
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(archive, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A docker save tar with two manifest.json members (docker load reads the
+// last, go-containerregistry the first) is refused.
+func TestDuplicateManifestRefused(t *testing.T) {
+	real := hostileBase(t, realPackages)
+	ref := imagetest.WriteDockerArchive(t, real, "real:1")
+	archive := strings.TrimPrefix(ref, "docker-archive:")
+	appendMember(t, archive, "manifest.json", []byte(`[{"Config":"x.json","RepoTags":["evil:1"],"Layers":["y/layer.tar"]}]`))
+	_, err := readTest(t, ref, Options{})
+	if err == nil || !strings.Contains(err.Error(), "more than one member named manifest.json") {
+		t.Errorf("err = %v, want the archive refused", err)
+	}
+}

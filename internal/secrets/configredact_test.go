@@ -1,0 +1,70 @@
+package secrets
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/vigil-scan/vigil/internal/inventory"
+)
+
+func TestRedactConfigFields(t *testing.T) {
+	tok := "ghp_" + strings.Repeat("aB3dE5fG7h", 4)[:36]
+	pem := "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx3J9k2Lq8vR5tW7yZ1aB4cD6eF8gH0iJ2kL4mN6oP8qR0sT2uV4\n-----END RSA PRIVATE KEY-----"
+	cfg := &inventory.ImageConfig{
+		Env:         []string{"PATH=/bin", "T=" + tok, "KEY=" + pem, "DB_PASSWORD=hunter2horse", "PASSWORD_FILE=/run/s", "GPG_KEY=ABCDEF0123456789"},
+		Labels:      map[string]string{"api-key": "plainwords", "title": "app"},
+		Cmd:         []string{"run", tok},
+		Entrypoint:  []string{"sh", "-c", "x " + tok},
+		Healthcheck: []string{"CMD", tok},
+		OnBuild:     []string{"RUN echo " + tok},
+		History: []inventory.HistoryEntry{
+			{CreatedBy: "ENV DB_PASSWORD=hunter2horse", Comment: "by " + tok},
+			{CreatedBy: "ENV KEY=" + strings.ReplaceAll(pem, "\n", `\n`)},
+		},
+	}
+	red, r := RedactConfig(cfg)
+	all := strings.Join(red.Env, "|") + red.Labels["api-key"] + strings.Join(red.Cmd, " ") +
+		strings.Join(red.Entrypoint, " ") + strings.Join(red.Healthcheck, " ") + strings.Join(red.OnBuild, " ") +
+		red.History[0].CreatedBy + red.History[0].Comment + red.History[1].CreatedBy
+	for _, s := range []string{tok, "MIIEowIBAAKCAQEAx3J9k2Lq8vR5tW7yZ1aB4cD6eF8gH0iJ2kL4mN6oP8qR0sT2uV4", "hunter2horse", "plainwords"} {
+		if strings.Contains(all, s) {
+			t.Errorf("%q survives: %s", s, all)
+		}
+	}
+	for _, keep := range []string{"PATH=/bin", "PASSWORD_FILE=/run/s", "GPG_KEY=ABCDEF0123456789", "-----BEGIN RSA PRIVATE KEY-----", "ENV DB_PASSWORD="} {
+		if !strings.Contains(all, keep) {
+			t.Errorf("%q should stay readable: %s", keep, all)
+		}
+	}
+	if red.Labels["title"] != "app" {
+		t.Errorf("labels %v", red.Labels)
+	}
+	if cfg.Env[1] != "T="+tok {
+		t.Error("RedactConfig modified its input")
+	}
+	if got := r.Text("alert: ENV DB_PASSWORD=hunter2horse"); strings.Contains(got, "hunter2horse") {
+		t.Errorf("redactor: %s", got)
+	}
+	// Masking twice changes nothing.
+	again, _ := RedactConfig(red)
+	if strings.Join(again.Env, "|") != strings.Join(red.Env, "|") || again.History[1].CreatedBy != red.History[1].CreatedBy {
+		t.Errorf("not idempotent: %q vs %q", again.Env, red.Env)
+	}
+	if c, r := RedactConfig(nil); c != nil || r.Text("x") != "x" {
+		t.Error("nil config")
+	}
+}
+
+func TestMaskPEMBodies(t *testing.T) {
+	for in, want := range map[string]string{
+		"-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----": "-----BEGIN PRIVATE KEY-----****-----END PRIVATE KEY-----",
+		"k=-----BEGIN EC PRIVATE KEY-----abc":                         "k=-----BEGIN EC PRIVATE KEY-----****",
+		"-----BEGIN PRIVATE KEY----------END PRIVATE KEY-----":        "-----BEGIN PRIVATE KEY----------END PRIVATE KEY-----",
+		"no key here": "no key here",
+		"-----BEGIN PRIVATE KEY-----a-----END x -----BEGIN PRIVATE KEY-----b-----END y": "-----BEGIN PRIVATE KEY-----****-----END x -----BEGIN PRIVATE KEY-----****-----END y",
+	} {
+		if got := maskPEMBodies(in); got != want {
+			t.Errorf("maskPEMBodies(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
