@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X github.com/vigil-scan/vigil/internal/cli.Version=$(VERSION
 CORPUS    ?= $(abspath ../shared/corpus)
 DEMO_DB   ?= $(abspath .cache/demo/vigil.db)
 
-.PHONY: help build demo test test-short lint fuzz bench clean
+.PHONY: help build demo test test-short lint fuzz bench clean release
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -41,3 +41,6 @@ bench: ## run the Go benchmarks (the large-image benchmark is bench/layers.sh)
 
 clean:
 	rm -rf bin .cache
+
+release: ## build the release assets into dist/ (VERSION=vX.Y.Z)
+	bash ci/release.sh $(VERSION)

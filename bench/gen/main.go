@@ -25,15 +25,23 @@ func main() {
 	layers := flag.Int("layers", 12, "number of layers")
 	files := flag.Int("files", 10_000, "files per layer")
 	avg := flag.Int("avg", 10_000, "average file size in bytes")
+	packages := flag.Int("packages", 2, "packages: apk packages in the first layer's database (a sixth, at least 2), the rest npm package.json files spread over the other layers")
 	flag.Parse()
 	// File bodies are slices of a 1 MiB pool, up to twice the average long.
 	if *layers < 1 || *files < 0 || *avg < 1 || 2**avg > poolSize {
 		log.Fatalf("gen: want -layers >= 1, -files >= 0 and 1 <= -avg <= %d", poolSize/2)
 	}
+	apkPackages = max(2, *packages/6)
+	if *packages > 2 && *layers > 1 {
+		npmPerLayer = (*packages - apkPackages) / (*layers - 1)
+	}
 	if err := run(*out, *layers, *files, *avg); err != nil {
 		log.Fatal(err)
 	}
 }
+
+// apkPackages and npmPerLayer set the package count (-packages).
+var apkPackages, npmPerLayer = 2, 0
 
 // poolSize is the size of the text-like pool file bodies are cut from.
 const poolSize = 1 << 20
@@ -106,14 +114,25 @@ func writeLayer(path string, l, files, avg int, pool []byte, rng *rand.Rand) (st
 		return err
 	}
 	if l == 0 {
+		db := "P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\n\nP:busybox\nV:1.36.1-r29\nA:x86_64\no:busybox\n\n"
+		for i := 2; i < apkPackages; i++ {
+			db += fmt.Sprintf("P:pkg%04d\nV:1.%d.%d-r0\nA:x86_64\no:pkg%04d\nL:/usr/lib\nT:synthetic package %d\nU:https://example.org/pkg%04d\n\n", i, i%7, i%13, i, i, i)
+		}
 		for _, m := range []struct{ name, body string }{
 			{"etc/os-release", "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.20.3\n"},
 			{"etc/alpine-release", "3.20.3\n"},
-			{"lib/apk/db/installed", "P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\n\nP:busybox\nV:1.36.1-r29\nA:x86_64\no:busybox\n\n"},
+			{"lib/apk/db/installed", db},
 		} {
 			if err := add(m.name, []byte(m.body)); err != nil {
 				return "", 0, err
 			}
+		}
+	}
+	for i := 0; l > 0 && i < npmPerLayer; i++ {
+		name := fmt.Sprintf("l%02d-module-%04d", l, i)
+		body := fmt.Sprintf(`{"name":%q,"version":"%d.%d.%d","description":"synthetic module","license":"MIT","author":"bench"}`, name, i%5, i%11, i%17)
+		if err := add(fmt.Sprintf("app%02d/node_modules/%s/package.json", l, name), []byte(body)); err != nil {
+			return "", 0, err
 		}
 	}
 	for i := 0; i < files; i++ {

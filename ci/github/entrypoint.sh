@@ -49,8 +49,21 @@ while IFS= read -r vex; do
 done <<< "${INPUT_VEX:-}"
 [ -n "${VIGIL_SERVER:-}" ] && args+=(--publish)
 
-"$vigil" "${args[@]}"
+# Azure/container-scan's timeout input: the whole scan, DB excluded.
+timeout_cmd=()
+if [ -n "${INPUT_TIMEOUT:-}" ]; then
+  if ! command -v timeout >/dev/null; then
+    echo "::warning::input timeout ignored: no timeout command on this runner"
+  else
+    timeout_cmd=(timeout "$INPUT_TIMEOUT")
+  fi
+fi
+"${timeout_cmd[@]}" "$vigil" "${args[@]}"
 rc=$?
+if [ "${#timeout_cmd[@]}" -gt 0 ] && [ "$rc" -eq 124 ]; then
+  echo "::error::vigil: the scan of $image did not finish within $INPUT_TIMEOUT"
+  exit 2
+fi
 
 if [ -n "${GITHUB_OUTPUT:-}" ]; then
   {

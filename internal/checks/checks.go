@@ -7,6 +7,7 @@ package checks
 
 import (
 	"cmp"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -76,6 +77,14 @@ func Rules() []Rule {
 // Rules order: the rule's level with alerts when violated, PASS when not,
 // SKIP when the image lacks what the rule needs (no config, no etc/passwd).
 func Run(inv *inventory.Inventory, opts Options) []result.CheckResult {
+	out, _ := RunWithWarnings(inv, opts)
+	return out
+}
+
+// RunWithWarnings is Run that also returns what the rules could not read
+// as intended: history steps whose RUN script is not valid shell, whose
+// commands came from the fallback splitter.
+func RunWithWarnings(inv *inventory.Inventory, opts Options) ([]result.CheckResult, []string) {
 	if inv == nil {
 		inv = &inventory.Inventory{}
 	}
@@ -114,7 +123,13 @@ func Run(inv *inventory.Inventory, opts Options) []result.CheckResult {
 		}
 		out = append(out, res)
 	}
-	return out
+	var warnings []string
+	for _, s := range in.steps {
+		if s.ParseErr != nil {
+			warnings = append(warnings, red.Text(fmt.Sprintf("checks: %s: RUN script is not valid shell (%v); its commands were read by the simple splitter", s.Where(), s.ParseErr)))
+		}
+	}
+	return out, warnings
 }
 
 // dedupe drops repeated alerts, keeping the first occurrence's order.

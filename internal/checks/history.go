@@ -32,6 +32,9 @@ type step struct {
 	Base bool
 	// Commands are the simple commands of Script, read once for all rules.
 	Commands []command
+	// ParseErr says why Script did not parse as shell, when Commands come
+	// from the fallback splitter.
+	ParseErr error
 }
 
 var instructions = map[string]bool{"ADD": true, "ARG": true, "CMD": true, "COPY": true, "ENTRYPOINT": true,
@@ -183,7 +186,7 @@ func readHistory(a inventory.Artifact) []step {
 		st := parseStep(h.CreatedBy)
 		st.Index = i + 1
 		if st.Instruction == "RUN" {
-			st.Commands = parseScript(st.Script)
+			st.Commands, st.ParseErr = parseScriptErr(st.Script)
 		}
 		if !h.EmptyLayer {
 			st.Base = layer < len(a.Layers) && a.Layers[layer].Base

@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vigil-scan/vigil/internal/inventory"
+	"github.com/vigil-scan/vigil/internal/result"
 )
 
 func TestParseStep(t *testing.T) {
@@ -73,9 +76,21 @@ func TestParseScript(t *testing.T) {
 		{`for p in a b; do echo $p; done`, []string{"echo"}},
 		{`FOO=1 BAR="a b" make install > /dev/null 2>&1 || true`, []string{"make", "true"}},
 		{`sh -c "apk add git && echo 'done; ok'"`, []string{"sh", "apk", "echo"}},
-		{`VERSION=$(cat /v | tr -d '\n') && curl -fsSL "https://x/${VERSION}" | tar -xz`, []string{"", "curl", "tar"}},
+		// Commands inside substitutions run too.
+		{`VERSION=$(cat /v | tr -d '\n') && curl -fsSL "https://x/${VERSION}" | tar -xz`, []string{"", "cat", "tr", "curl", "tar"}},
+		{"echo `sudo id -u` \"$(apt-get update)\"", []string{"echo", "sudo:id", "apt-get"}},
+		{"X=\"$(echo `apk add curl`)\"", []string{"", "echo", "apk"}},
+		// A heredoc fed to a shell is a script; one fed to cat is data.
+		{"bash <<EOF\napt-get update\nsudo make\nEOF\ncat <<'X' > /f\napt-get install y\nX", []string{"bash", "apt-get", "sudo:make", "cat"}},
+		{"sh -e <<-EOF\n\tapk add git\n\tEOF", []string{"sh", "apk"}},
+		// Quoting the hand-written splitter got wrong: a ; inside $(...) in
+		// double quotes, an escaped quote, sh -c nested twice.
+		{`echo "$(a; b)" && c`, []string{"echo", "a", "b", "c"}},
+		{`sh -c "bash -c 'apt-get update; apt-get install -y \"x y\"'"`, []string{"sh", "bash", "apt-get", "apt-get"}},
+		{`f() { sudo rm -rf /x; }; f`, []string{"sudo:rm", "f"}},
+		{`case $x in a) apt-get update ;; esac`, []string{"apt-get"}},
 		{`sudo -u app -E env A=1 /usr/bin/make`, []string{"sudo:make"}},
-		{"echo `id -u` # comment && rm x", []string{"echo"}},
+		{"echo `id -u` # comment && rm x", []string{"echo", "id"}},
 		{`(cd /src && make) &`, []string{"cd", "make"}},
 		{`echo "unterminated`, []string{"echo"}},
 		{`xargs -n1 sudo rm < list`, []string{"sudo:rm"}},
@@ -90,9 +105,29 @@ func TestParseScript(t *testing.T) {
 	if !slices.Equal(c.Args, []string{"install"}) || !slices.Equal(c.Assigns, []string{"FOO=1", "BAR=a b"}) {
 		t.Errorf("args %q assigns %q", c.Args, c.Assigns)
 	}
+	if c := parseScript(`sh -c 'apt-get install -y "a b"'`)[1]; !slices.Equal(c.Args, []string{"install", "-y", "a b"}) {
+		t.Errorf("nested args %q", c.Args)
+	}
 	c = parseScript(`export API_KEY=abc PATH=/x`)[0]
 	if !slices.Equal(c.Assigns, []string{"API_KEY=abc", "PATH=/x"}) {
 		t.Errorf("export assigns %q", c.Assigns)
+	}
+}
+
+// A script the shell parser rejects is read by the fallback splitter, and
+// the caller learns why.
+func TestParseScriptFallback(t *testing.T) {
+	for _, script := range []string{`echo "unterminated && sudo rm x`, "apt-get update && (", strings.Repeat("$(", 5000) + "x"} {
+		cmds, err := parseScriptErr(script)
+		if err == nil {
+			t.Errorf("%q: no parse error", script[:min(len(script), 40)])
+		}
+		if script == "apt-get update && (" && !slices.Equal(names(cmds), []string{"apt-get"}) {
+			t.Errorf("fallback commands %q", names(cmds))
+		}
+	}
+	if _, err := parseScriptErr("apt-get update && apt-get install -y x"); err != nil {
+		t.Errorf("valid script: %v", err)
 	}
 }
 
@@ -290,5 +325,29 @@ func TestTagOf(t *testing.T) {
 		if got := tagOf(ref); got != want {
 			t.Errorf("tagOf(%q) = %q, want %q", ref, got, want)
 		}
+	}
+}
+
+// The rules see the commands the shell would run, wherever they hide in
+// the script, and a step that is not valid shell is a warning.
+func TestRulesSeeParsedCommands(t *testing.T) {
+	cfg := &inventory.ImageConfig{User: "app", History: []inventory.HistoryEntry{
+		{CreatedBy: "RUN /bin/sh -c echo \"$(sudo id -u)\" # buildkit"},
+		{CreatedBy: "RUN /bin/sh -c bash <<EOF\napk add curl\nEOF # buildkit"},
+		{CreatedBy: "RUN /bin/sh -c X=`apt-get update` # buildkit"},
+		{CreatedBy: "/bin/sh -c echo \"unterminated && apt-get dist-upgrade"},
+	}}
+	res, warns := RunWithWarnings(&inventory.Inventory{Artifact: inventory.Artifact{Config: cfg}}, Options{})
+	levels := map[string]string{}
+	for _, r := range res {
+		levels[r.Code] = r.Level
+	}
+	for _, code := range []string{"DKL-DI-0001", "DKL-DI-0004", "CIS-DI-0007"} {
+		if levels[code] == result.LevelPass {
+			t.Errorf("%s passed; results %v", code, levels)
+		}
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0], "history step 4") {
+		t.Errorf("warnings %q", warns)
 	}
 }

@@ -5,11 +5,14 @@ import (
 	"strings"
 )
 
-// A RUN step's script is read the way a POSIX shell would split it, enough
-// to tell which programs run with which arguments: words with quotes
-// removed, control operators (&& || ; | & newline, subshell parentheses)
-// ending a command, redirections dropped with their target. Expansions
-// ($VAR, $(...), `...`) are kept literally, never evaluated.
+// The fallback reader, for scripts mvdan.cc/sh does not parse (see
+// shellparse.go), and the word splitter of ENV, ARG and LABEL arguments. It
+// splits the way a POSIX shell would, enough to tell which programs run
+// with which arguments: words with quotes removed, control operators (&& ||
+// ; | & newline, subshell parentheses) ending a command, redirections
+// dropped with their target. Expansions ($VAR, $(...), `...`) are kept
+// literally and the commands inside them are not seen. Written by hand
+// because it must accept what the real parser rejected.
 
 // maxScriptBytes bounds how much of one history step is parsed; real steps
 // are a few KB.
@@ -35,12 +38,8 @@ type token struct {
 	redirect bool
 }
 
-// parseScript splits a shell script into its simple commands, in order.
-func parseScript(script string) []command {
-	return parseScriptDepth(script, 0)
-}
-
-func parseScriptDepth(script string, depth int) []command {
+// splitScript splits a shell script into its simple commands, in order.
+func splitScript(script string, depth int) []command {
 	if len(script) > maxScriptBytes {
 		script = script[:maxScriptBytes]
 	}
@@ -52,7 +51,7 @@ func parseScriptDepth(script string, depth int) []command {
 		if c, ok := simpleCommand(words); ok {
 			out = append(out, c)
 			if inner, ok := nestedScript(c); ok && depth < maxNesting {
-				out = append(out, parseScriptDepth(inner, depth+1)...)
+				out = append(out, splitScript(inner, depth+1)...)
 			}
 		}
 		words = words[:0]

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vigil-scan/vigil/internal/config"
 	"github.com/vigil-scan/vigil/internal/feeds"
+	"github.com/vigil-scan/vigil/internal/urlcred"
 	"github.com/vigil-scan/vigil/internal/vulndb"
 )
 
@@ -25,7 +26,7 @@ func newDBCmd(app *App) *cobra.Command {
 Debian tracker, NVD, EPSS, CISA KEV). Scans open it read-only. See
 docs/vulndb.md and docs/configuration.md.`,
 	}
-	cmd.AddCommand(newDBUpdateCmd(app), newDBImportCmd(app), newDBStatusCmd(app))
+	cmd.AddCommand(newDBUpdateCmd(app), newDBImportCmd(app), newDBStatusCmd(app), newDBSearchCmd(app))
 	return cmd
 }
 
@@ -122,7 +123,7 @@ skipped.`,
 func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
 	cfg, err := opts.db.load(app)
 	if err != nil {
-		return err
+		return urlcred.Error(err)
 	}
 	if opts.Mirror != "" {
 		cfg.Mirror = opts.Mirror
@@ -133,11 +134,11 @@ func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
 	if opts.IdleTimeout > 0 {
 		cfg.Feeds.IdleTimeout = opts.IdleTimeout
 	}
-	fetcher := &feeds.Fetcher{BaseDelay: opts.RetryDelay, UserAgent: "vigil/" + Version, IdleTimeout: cfg.Feeds.IdleTimeout}
+	fetcher := &feeds.Fetcher{BaseDelay: opts.RetryDelay, UserAgent: "vigil/" + BuildVersion(), IdleTimeout: cfg.Feeds.IdleTimeout}
 	if opts.From != "" {
 		meta, cached, err := fetcher.InstallPrebuilt(ctx, opts.From, cfg.CacheDir, cfg.DBPath)
 		if err != nil {
-			return err
+			return urlcred.Error(err)
 		}
 		how := "downloaded"
 		if cached {
@@ -160,7 +161,7 @@ func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
 		fmt.Fprintln(app.Err, line)
 	}
 	if err != nil {
-		return err
+		return urlcred.Error(err)
 	}
 	fmt.Fprintf(app.Err, "DB written to %s\n", cfg.DBPath)
 	if res.Failed() {
@@ -206,6 +207,12 @@ type dbStatus struct {
 
 // writeDBStatus writes the DB's metadata as JSON, or else as a table.
 func writeDBStatus(w io.Writer, path string, m vulndb.Metadata, format string) error {
+	// DBs written before URLs were redacted on import may still hold
+	// credentials: never show them.
+	for i := range m.Sources {
+		m.Sources[i].URL = urlcred.Redact(m.Sources[i].URL)
+		m.Sources[i].Warning = urlcred.RedactText(m.Sources[i].Warning)
+	}
 	if format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

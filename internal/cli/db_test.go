@@ -163,3 +163,53 @@ func TestDBImportRefusesShrunkFeed(t *testing.T) {
 		t.Fatalf("--max-shrink 150%%: code %d stderr %q", code, stderr)
 	}
 }
+
+// TestFeedURLCredentialsNeverShown: a mirror URL with user information and
+// a token parameter is used for the downloads, but neither the log, the
+// summary, `db status` (table and JSON) nor the DB file holds them, also
+// when a feed fails and its error quotes the URL.
+func TestFeedURLCredentialsNeverShown(t *testing.T) {
+	files := http.FileServer(http.Dir(corpus.Path(t, "feeds")))
+	var sawToken atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, _ := r.BasicAuth(); u == "bob" && p == "hunter2" && r.URL.Query().Get("token") == "sekret" {
+			sawToken.Store(true)
+		}
+		if strings.HasPrefix(r.URL.Path, "/kev/") {
+			http.Error(w, "no", http.StatusForbidden)
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	mirror := strings.Replace(srv.URL, "http://", "http://bob:hunter2@", 1) + "/?token=sekret"
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "vigil.db")
+	env := map[string]string{"VIGIL_DB": dbPath, "VIGIL_CACHE_DIR": dir}
+	code, stdout, stderr := run(t, env, "", "--log-level", "debug", "db", "update", "--mirror", mirror, "--feed", "osv/crates.io", "--feed", "kev")
+	if code != ExitScanFailed || !sawToken.Load() || !strings.Contains(stderr, "403") {
+		t.Fatalf("update: code %d, credentials sent %v, stderr %q", code, sawToken.Load(), stderr)
+	}
+	outputs := stdout + stderr
+	for _, args := range [][]string{{"db", "status"}, {"db", "status", "--format", "json"}} {
+		_, so, se := run(t, env, "", args...)
+		outputs += so + se
+	}
+	if !strings.Contains(outputs, "REDACTED") {
+		t.Errorf("no redacted URL shown: %q", outputs)
+	}
+	raw, _ := os.ReadFile(dbPath)
+	for _, secret := range []string{"hunter2", "sekret", "bob:"} {
+		if strings.Contains(outputs, secret) {
+			t.Errorf("%q printed: %q", secret, outputs)
+		}
+		if strings.Contains(string(raw), secret) {
+			t.Errorf("%q stored in the DB", secret)
+		}
+	}
+	// --from: the prebuilt server's credentials do not show in its errors.
+	_, so, se := run(t, env, "", "db", "update", "--from", "http://bob:hunter2@127.0.0.1:1/?token=sekret", "--retry-delay", "1ms")
+	if strings.Contains(so+se, "hunter2") || strings.Contains(so+se, "sekret") {
+		t.Errorf("--from error: %q", so+se)
+	}
+}

@@ -145,7 +145,7 @@ func (f *scanFlags) prepare(app *App) (*prepared, error) {
 	p := &prepared{specs: specs}
 	p.opts = scan.Options{
 		Image:       f.img.options(app),
-		ToolVersion: Version,
+		ToolVersion: BuildVersion(),
 		Extras: scan.Extras{
 			Checks:        f.checks,
 			CheckOptions:  checks.Options{Ignore: f.ignoreChecks, AcceptKeys: f.acceptKeys, ContentTrust: app.Getenv("DOCKER_CONTENT_TRUST") == "1"},

@@ -63,7 +63,7 @@ or above, 2 the image could not be read.`,
 			}
 			opts := scan.Options{
 				Image:       img.options(app),
-				ToolVersion: Version,
+				ToolVersion: BuildVersion(),
 			}
 			opts.Checks = true
 			opts.CheckOptions = checks.Options{Tag: image.RegistryTag(args[0]), Ignore: ignore, AcceptKeys: accept, ContentTrust: app.Getenv("DOCKER_CONTENT_TRUST") == "1"}

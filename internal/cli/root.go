@@ -49,7 +49,11 @@ func StdIO() IO {
 type App struct {
 	IO
 	Logger *slog.Logger
+	level  slog.Level
 }
+
+// logLevel is the --log-level value.
+func (app *App) logLevel() slog.Level { return app.level }
 
 // color reports whether the table may use ANSI colours: standard output
 // is a terminal and NO_COLOR (no-color.org) is unset.
@@ -112,7 +116,7 @@ func newRootCmd(app *App) *cobra.Command {
 		Long: `Vigil inventories every package in a container image, layer by layer, matches
 them against a local vulnerability DB, checks image best practices and gates
 CI builds. Exit codes: 0 pass, 1 (or --exit-code) policy failed, 2 scan could not run.`,
-		Version:       Version,
+		Version:       BuildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -120,6 +124,7 @@ CI builds. Exit codes: 0 pass, 1 (or --exit-code) policy failed, 2 scan could no
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 				return fmt.Errorf("--log-level: %w", err)
 			}
+			app.level = level
 			app.Logger = slog.New(slog.NewTextHandler(app.Err, &slog.HandlerOptions{Level: level}))
 			return nil
 		},
@@ -138,6 +143,11 @@ CI builds. Exit codes: 0 pass, 1 (or --exit-code) policy failed, 2 scan could no
 		newVersionCmd(app),
 		newLintCmd(app),
 		newPublishCmd(app),
+		newExplainCmd(app),
+		newConvertCmd(app),
+		newServeCmd(app),
+		newWorkerCmd(app),
+		newTokenCmd(app),
 	)
 	return root
 }

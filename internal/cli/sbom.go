@@ -18,9 +18,9 @@ var sbomFormats = []string{"json", "cyclonedx-json", "spdx-json", "table"}
 
 func newSbomCmd(app *App) *cobra.Command {
 	var (
-		img    imageFlags
-		format string
-		output string
+		img     imageFlags
+		formats []string
+		output  string
 	)
 	cmd := &cobra.Command{
 		Use:   "sbom REF",
@@ -28,7 +28,7 @@ func newSbomCmd(app *App) *cobra.Command {
 		Long:  "Sbom reads every layer of an image and lists its OS packages and language\nlibraries with the layer that brought each in.\n\n" + refHelp,
 		Example: `  vigil sbom alpine:3.20
   vigil sbom docker-archive:app.tar --format cyclonedx-json --output sbom.cdx.json
-  vigil sbom oci-layout:./image --format spdx-json`,
+  vigil sbom oci-layout:./image --format spdx-json=app.spdx.json --format cyclonedx-json=app.cdx.json --format table`,
 		Args: cobra.ExactArgs(1),
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindSettings(cmd, app); err != nil {
@@ -37,15 +37,16 @@ func newSbomCmd(app *App) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format = strings.ToLower(format)
-			if !slices.Contains(sbomFormats, format) {
-				return &ExitError{Code: ExitScanFailed, Err: fmt.Errorf("--format %q: supported: %s", format, strings.Join(sbomFormats, ", "))}
-			}
-			if err := img.validate(); err != nil {
+			spec, err := outputSpecs(formats, output)
+			if err != nil {
 				return &ExitError{Code: ExitScanFailed, Err: err}
 			}
-			spec := []report.FormatSpec{{Format: format, Path: output}}
-			if err := report.CheckWritable(spec); err != nil {
+			for _, s := range spec {
+				if !slices.Contains(sbomFormats, s.Format) {
+					return &ExitError{Code: ExitScanFailed, Err: fmt.Errorf("--format %q: supported: %s", s.Format, strings.Join(sbomFormats, ", "))}
+				}
+			}
+			if err := img.validate(); err != nil {
 				return &ExitError{Code: ExitScanFailed, Err: err}
 			}
 			inv, err := scan.Inventory(cmd.Context(), args[0], scan.Options{Image: img.options(app)})
@@ -61,8 +62,8 @@ func newSbomCmd(app *App) *cobra.Command {
 		},
 	}
 	img.register(cmd, app)
-	cmd.Flags().StringVarP(&format, "format", "f", "json", "output format: "+strings.Join(sbomFormats, ", "))
-	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output")
+	cmd.Flags().StringArrayVarP(&formats, "format", "f", []string{"json"}, "output format, repeatable; FORMAT=FILE writes to a file ("+strings.Join(sbomFormats, ", ")+")")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write the standard-output format to this file instead")
 	return cmd
 }
 
@@ -71,7 +72,7 @@ func newSbomCmd(app *App) *cobra.Command {
 func inventoryReport(inv *inventory.Inventory) *result.Report {
 	return &result.Report{
 		SchemaVersion: inventory.SchemaVersion,
-		Tool:          result.Tool{Name: "vigil", Version: Version},
+		Tool:          result.Tool{Name: "vigil", Version: BuildVersion()},
 		CreatedAt:     time.Now().UTC(),
 		Artifact:      inv.Artifact,
 		Packages:      inv.Packages,

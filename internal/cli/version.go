@@ -18,9 +18,13 @@ func newVersionCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print Vigil's version, or compare package versions",
-		Args:  cobra.NoArgs,
+		Long: `Print Vigil's version: the release version of a release binary or image; the
+module version for "go install ...@vX.Y.Z"; "devel+COMMIT (TIME[, modified])"
+for a build from a git checkout.`,
+		Example: `  vigil version            # v1.4.0, or devel+0123abcd4567 (2026-12-06T18:00:00Z)`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintln(app.Out, Version)
+			_, err := fmt.Fprintln(app.Out, BuildVersion())
 			return err
 		},
 	}

@@ -1,14 +1,44 @@
 package cli
 
 import (
+	"runtime/debug"
 	"strings"
 	"testing"
 )
 
 func TestVersionCommand(t *testing.T) {
 	code, out, _ := run(t, nil, "", "version")
-	if code != 0 || strings.TrimSpace(out) != Version {
+	if code != 0 || strings.TrimSpace(out) != BuildVersion() || out == "" {
 		t.Fatalf("code %d out %q", code, out)
+	}
+}
+
+func TestBuildVersion(t *testing.T) {
+	vcs := func(kv ...string) []debug.BuildSetting {
+		var out []debug.BuildSetting
+		for i := 0; i+1 < len(kv); i += 2 {
+			out = append(out, debug.BuildSetting{Key: kv[i], Value: kv[i+1]})
+		}
+		return out
+	}
+	tests := []struct {
+		ldflags string
+		info    debug.BuildInfo
+		want    string
+	}{
+		{"v1.4.0", debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "v1.4.0"},
+		{"dev", debug.BuildInfo{Main: debug.Module{Version: "v1.3.2"}}, "v1.3.2"},
+		{"dev", debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20261206180000-0123abcd4567"}}, "v0.0.0-20261206180000-0123abcd4567"},
+		{"dev", debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("vcs.revision", "0123abcd4567890fedcba", "vcs.time", "2026-12-06T18:00:00Z", "vcs.modified", "true")},
+			"devel+0123abcd4567 (2026-12-06T18:00:00Z, modified)"},
+		{"dev", debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("vcs.revision", "abc")}, "devel+abc"},
+		{"dev", debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "dev"},
+		{"", debug.BuildInfo{}, "dev"},
+	}
+	for _, tt := range tests {
+		if got := buildVersion(tt.ldflags, &tt.info); got != tt.want {
+			t.Errorf("buildVersion(%q, %+v) = %q, want %q", tt.ldflags, tt.info.Main, got, tt.want)
+		}
 	}
 }
 

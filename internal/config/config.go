@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/vigil-scan/vigil/internal/urlcred"
 )
 
 // Config is the resolved configuration.
@@ -35,8 +37,28 @@ type Config struct {
 	// name (scan: {severity-threshold: HIGH}). It stays a YAML node so the
 	// CLI, which knows the flags, can check keys and report lines.
 	Scan yaml.Node `yaml:"scan"`
+	// Server configures `vigil serve` and `vigil worker` (docs/server.md).
+	Server Server `yaml:"server"`
 	// File is the config file that was read ("" when none).
 	File string `yaml:"-"`
+}
+
+// Server is the service's section of the config file; flags and the
+// VIGIL_LISTEN, VIGIL_DATA_DIR and VIGIL_DATABASE variables override it.
+type Server struct {
+	Listen   string `yaml:"listen"`
+	DataDir  string `yaml:"data_dir"`
+	Database string `yaml:"database"`
+	// Concurrency is the number of jobs a process works at once.
+	Concurrency int `yaml:"concurrency"`
+	// Daily is the interval of the re-evaluation pass ("24h").
+	Daily string `yaml:"daily"`
+	// Refresh is the interval of the feed refresh ("6h").
+	Refresh string `yaml:"refresh"`
+	// PushedWindow and PulledWindow select the images the daily pass
+	// re-evaluates ("2160h" = 90 days, "720h" = 30 days).
+	PushedWindow string `yaml:"pushed_window"`
+	PulledWindow string `yaml:"pulled_window"`
 }
 
 // Feeds configures the individual feeds; empty values mean upstream.
@@ -179,7 +201,7 @@ func (c Config) Validate() error {
 		{"feeds.kev.url", c.Feeds.KEV.URL},
 	} {
 		if err := checkLocation(l.loc); err != nil {
-			return fmt.Errorf("config %s %q: %w", l.name, l.loc, err)
+			return fmt.Errorf("config %s %q: %w", l.name, urlcred.Redact(l.loc), err)
 		}
 	}
 	return nil
@@ -237,6 +259,9 @@ func applyEnv(getenv func(string) string, c *Config) {
 		}
 	}
 	set(&c.DBPath, "VIGIL_DB")
+	set(&c.Server.Listen, "VIGIL_LISTEN")
+	set(&c.Server.DataDir, "VIGIL_DATA_DIR")
+	set(&c.Server.Database, "VIGIL_DATABASE")
 	set(&c.CacheDir, "VIGIL_CACHE_DIR")
 	set(&c.Mirror, "VIGIL_FEEDS_MIRROR")
 	set(&c.Feeds.OSV.URL, "VIGIL_FEED_OSV_URL")

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vigil-scan/vigil/internal/config"
+	"github.com/vigil-scan/vigil/internal/urlcred"
 	"github.com/vigil-scan/vigil/internal/vulndb"
 )
 
@@ -108,6 +109,7 @@ func (u *Updater) Update(ctx context.Context, names []string) (Result, error) {
 		if _, err := b.CopyFeed(ctx, prevPath, s.Name); err != nil {
 			return res, err
 		}
+		s.URL, s.Warning = urlcred.Redact(s.URL), urlcred.RedactText(s.Warning)
 		b.AddSource(s)
 		res.Feeds = append(res.Feeds, FeedResult{Name: s.Name, Status: StatusCarried, Records: s.Records, Warning: s.Warning})
 	}
@@ -139,7 +141,7 @@ var ErrNothingFetched = errors.New("every feed failed")
 // (imported, or confirmed unchanged).
 func fetchedAny(fs []FeedResult) bool {
 	return slices.ContainsFunc(fs, func(f FeedResult) bool {
-		return f.Status == StatusUpdated || f.Status == StatusUnchanged
+		return f.Status == StatusUpdated || f.Status == StatusUnchanged || f.Status == StatusHeld
 	})
 }
 
@@ -252,6 +254,9 @@ func (u *Updater) updateFeed(ctx context.Context, b *vulndb.Builder, f Feed, pre
 		info.Parser = parserVersion
 		fr.Status = StatusUpdated
 	}
+	// Credentials in feed or mirror URLs never reach the DB, the log or
+	// the summary.
+	info.URL, info.Warning = urlcred.Redact(info.URL), urlcred.RedactText(info.Warning)
 	b.AddSource(info)
 	fr.Records, fr.Warning = info.Records, info.Warning
 	return fr, nil
@@ -305,7 +310,7 @@ func (u *Updater) fetchOne(ctx context.Context, b *vulndb.Builder, f Feed, prev 
 	for i, loc := range f.URLs {
 		info.URL = loc
 		var v Validators
-		if reuse && prev.URL == loc {
+		if reuse && prev.URL == urlcred.Redact(loc) {
 			v = Validators{ETag: prev.ETag, LastModified: prev.LastModified}
 		}
 		doc, err = u.fetcher().Fetch(ctx, loc, v, nil)

@@ -3,8 +3,8 @@ package image
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/gob"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,7 +20,7 @@ import (
 // cacheFormat changes whenever the walk's output for the same layer and
 // analyzers changes (new LayerResult fields, walk rules), so older entries
 // are ignored rather than misread.
-const cacheFormat = 2
+const cacheFormat = 3
 
 // maxCacheEntry bounds one cache entry read: far above any real layer
 // result, far below what a hostile entry could make the scan allocate.
@@ -28,8 +28,10 @@ const maxCacheEntry = 256 << 20
 
 // cacheMagic starts every entry, followed by the SHA-256 of the payload
 // (hex) and a newline: an entry whose payload was rewritten, truncated or
-// extended no longer matches its checksum and is not used.
-const cacheMagic = "vigil-layer-cache\n"
+// extended no longer matches its checksum and is not used. The payload is
+// the LayerResult in encoding/gob, which decodes about four times faster
+// than JSON: decoding is most of a fully cached re-scan.
+const cacheMagic = "vigil-layer-cache gob\n"
 
 var errCacheCorrupt = errors.New("corrupt entry")
 
@@ -63,7 +65,7 @@ func newLayerCache(opts Options, analyzers []inventory.Analyzer) *layerCache {
 func (c *layerCache) path(diffID string) string {
 	sum := sha256.Sum256([]byte(c.fingerprint + "diffid=" + diffID))
 	key := hex.EncodeToString(sum[:])
-	return filepath.Join(c.dir, key[:2], key+".json")
+	return filepath.Join(c.dir, key[:2], key+".entry")
 }
 
 // load returns the cached result, or nil on a miss. An entry that exists
@@ -138,17 +140,18 @@ func decodeCacheEntry(b []byte) (*inventory.LayerResult, error) {
 		return nil, fmt.Errorf("%w: checksum mismatch", errCacheCorrupt)
 	}
 	var r inventory.LayerResult
-	if err := json.Unmarshal(payload, &r); err != nil {
+	if err := gob.NewDecoder(bytes.NewReader(payload)).Decode(&r); err != nil {
 		return nil, fmt.Errorf("%w: %v", errCacheCorrupt, err)
 	}
 	return &r, nil
 }
 
 func encodeCacheEntry(r *inventory.LayerResult) ([]byte, error) {
-	payload, err := json.Marshal(r)
-	if err != nil {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(r); err != nil {
 		return nil, err
 	}
+	payload := buf.Bytes()
 	sum := sha256.Sum256(payload)
 	b := make([]byte, 0, len(cacheMagic)+2*sha256.Size+1+len(payload))
 	b = append(b, cacheMagic...)

@@ -2,7 +2,7 @@ package image
 
 import (
 	"context"
-	"encoding/json"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"os"
@@ -66,14 +66,15 @@ func TestCorruptCacheEntryIsAMiss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	emptyPayload := []byte(`{"diff_id":"sha256:abc","entries":3}`)
+	// A valid payload listing no packages, under the original checksum.
+	emptyPayload := payloadOf(t, mustEntry(t, &inventory.LayerResult{DiffID: diffID, Entries: 3}))
 	tests := []struct {
 		name    string
 		write   func(t *testing.T, p string)
 		wantErr string
 	}{
 		{"not json", writeBytes([]byte("{not json")), "no header"},
-		{"rewritten payload", writeBytes(append(valid[:len(valid)-len(mustJSON(t, good))], emptyPayload...)), "checksum mismatch"},
+		{"rewritten payload", writeBytes(append(headerOf(valid), emptyPayload...)), "checksum mismatch"},
 		{"truncated", writeBytes(valid[:len(valid)-5]), "checksum mismatch"},
 		{"header only", writeBytes(valid[:len(cacheMagic)+10]), "no header"},
 		{"another diff ID", writeBytes(mustEntry(t, &inventory.LayerResult{DiffID: "sha256:other"})), "holds diff ID sha256:other"},
@@ -185,12 +186,16 @@ func mustEntry(t *testing.T, r *inventory.LayerResult) []byte {
 	return b
 }
 
-func mustJSON(t *testing.T, v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
+// headerOf and payloadOf split a cache entry.
+func headerOf(entry []byte) []byte {
+	return append([]byte(nil), entry[:len(cacheMagic)+2*sha256.Size+1]...)
+}
+
+func payloadOf(t *testing.T, entry []byte) []byte {
+	if len(entry) < len(cacheMagic)+2*sha256.Size+1 {
+		t.Fatalf("entry of %d bytes", len(entry))
 	}
-	return b
+	return entry[len(cacheMagic)+2*sha256.Size+1:]
 }
 
 // FuzzCacheEntry feeds arbitrary bytes to the cache entry decoder: it must

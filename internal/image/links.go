@@ -118,6 +118,12 @@ func findAliases(fs *mergedFS, analyzers []inventory.Analyzer) (aliasMap, []stri
 		if phys == p || phys == "" {
 			continue
 		}
+		// A file an analyzer claims where it is was read there
+		// (etc/redhat-release -> fedora-release, var/lib/rpm ->
+		// ../../usr/lib/sysimage/rpm): no second read.
+		if !dir && claimedBy(analyzers, phys) {
+			continue
+		}
 		// A link that renames the file or directory cannot be checked
 		// against the unclaimed names the walk noted: read it blindly.
 		if path.Base(phys) != path.Base(p) {
@@ -229,4 +235,13 @@ func withAliases(results, aliases []*inventory.LayerResult) []*inventory.LayerRe
 		out[i] = &c
 	}
 	return out
+}
+
+func claimedBy(analyzers []inventory.Analyzer, p string) bool {
+	for _, a := range analyzers {
+		if a.Claims(p, 0o644, 1) {
+			return true
+		}
+	}
+	return false
 }

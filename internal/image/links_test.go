@@ -168,3 +168,24 @@ func TestBogusWhiteouts(t *testing.T) {
 		})
 	}
 }
+
+// Links between files analyzers claim anyway, and links that do not reach
+// an unclaimed file, cause no second read of the layers.
+func TestNoAliasWithoutNeed(t *testing.T) {
+	fs := &mergedFS{symlinks: map[string]string{
+		"etc/redhat-release": "fedora-release",
+		"etc/system-release": "fedora-release",
+		"etc/os-release":     "../usr/lib/os-release",
+		"var/lib/rpm":        "../../usr/lib/sysimage/rpm",
+		"lib":                "usr/lib",
+		"bin":                "usr/bin",
+	}, unclaimed: map[string]bool{"usr/lib/x/installed": true}}
+	m, warnings := findAliases(fs, withOSRelease(catalog.Packages()))
+	if len(m) != 0 || len(warnings) != 0 {
+		t.Errorf("aliases %v, warnings %q", m, warnings)
+	}
+	fs.unclaimed["usr/lib/apk/db/installed"] = true
+	if m, _ := findAliases(fs, withOSRelease(catalog.Packages())); m["usr/lib/apk/db/installed"] != "lib/apk/db/installed" {
+		t.Errorf("aliases %v", m)
+	}
+}

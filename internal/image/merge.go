@@ -1,7 +1,9 @@
 package image
 
 import (
+	"cmp"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -46,8 +48,17 @@ func merge(layers []inventory.Layer, results []*inventory.LayerResult, fixed []s
 		fs.apply(r, ref)
 		inv.Warnings = append(inv.Warnings, r.Warnings...)
 	}
-	for _, pkgs := range fs.packages {
-		inv.Packages = append(inv.Packages, pkgs...)
+	// Declaring paths in order, then a sort that is cheap on nearly sorted
+	// input: a cached re-scan of thousands of packages spent a tenth of its
+	// time in a reflection-based stable sort.
+	paths := slices.Sorted(maps.Keys(fs.packages))
+	n := 0
+	for _, p := range paths {
+		n += len(fs.packages[p])
+	}
+	inv.Packages = slices.Grow(inv.Packages, n)
+	for _, p := range paths {
+		inv.Packages = append(inv.Packages, fs.packages[p]...)
 	}
 	sortPackages(inv.Packages)
 	for _, facts := range fs.facts {
@@ -188,20 +199,19 @@ func (fs *mergedFS) resolvedContents(fixed []string) map[string][]byte {
 	return out
 }
 
-// sortPackages orders OS packages first, then by declaring path, name and
-// version, so output is stable across runs.
+// sortPackages orders OS packages first, then by declaring path, name,
+// version, architecture and purl, so output is stable across runs.
+// Packages equal in all of these keep their order only as far as a
+// deterministic sort keeps it (the same input gives the same output).
 func sortPackages(pkgs []inventory.Package) {
-	sort.SliceStable(pkgs, func(i, j int) bool {
-		a, b := pkgs[i], pkgs[j]
+	slices.SortFunc(pkgs, func(a, b inventory.Package) int {
 		if a.IsOS() != b.IsOS() {
-			return a.IsOS()
+			if a.IsOS() {
+				return -1
+			}
+			return 1
 		}
-		if a.Path != b.Path {
-			return a.Path < b.Path
-		}
-		if a.Name != b.Name {
-			return a.Name < b.Name
-		}
-		return a.Version < b.Version
+		return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version),
+			cmp.Compare(a.Arch, b.Arch), cmp.Compare(a.PURL, b.PURL))
 	})
 }

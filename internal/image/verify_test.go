@@ -176,7 +176,7 @@ func TestRewrittenCacheEntry(t *testing.T) {
 	if _, err := readTest(t, ref, opts); err != nil {
 		t.Fatal(err)
 	}
-	entries, _ := filepath.Glob(filepath.Join(cache, "layers", "*", "*.json"))
+	entries, _ := filepath.Glob(filepath.Join(cache, "layers", "*", "*.entry"))
 	if len(entries) != 2 {
 		t.Fatalf("%d cache entries, want 2", len(entries))
 	}
@@ -189,10 +189,9 @@ func TestRewrittenCacheEntry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Valid JSON, right diff ID, no packages, old checksum.
-		header := b[:len(b)-len(mustJSON(t, r))]
+		// A valid payload, right diff ID, no packages, old checksum.
 		r.Packages, r.Files = nil, nil
-		if err := os.WriteFile(e, append(header, mustJSON(t, r)...), 0o644); err != nil {
+		if err := os.WriteFile(e, append(headerOf(b), payloadOf(t, mustEntry(t, r))...), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

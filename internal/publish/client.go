@@ -19,6 +19,7 @@ import (
 
 	"github.com/vigil-scan/vigil/internal/result"
 	"github.com/vigil-scan/vigil/internal/secrets"
+	"github.com/vigil-scan/vigil/internal/urlcred"
 )
 
 // WireVersion is the version of the publish payload (docs/publish.md).
@@ -119,6 +120,7 @@ func (c *Client) Publish(ctx context.Context, p Payload) (*Receipt, error) {
 	if httpc == nil {
 		httpc = &http.Client{Timeout: 60 * time.Second}
 	}
+	httpc = keepTokenAtOrigin(httpc)
 	key := p.IdempotencyKey()
 	var lastErr error
 	for attempt := 1; attempt <= attempts; attempt++ {
@@ -142,7 +144,46 @@ func (c *Client) Publish(ctx context.Context, p Payload) (*Receipt, error) {
 		case <-time.After(wait):
 		}
 	}
-	return nil, fmt.Errorf("%w: %s: %v", ErrPublish, endpoint, lastErr)
+	return nil, fmt.Errorf("%w: %s: %s", ErrPublish, urlcred.Redact(endpoint), urlcred.RedactText(lastErr.Error()))
+}
+
+// keepTokenAtOrigin returns a copy of c that drops the Authorization (and
+// Cookie) header when a redirect leaves the origin of the first request:
+// another scheme, host or port. net/http itself forwards them to the same
+// host on any port and to its subdomains, which would hand the token to
+// whatever else listens there.
+func keepTokenAtOrigin(c *http.Client) *http.Client {
+	cp := *c
+	next := c.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !sameOrigin(via[0].URL, req.URL) {
+			req.Header.Del("Authorization")
+			req.Header.Del("Cookie")
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &cp
+}
+
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+// port is the URL's port, or its scheme's default.
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return "443"
+	}
+	return "80"
 }
 
 type permanentError struct{ msg string }
@@ -154,7 +195,7 @@ func (e *permanentError) Error() string { return e.msg }
 func Endpoint(server string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(server))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("%w: server %q is not an http(s) URL", ErrPublish, server)
+		return "", fmt.Errorf("%w: server %q is not an http(s) URL", ErrPublish, urlcred.Redact(server))
 	}
 	return strings.TrimRight(u.String(), "/") + "/api/v1/scans", nil
 }

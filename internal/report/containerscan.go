@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"io"
 	"strings"
 	"time"
@@ -70,7 +69,5 @@ func writeContainerScan(w io.Writer, r *result.Report, _ Options) error {
 	if r.CreatedAt.IsZero() {
 		out.VulnerabilityScanTimestamp = time.Unix(0, 0).UTC().Format("2006-01-02T15:04:05.000Z")
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return encodeIndented(w, out, "  ")
 }

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"io"
 	"regexp"
 	"strings"
@@ -158,9 +157,7 @@ func writeGitLab(w io.Writer, r *result.Report, _ Options) error {
 		}
 		out.Vulnerabilities = append(out.Vulnerabilities, gitlabFinding(f, osName, image))
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return encodeIndented(w, out, "  ")
 }
 
 func gitlabFinding(f vuln.Finding, osName, image string) gitlabVuln {

@@ -3,7 +3,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -67,16 +66,14 @@ func Write(w io.Writer, format string, r *result.Report, opts Options) error {
 }
 
 func writeJSON(w io.Writer, r *result.Report, opts Options) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
 	if opts.SBOMOnly {
-		return enc.Encode(struct {
+		return encodeIndented(w, struct {
 			SchemaVersion string      `json:"schema_version"`
 			Tool          result.Tool `json:"tool"`
 			Artifact      any         `json:"artifact"`
 			Packages      any         `json:"packages"`
 			Warnings      []string    `json:"warnings,omitempty"`
-		}{r.SchemaVersion, r.Tool, r.Artifact, r.Packages, r.Warnings})
+		}{r.SchemaVersion, r.Tool, r.Artifact, r.Packages, r.Warnings}, "  ")
 	}
-	return enc.Encode(r)
+	return encodeIndented(w, r, "  ")
 }

@@ -3,7 +3,6 @@ package report
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -142,9 +141,7 @@ func writeSARIF(w io.Writer, r *result.Report, opts Options) error {
 			Results:     nonNil(b.results),
 		}},
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(log)
+	return encodeIndented(w, log, "  ")
 }
 
 func nonNil[T any](s []T) []T {

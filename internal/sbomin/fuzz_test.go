@@ -21,7 +21,7 @@ func FuzzRead(f *testing.F) {
 			f.Add(b)
 		}
 	}
-	for _, format := range []string{"cyclonedx", "spdx-json"} {
+	for _, format := range []string{"cyclonedx", "spdx-json", "json"} {
 		var buf bytes.Buffer
 		if err := report.Write(&buf, format, reporttest.Report(), report.Options{}); err != nil {
 			f.Fatal(err)

@@ -1,6 +1,7 @@
 // Package sbomin reads software bills of materials back into an inventory,
 // so `vigil sbom-scan` can match an SBOM the way `vigil image` matches an
-// image: CycloneDX (JSON 1.2–1.7, XML) and SPDX (JSON 2.1–2.3, tag-value).
+// image: CycloneDX (JSON 1.2–1.7, XML), SPDX (JSON 2.1–2.3, tag-value) and
+// Vigil's own JSON report or inventory.
 //
 // Packages are rebuilt from their purls. Vigil's own SBOMs round-trip: the
 // vigil:* CycloneDX properties (path, ecosystem, source package, layer)
@@ -66,6 +67,9 @@ func read(ctx context.Context, r io.Reader, limit int64) (*inventory.Inventory, 
 		return nil, fmt.Errorf("SBOM is larger than %s; not read", size(limit))
 	}
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) // UTF-8 BOM some Windows tools write
+	if isVigilJSON(b) {
+		return readVigilJSON(b)
+	}
 	doc, err := decode(b)
 	if err != nil {
 		return nil, err

@@ -45,7 +45,9 @@ func (o Options) analyzers() []inventory.Analyzer {
 
 func (e Extras) apply(inv *inventory.Inventory, r *result.Report, now time.Time) {
 	if e.Checks {
-		r.Checks = checks.Run(inv, e.CheckOptions)
+		var warns []string
+		r.Checks, warns = checks.RunWithWarnings(inv, e.CheckOptions)
+		r.Warnings = append(r.Warnings, warns...)
 	}
 	if e.Secrets {
 		// The report's copy of the config was masked when the image was

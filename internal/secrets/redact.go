@@ -18,6 +18,9 @@ var knownPrefixes = []string{
 	"github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "glpat-",
 	"xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxr-", "xoxs-", "npm_",
 	"pypi-AgEIcHlwaS5vcmc", "pypi-AgENdGVzdC5weXBpLm9yZw", "eyJ",
+	"sk_live_", "rk_live_", "whsec_", "sk-ant-api03-", "sk-ant-admin01-", "sk-proj-", "sk-svcacct-", "sk-or-v1-",
+	"dckr_pat_", "hf_", "AIzaSy", "GOCSPX-", "xapp-", "dop_v1_", "rubygems_", "pplx-", "xai-", "PMAK-", "PMAT-",
+	"HRKU-", "sq0csp-", "CCIPAT_", "CCIPRJ_", "ddp_", "ddo_", "hvs.", "hvb.", "SG.",
 }
 
 // Redact masks a secret, keeping a short prefix so a reader can tell which

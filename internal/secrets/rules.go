@@ -2,7 +2,10 @@ package secrets
 
 import (
 	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/google/osv-scalibr/veles"
 
 	"github.com/vigil-scan/vigil/internal/vuln"
 )
@@ -34,6 +37,9 @@ type rule struct {
 	// keyValue rules have no re: they parse "KEY<sep>VALUE" where a
 	// keyword ends (parseKeyValue).
 	keyValue bool
+	// detectors, when set, replace re: osv-scalibr veles detectors run on
+	// the line (see veles.go).
+	detectors []veles.Detector
 }
 
 // Rule ids.
@@ -64,7 +70,10 @@ const (
 // ruleTable is ordered from the most to the least specific: when two hits
 // overlap on a line, the earlier rule wins (a GitHub token assigned to
 // GITHUB_TOKEN= is a github-pat, not a generic credential).
-var ruleTable = []rule{
+var ruleTable = slices.Concat(specificRules, velesRules(), []rule{genericRule})
+
+// specificRules are the formats with a distinctive prefix or structure.
+var specificRules = []rule{
 	{
 		Rule:     Rule{RulePrivateKey, "Private key", vuln.SeverityHigh},
 		keywords: []string{"private key"},
@@ -185,13 +194,15 @@ var ruleTable = []rule{
 		group:    1,
 		valid:    func(s, _ []byte, _, _ bool) bool { return validJWT(s) },
 	},
-	{
-		// A keyValue rule: parsed at keyword hits, see parseKeyValue.
-		Rule:     Rule{RuleGeneric, "Hard-coded credential", vuln.SeverityMedium},
-		keywords: genericKeywords(),
-		keyValue: true,
-		valid:    validGeneric,
-	},
+}
+
+// genericRule comes last: any more specific rule wins over it.
+var genericRule = rule{
+	// A keyValue rule: parsed at keyword hits, see parseKeyValue.
+	Rule:     Rule{RuleGeneric, "Hard-coded credential", vuln.SeverityMedium},
+	keywords: genericKeywords(),
+	keyValue: true,
+	valid:    validGeneric,
 }
 
 // genericKeywords are the endings of key names the generic rule looks at.

@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"bytes"
+	"math/bits"
 	"regexp"
 	"sync"
 	"unicode/utf8"
@@ -142,6 +143,9 @@ func (s *scanner) scan(text []byte, cfg bool) []hit {
 
 // candidates appends the matches of rule r in line to out.
 func (r *rule) candidates(line []byte, kvEnds []int, out []span) []span {
+	if r.detectors != nil {
+		return r.detectorCandidates(line, out)
+	}
 	if r.keyValue {
 		for _, e := range kvEnds {
 			if e > len(line) {
@@ -185,12 +189,10 @@ func (s *scanner) scanLine(hits []hit, text, line []byte, lineNo int, cur *lineS
 		}
 		return false
 	}
-	for i := range ruleTable {
-		if cur.mask&(1<<i) == 0 {
-			continue
-		}
-		r := &ruleTable[i]
-		if r.re == nil && !r.keyValue {
+	// Only the rules whose keywords are on the line, in table order.
+	for m := cur.mask; m != 0; m &= m - 1 {
+		r := &ruleTable[bits.TrailingZeros64(m)]
+		if r.re == nil && !r.keyValue && r.detectors == nil {
 			continue
 		}
 		cur.spans = r.candidates(line, cur.kvEnds, cur.spans[:0])

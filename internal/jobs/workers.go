@@ -1,0 +1,312 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/vigil-scan/vigil/internal/catalog"
+	"github.com/vigil-scan/vigil/internal/image"
+	"github.com/vigil-scan/vigil/internal/inventory"
+	"github.com/vigil-scan/vigil/internal/match"
+	"github.com/vigil-scan/vigil/internal/result"
+	"github.com/vigil-scan/vigil/internal/scan"
+	"github.com/vigil-scan/vigil/internal/store"
+	"github.com/vigil-scan/vigil/internal/vulndb"
+)
+
+// ScanArgs scans one image digest of a tenant: every repository of the
+// tenant holding it gets the result. Unique while pending or running, so a
+// burst of pushes and pulls of one digest is one scan.
+type ScanArgs struct {
+	TenantID int64  `json:"tenant_id" river:"unique"`
+	Digest   string `json:"digest" river:"unique"`
+	// Force re-reads images already scanned (analyzer upgrade).
+	Force bool `json:"force,omitempty"`
+}
+
+func (ScanArgs) Kind() string { return "scan_image" }
+
+// ReevaluateArgs re-matches stored images (no pull).
+type ReevaluateArgs struct {
+	ImageIDs []int64 `json:"image_ids"`
+	// Reason is "advisories" (after a refresh) or "daily".
+	Reason string `json:"reason"`
+}
+
+func (ReevaluateArgs) Kind() string { return "reevaluate" }
+
+// RefreshArgs rebuilds the vulnerability DB from the feeds.
+type RefreshArgs struct{}
+
+func (RefreshArgs) Kind() string { return "refresh_db" }
+
+// DailyArgs is the periodic safety-net pass.
+type DailyArgs struct{}
+
+func (DailyArgs) Kind() string { return "daily_reevaluation" }
+
+var uniquePending = &river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+	rivertype.JobStateScheduled, rivertype.JobStateRetryable,
+}}
+
+// EnqueueScan queues a scan of the tenant's digest (a no-op when one is
+// already pending or running).
+func (q *Queue) EnqueueScan(ctx context.Context, tenantID int64, digest string, force bool) error {
+	_, err := q.c.Insert(ctx, ScanArgs{TenantID: tenantID, Digest: digest, Force: force},
+		&river.InsertOpts{MaxAttempts: q.opts.ScanAttempts, UniqueOpts: *uniquePending})
+	return err
+}
+
+// EnqueueRefresh queues a DB refresh (one at a time).
+func (q *Queue) EnqueueRefresh(ctx context.Context) error {
+	_, err := q.c.Insert(ctx, RefreshArgs{}, &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByState: uniquePending.ByState}})
+	return err
+}
+
+// EnqueueReevaluate queues re-evaluation of images in batches.
+func (q *Queue) EnqueueReevaluate(ctx context.Context, ids []int64, reason string) error {
+	const batch = 500
+	var params []river.InsertManyParams
+	for start := 0; start < len(ids); start += batch {
+		part := ids[start:min(start+batch, len(ids))]
+		params = append(params, river.InsertManyParams{Args: ReevaluateArgs{ImageIDs: part, Reason: reason}, InsertOpts: &river.InsertOpts{MaxAttempts: 5}})
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	_, err := q.c.InsertMany(ctx, params)
+	return err
+}
+
+// analyzers returns the layer analyzers and their fingerprint: stored
+// layers and images record it, and an image inventoried by another
+// fingerprint (an older Vigil) is read again.
+func (q *Queue) analyzers() ([]inventory.Analyzer, string) {
+	as := q.deps.Analyzers
+	if as == nil {
+		as = catalog.Packages()
+	}
+	names := make([]string, 0, len(as))
+	for _, a := range as {
+		names = append(names, a.Name()+"@"+strconv.Itoa(a.Version()))
+	}
+	sort.Strings(names)
+	return as, strings.Join(names, ",")
+}
+
+type scanWorker struct {
+	river.WorkerDefaults[ScanArgs]
+	q *Queue
+}
+
+func (w *scanWorker) Work(ctx context.Context, job *river.Job[ScanArgs]) error {
+	err := w.q.scan(ctx, job.Args, job.Attempt >= job.MaxAttempts)
+	if w.q.deps.OnScanned != nil {
+		w.q.deps.OnScanned(job.Args.TenantID, job.Args.Digest, err)
+	}
+	return err
+}
+
+// scan reads the digest once (through the layer store: known layers are not
+// downloaded) and stores and evaluates it for every image row with it. Rows
+// added while it ran (a push to another repository) are picked up by the
+// loop, since the unique job absorbed their enqueue.
+func (q *Queue) scan(ctx context.Context, a ScanArgs, final bool) error {
+	st := q.deps.Store
+	analyzers, fp := q.analyzers()
+	for round := 0; round < 3; round++ {
+		targets, err := st.ScanTargets(ctx, a.TenantID, a.Digest, a.Force && round == 0)
+		if err != nil {
+			return err
+		}
+		if len(targets) == 0 {
+			return nil
+		}
+		ids := make([]int64, len(targets))
+		for i, t := range targets {
+			ids[i] = t.ImageID
+		}
+		t := targets[0]
+		known := func(ctx context.Context, diffID string) (*inventory.LayerResult, error) {
+			return st.Layer(ctx, diffID, fp)
+		}
+		opts := image.Options{Username: t.Creds.Username, Password: t.Creds.Password, Insecure: t.Creds.Insecure, TempDir: q.deps.TempDir, Logger: q.log}
+		inv, layers, err := image.ReadVerified(ctx, t.Ref(), analyzers, opts, known)
+		if err != nil {
+			if serr := st.SetScanError(context.WithoutCancel(ctx), ids, err, final); serr != nil {
+				q.log.Error("recording scan error", "err", serr)
+			}
+			return fmt.Errorf("scanning %s: %w", t.Ref(), err)
+		}
+		if err := st.SaveScan(ctx, ids, store.ScanRecord{Analyzer: fp, Artifact: inv.Artifact, Layers: layers}); err != nil {
+			return err
+		}
+		if err := q.evaluate(ctx, ids, inv, "scan"); err != nil {
+			return err
+		}
+		q.log.Info("image scanned", "digest", a.Digest, "images", len(ids), "packages", len(inv.Packages))
+	}
+	return nil
+}
+
+// evaluate matches an inventory and records the result on each image.
+func (q *Queue) evaluate(ctx context.Context, ids []int64, inv *inventory.Inventory, kind string) error {
+	var rep *result.Report
+	err := q.deps.DB.With(func(m *match.Matcher, info *result.DBInfo) error {
+		var err error
+		rep, err = scan.Evaluate(ctx, inv, scan.Options{Matcher: m, DB: info, ToolVersion: q.deps.ToolVersion})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	var built time.Time
+	if rep.DB != nil {
+		built = rep.DB.Built
+	}
+	for _, id := range ids {
+		if _, err := q.deps.Store.ApplyEvaluation(ctx, store.Evaluation{ImageID: id, Kind: kind, DBBuilt: built, Findings: rep.Vulnerabilities}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type reevaluateWorker struct {
+	river.WorkerDefaults[ReevaluateArgs]
+	q *Queue
+}
+
+func (w *reevaluateWorker) Work(ctx context.Context, job *river.Job[ReevaluateArgs]) error {
+	_, err := w.q.Reevaluate(ctx, job.Args.ImageIDs, job.Args.Reason)
+	return err
+}
+
+// Reevaluate re-matches stored images from their stored layers, without
+// any registry access. Images inventoried by another analyzer version are
+// queued for a fresh scan instead. It returns how many were evaluated.
+func (q *Queue) Reevaluate(ctx context.Context, ids []int64, reason string) (int, error) {
+	analyzers, fp := q.analyzers()
+	cache := newLayerLRU(4096)
+	n := 0
+	for _, id := range ids {
+		img, err := q.deps.Store.LoadImage(ctx, id, cache)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if img.Analyzer != fp {
+			if err := q.EnqueueScan(ctx, img.TenantID, img.Artifact.Digest, true); err != nil {
+				return n, err
+			}
+			continue
+		}
+		inv := image.Assemble(img.Artifact, img.Layers, analyzers)
+		if err := q.evaluate(ctx, []int64{id}, inv, reason); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+type refreshWorker struct {
+	river.WorkerDefaults[RefreshArgs]
+	q *Queue
+}
+
+func (w *refreshWorker) Work(ctx context.Context, job *river.Job[RefreshArgs]) error {
+	return w.q.Refresh(ctx)
+}
+
+// Refresh rebuilds the DB and queues the re-evaluation of the images whose
+// packages' advisories changed, found through the store's index.
+func (q *Queue) Refresh(ctx context.Context) error {
+	changed, first, err := q.deps.DB.Refresh(ctx)
+	if err != nil && !q.deps.DB.Ready() {
+		return err
+	}
+	if err != nil {
+		q.log.Warn("DB refresh incomplete; the previous data keeps serving", "err", err)
+	}
+	if first {
+		// Nothing was matched against any DB before: scan what waited.
+		return q.EnqueuePending(ctx)
+	}
+	ids, ierr := q.deps.Store.ImagesWithPackages(ctx, indexKeys(changed))
+	if ierr != nil {
+		return ierr
+	}
+	q.log.Info("advisories changed", "packages", len(changed), "images", len(ids))
+	return q.EnqueueReevaluate(ctx, ids, "advisories")
+}
+
+func indexKeys(ks []vulndb.PackageKey) [][2]string {
+	seen := map[[2]string]bool{}
+	var out [][2]string
+	for _, k := range ks {
+		e, n := store.IndexKey(k.Ecosystem, k.Package)
+		key := [2]string{e, n}
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, key)
+		}
+	}
+	return out
+}
+
+type dailyWorker struct {
+	river.WorkerDefaults[DailyArgs]
+	q *Queue
+}
+
+func (w *dailyWorker) Work(ctx context.Context, job *river.Job[DailyArgs]) error {
+	now := time.Now()
+	ids, err := w.q.deps.Store.ImagesForDaily(ctx, now.Add(-w.q.opts.Windows.Pushed), now.Add(-w.q.opts.Windows.Pulled))
+	if err != nil {
+		return err
+	}
+	return w.q.EnqueueReevaluate(ctx, ids, "daily")
+}
+
+// layerLRU is a small cache of decoded layers for one re-evaluation batch.
+type layerLRU struct {
+	mu    sync.Mutex
+	max   int
+	items map[int64]*inventory.LayerResult
+	order []int64
+}
+
+func newLayerLRU(n int) *layerLRU {
+	return &layerLRU{max: n, items: map[int64]*inventory.LayerResult{}}
+}
+
+func (c *layerLRU) Get(id int64) (*inventory.LayerResult, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l, ok := c.items[id]
+	return l, ok
+}
+
+func (c *layerLRU) Put(id int64, l *inventory.LayerResult) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.order) >= c.max {
+		delete(c.items, c.order[0])
+		c.order = c.order[1:]
+	}
+	c.items[id] = l
+	c.order = append(c.order, id)
+}

@@ -1,0 +1,417 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/distribution/distribution/v3/configuration"
+	"github.com/distribution/distribution/v3/registry/handlers"
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/vigil-scan/vigil/internal/config"
+	"github.com/vigil-scan/vigil/internal/corpus"
+	"github.com/vigil-scan/vigil/internal/imagetest"
+	"github.com/vigil-scan/vigil/internal/jobs"
+	"github.com/vigil-scan/vigil/internal/server"
+	"github.com/vigil-scan/vigil/internal/store"
+)
+
+// pgURL is the PostgreSQL the suite also runs on (.ci/run starts it).
+const pgURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// env is a running service over one database, with a real Distribution
+// registry whose notifications go to it.
+type env struct {
+	t        *testing.T
+	st       *store.Store
+	q        *jobs.Queue
+	db       *jobs.CurrentDB
+	srv      *httptest.Server
+	admin    string
+	regHost  string
+	regID    string
+	blobGets atomic.Int64
+}
+
+// openStore opens a fresh SQLite file, or a fresh PostgreSQL schema that is
+// dropped after the test, so parallel runs never share state.
+func openStore(t *testing.T, backend string) *store.Store {
+	t.Helper()
+	keys, err := store.LoadKeyring("", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := store.Options{DataDir: t.TempDir(), Keys: keys}
+	if backend == "postgres" {
+		conn, err := pgx.Connect(context.Background(), pgURL)
+		if err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("PostgreSQL at %s: %v", pgURL, err)
+			}
+			t.Skipf("no PostgreSQL at %s: %v", pgURL, err)
+		}
+		conn.Close(context.Background())
+		b := make([]byte, 6)
+		rand.Read(b)
+		opts.URL, opts.Schema = pgURL, "vigil_test_"+hex.EncodeToString(b)
+		t.Cleanup(func() {
+			c, err := pgx.Connect(context.Background(), pgURL)
+			if err == nil {
+				c.Exec(context.Background(), "DROP SCHEMA "+opts.Schema+" CASCADE")
+				c.Close(context.Background())
+			}
+		})
+	}
+	st, err := store.Open(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// feedMirror is a feeds mirror holding only the corpus's Alpine secdb for
+// the given branches (the other feeds are skipped as "not in mirror").
+func feedMirror(t *testing.T, branches ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, b := range branches {
+		if err := os.MkdirAll(filepath.Join(dir, "alpine-secdb"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(corpus.Path(t, "feeds", "alpine-secdb", b), filepath.Join(dir, "alpine-secdb", b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func newEnv(t *testing.T, backend, mirror string) *env {
+	t.Helper()
+	ctx := context.Background()
+	e := &env{t: t, st: openStore(t, backend)}
+	dataDir := t.TempDir()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	e.db = &jobs.CurrentDB{Config: config.Config{DBPath: filepath.Join(dataDir, "db", "vigil.db"), CacheDir: dataDir, Mirror: mirror,
+		Feeds: config.Feeds{Alpine: config.AlpineFeed{Branches: []string{"v3.10", "v3.11"}}}}, Logger: logger}
+	t.Cleanup(func() { e.db.Close() })
+	var err error
+	e.q, err = jobs.New(ctx, jobs.Deps{Store: e.st, DB: e.db, Logger: logger, TempDir: t.TempDir()},
+		jobs.Options{Work: true, Concurrency: 2, PollInterval: 50 * time.Millisecond, RetryBase: 200 * time.Millisecond, ScanAttempts: 3, Daily: -1, Refresh: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.q.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		e.q.Stop(c)
+	})
+	srv := server.New(server.Options{Store: e.st, Queue: e.q, DB: e.db, Logger: logger})
+	e.srv = httptest.NewServer(srv)
+	t.Cleanup(e.srv.Close)
+	t.Cleanup(srv.Wait)
+	e.admin, err = e.st.CreateToken(ctx, "acme", store.ScopeAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// startRegistry runs a real Distribution registry (in memory) that sends
+// its notifications to the service, registered with secret.
+func (e *env) startRegistry(secret string) {
+	t := e.t
+	var app atomic.Pointer[handlers.App]
+	regSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/blobs/") && r.Method == http.MethodGet {
+			e.blobGets.Add(1)
+		}
+		app.Load().ServeHTTP(w, r)
+	}))
+	t.Cleanup(regSrv.Close)
+	e.regHost = strings.TrimPrefix(regSrv.URL, "http://")
+	var reg struct {
+		ID string `json:"id"`
+	}
+	e.do("POST", "/api/v1/registries", e.admin, map[string]any{"name": "local", "url": regSrv.URL, "insecure": true, "webhook_secret": secret}, 201, &reg)
+	e.regID = reg.ID
+	cfg := &configuration.Configuration{Storage: configuration.Storage{"inmemory": configuration.Parameters{}}}
+	cfg.Log.Level = "error"
+	cfg.Log.AccessLog.Disabled = true
+	cfg.Notifications.Endpoints = []configuration.Endpoint{{
+		Name: "vigil", URL: e.srv.URL + "/api/v1/webhooks/distribution/" + reg.ID,
+		Headers: http.Header{"Authorization": {"Bearer " + secret}}, Timeout: 5 * time.Second, Threshold: 5, Backoff: 200 * time.Millisecond,
+	}}
+	a := handlers.NewApp(context.Background(), cfg)
+	app.Store(a)
+	t.Cleanup(func() { a.Shutdown() })
+}
+
+// do sends a JSON request and decodes the answer, failing on another status.
+func (e *env) do(method, path, token string, body any, want int, out any) []byte {
+	e.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		e.t.Fatalf("%s %s: status %d, want %d: %s", method, path, resp.StatusCode, want, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			e.t.Fatalf("%s %s: %v: %s", method, path, err, b)
+		}
+	}
+	return b
+}
+
+// alpineImage is the corpus's Alpine 3.10 image; with vulnerable set, an
+// upper layer replaces its apk database with the corpus's older one (busybox
+// 1.24, sqlite 3.26, ...), which the 3.10 secdb has fixes for.
+func alpineImage(t *testing.T, vulnerable bool) v1.Image {
+	t.Helper()
+	tarPath := filepath.Join(t.TempDir(), "alpine.tar")
+	imagetest.Gunzip(t, corpus.Path(t, "images", "alpine-310.tar.gz"), tarPath)
+	img, err := tarball.ImageFromPath(tarPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !vulnerable {
+		return img
+	}
+	db, err := os.ReadFile(corpus.Path(t, "pkgdb", "apk", "trivy-alpine", "lib", "apk", "db", "installed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return imagetest.Build(t, img, nil, imagetest.Step{CreatedBy: "RUN apk add old", Created: time.Unix(1600000000, 0),
+		Entries: []imagetest.Entry{{Name: "lib/apk/db/installed", Body: string(db), Mode: 0o644}}})
+}
+
+func (e *env) push(img v1.Image, ref string) string {
+	e.t.Helper()
+	imagetest.Push(e.t, img, e.regHost+"/"+ref)
+	d, err := img.Digest()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return d.String()
+}
+
+type imagePage struct {
+	Items         []store.Image `json:"items"`
+	NextPageToken string        `json:"next_page_token"`
+}
+
+// waitImage polls the API until the digest has the wanted status.
+func (e *env) waitImage(digest, status string) store.Image {
+	e.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var im store.Image
+		req, _ := http.NewRequest("GET", e.srv.URL+"/api/v1/images/"+digest, nil)
+		req.Header.Set("Authorization", "Bearer "+e.admin)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			json.NewDecoder(resp.Body).Decode(&im)
+			resp.Body.Close()
+			if resp.StatusCode == 200 && im.Status == status {
+				return im
+			}
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("image %s did not reach %s: %+v", digest, status, im)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func forEachBackend(t *testing.T, fn func(t *testing.T, backend string)) {
+	for _, b := range []string{"sqlite", "postgres"} {
+		t.Run(b, func(t *testing.T) { fn(t, b) })
+	}
+}
+
+func TestRegistryPushToFindings(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend, feedMirror(t, "v3.10"))
+		e.startRegistry("s3cret")
+		digest := e.push(alpineImage(t, true), "library/alpine:3.10")
+		im := e.waitImage(digest, store.StatusScanned)
+		if im.Repository != "library/alpine" || len(im.Tags) != 1 || im.Tags[0] != "3.10" || im.RegistryID != e.regID {
+			t.Errorf("image: %+v", im)
+		}
+		if im.Counts.Total() == 0 || im.PushedAt == nil || im.LastEvaluatedAt == nil || im.DBBuiltAt == nil {
+			t.Errorf("image without findings or times: %+v", im)
+		}
+		var fs struct {
+			Items []store.Finding `json:"items"`
+		}
+		e.do("GET", "/api/v1/images/"+digest+"/findings", e.admin, nil, 200, &fs)
+		if len(fs.Items) != im.Counts.Total() {
+			t.Errorf("%d findings, counts say %d", len(fs.Items), im.Counts.Total())
+		}
+		for _, f := range fs.Items {
+			if f.ID == "" || f.Package.Name == "" || f.State != store.StateOpen || f.FirstSeenAt.IsZero() || f.ResolvedAt != nil {
+				t.Errorf("finding: %+v", f)
+			}
+		}
+		// Filters and counts at every level.
+		var page imagePage
+		e.do("GET", "/api/v1/images?registry_id="+e.regID+"&severity=critical,high,medium,low,unknown&limit=1", e.admin, nil, 200, &page)
+		if len(page.Items) != 1 || page.Items[0].Digest != digest {
+			t.Errorf("filtered images: %+v", page)
+		}
+		e.do("GET", "/api/v1/images?cve="+fs.Items[0].ID, e.admin, nil, 200, &page)
+		if len(page.Items) != 1 {
+			t.Errorf("cve filter: %+v", page)
+		}
+		e.do("GET", "/api/v1/images?cve=CVE-0000-0000", e.admin, nil, 200, &page)
+		if len(page.Items) != 0 {
+			t.Errorf("unknown cve filter: %+v", page)
+		}
+		var regs struct {
+			Items []store.Registry `json:"items"`
+		}
+		e.do("GET", "/api/v1/registries", e.admin, nil, 200, &regs)
+		if len(regs.Items) != 1 || regs.Items[0].Counts != im.Counts || regs.Items[0].Unhealthy != 1 || regs.Items[0].HasPassword {
+			t.Errorf("registries: %+v", regs.Items)
+		}
+		var repos struct {
+			Items []store.Repository `json:"items"`
+		}
+		e.do("GET", "/api/v1/repositories?registry_id="+e.regID, e.admin, nil, 200, &repos)
+		if len(repos.Items) != 1 || repos.Items[0].Counts != im.Counts {
+			t.Errorf("repositories: %+v", repos.Items)
+		}
+
+		// Tenancy and scopes: another tenant sees nothing and gets 404 for
+		// this tenant's objects; no token 401; a read token cannot write.
+		other, _ := e.st.CreateToken(context.Background(), "other", store.ScopeAdmin)
+		e.do("GET", "/api/v1/images/"+digest, other, nil, 404, nil)
+		e.do("GET", "/api/v1/images/"+digest+"/findings", other, nil, 404, nil)
+		e.do("GET", "/api/v1/registries/"+e.regID, other, nil, 404, nil)
+		e.do("DELETE", "/api/v1/registries/"+e.regID, other, nil, 404, nil)
+		e.do("GET", "/api/v1/images", other, nil, 200, &page)
+		if len(page.Items) != 0 {
+			t.Errorf("other tenant sees images: %+v", page)
+		}
+		e.do("GET", "/api/v1/images", "", nil, 401, nil)
+		e.do("GET", "/api/v1/images", "vgl_bogus_token", nil, 401, nil)
+		reader, _ := e.st.CreateToken(context.Background(), "acme", store.ScopeRead)
+		e.do("POST", "/api/v1/registries", reader, map[string]any{"name": "x", "url": "https://example.com"}, 403, nil)
+		e.do("POST", "/api/v1/db/refresh", reader, nil, 403, nil)
+
+		// The registry redelivers and an attacker replays: harmless.
+		ev := map[string]any{"events": []any{map[string]any{"id": "replayed-1", "action": "push", "timestamp": time.Now(),
+			"target": map[string]any{"mediaType": "application/vnd.docker.distribution.manifest.v2+json", "digest": digest, "repository": "library/alpine", "tag": "3.10"}}}}
+		var res map[string]int
+		for i := 0; i < 3; i++ {
+			e.do("POST", "/api/v1/webhooks/distribution/"+e.regID, "s3cret", ev, 202, &res)
+		}
+		if res["duplicates"] != 1 || res["scans"] != 0 {
+			t.Errorf("replayed event: %v", res)
+		}
+		e.do("POST", "/api/v1/webhooks/distribution/"+e.regID, "wrong", ev, 401, nil)
+		e.do("POST", "/api/v1/webhooks/distribution/reg_unknown", "s3cret", ev, 401, nil)
+	})
+}
+
+func TestWebhookBadInput(t *testing.T) {
+	e := newEnv(t, "sqlite", feedMirror(t, "v3.10"))
+	e.startRegistry("hook")
+	post := func(body string, ct string) int {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/webhooks/distribution/"+e.regID, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer hook")
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	v2 := "application/vnd.docker.distribution.events.v2+json"
+	for _, c := range []struct {
+		name, body, ct string
+		want           int
+	}{
+		{"not json", "{", v2, 400},
+		{"wrong type", `{"events": 5}`, v2, 400},
+		{"bad digest", `{"events":[{"id":"a","action":"push","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"md5:x","repository":"a"}}]}`, v2, 400},
+		{"bad repository", `{"events":[{"id":"b","action":"push","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:` + strings.Repeat("a", 64) + `","repository":"../etc"}}]}`, v2, 400},
+		{"html content type", `{"events":[]}`, "text/html", 415},
+		{"oversized", `{"events":[` + strings.Repeat(`{"id":"x","action":"pull","target":{}},`, 40000) + `{}]}`, v2, 413},
+		{"blob events ignored", `{"events":[{"id":"c","action":"push","target":{"mediaType":"application/octet-stream","digest":"sha256:` + strings.Repeat("b", 64) + `","repository":"a"}}]}`, v2, 202},
+		{"v1 media type", `{"events":[]}`, "application/vnd.docker.distribution.events.v1+json", 202},
+	} {
+		if got := post(c.body, c.ct); got != c.want {
+			t.Errorf("%s: status %d, want %d", c.name, got, c.want)
+		}
+	}
+	var page imagePage
+	e.do("GET", "/api/v1/images", e.admin, nil, 200, &page)
+	if len(page.Items) != 0 {
+		t.Errorf("bad events stored images: %+v", page.Items)
+	}
+}
+
+func TestRegistryDownIsRetriedAndVisible(t *testing.T) {
+	e := newEnv(t, "sqlite", feedMirror(t, "v3.10"))
+	var reg struct {
+		ID string `json:"id"`
+	}
+	// A registry that answers garbage.
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, "<html>not a registry</html>")
+	}))
+	defer bad.Close()
+	e.do("POST", "/api/v1/registries", e.admin, map[string]any{"name": "bad", "url": bad.URL, "webhook_secret": "k"}, 201, &reg)
+	digest := "sha256:" + strings.Repeat("c", 64)
+	ev := map[string]any{"events": []any{map[string]any{"id": "e1", "action": "push",
+		"target": map[string]any{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest, "repository": "team/app", "tag": "v1"}}}}
+	e.do("POST", "/api/v1/webhooks/distribution/"+reg.ID, "k", ev, 202, nil)
+	im := e.waitImage(digest, store.StatusFailed)
+	if im.Error == "" {
+		t.Errorf("failed image has no error: %+v", im)
+	}
+}
