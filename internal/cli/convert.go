@@ -40,7 +40,7 @@ SBOM formats (` + strings.Join(sbomFormats, ", ") + `).`,
 			if err != nil {
 				return &ExitError{Code: ExitScanFailed, Err: err}
 			}
-			opts := report.Options{Dockerfile: dockerfile, Color: app.color()}
+			opts := report.Options{Dockerfile: dockerfile, Color: app.color(), Width: app.tableWidth()}
 			// An inventory has no "vulnerabilities" key at all; a report
 			// always has one, empty or not.
 			if r.Vulnerabilities == nil {

@@ -26,7 +26,7 @@ func newDBCmd(app *App) *cobra.Command {
 Debian tracker, NVD, EPSS, CISA KEV). Scans open it read-only. See
 docs/vulndb.md and docs/configuration.md.`,
 	}
-	cmd.AddCommand(newDBUpdateCmd(app), newDBImportCmd(app), newDBStatusCmd(app), newDBSearchCmd(app))
+	cmd.AddCommand(newDBUpdateCmd(app), newDBImportCmd(app), newDBStatusCmd(app), newDBSearchCmd(app), newDBPublishCmd(app))
 	return cmd
 }
 
@@ -39,6 +39,7 @@ type dbUpdateOptions struct {
 	AcceptShrink bool
 	MaxShrink    config.Fraction
 	IdleTimeout  time.Duration
+	Insecure     bool // plain-HTTP registry for --from oci://
 }
 
 // registerIntegrity adds the flags that decide when new feed data is
@@ -59,8 +60,10 @@ func newDBUpdateCmd(app *App) *cobra.Command {
 atomically. Unchanged feeds (HTTP 304 or same digest) and feeds that fail keep
 the previous DB's data; failures are noted in 'vigil db status'.
 --mirror reads every feed from a directory or URL laid out like the upstream
-hosts (see docs/configuration.md). --from downloads a prebuilt DB from a Vigil
-server instead.
+hosts (see docs/configuration.md). --from downloads a prebuilt DB instead:
+from a Vigil server (https://...) or an OCI registry (oci://REGISTRY/REPO:TAG,
+pushed there by 'vigil db publish'; verified by digest, credentials from the
+docker config and credential helpers, --insecure-registry for plain HTTP).
 
 A feed whose new data is damaged (a cut download, a zip member failing its
 CRC, a document that does not parse) keeps its previous rows, and so does a
@@ -72,7 +75,9 @@ written. A download that receives nothing for --idle-timeout is retried.`,
   vigil db update --mirror https://mirror.example.com/vigil-feeds
   vigil db update --feed debian/dsa --accept-shrink
   vigil db update --max-shrink 25% --idle-timeout 2m
-  vigil db update --from https://vigil.example.com`,
+  vigil db update --from https://vigil.example.com
+  vigil db update --from oci://registry.example.com/security/vigil-db:1
+  vigil db update --from oci://localhost:5000/vigil-db:latest --insecure-registry`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDBUpdate(cmd.Context(), app, opts)
@@ -81,7 +86,8 @@ written. A download that receives nothing for --idle-timeout is retried.`,
 	opts.db.register(cmd, app)
 	cmd.Flags().StringVar(&opts.Mirror, "mirror", "", "read feeds from this directory or URL (VIGIL_FEEDS_MIRROR)")
 	cmd.Flags().StringArrayVar(&opts.Feeds, "feed", nil, "update only this feed or feed group (repeatable)")
-	cmd.Flags().StringVar(&opts.From, "from", "", "download a prebuilt DB from this Vigil server")
+	cmd.Flags().StringVar(&opts.From, "from", "", "download a prebuilt DB from this Vigil server URL or oci://REGISTRY/REPO:TAG")
+	cmd.Flags().BoolVar(&opts.Insecure, "insecure-registry", false, "talk plain HTTP to the registry of --from oci://")
 	cmd.Flags().DurationVar(&opts.RetryDelay, "retry-delay", time.Second, "first delay between download retries (doubles each retry)")
 	cmd.Flags().MarkHidden("retry-delay")
 	opts.registerIntegrity(cmd)
@@ -136,7 +142,7 @@ func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
 	}
 	fetcher := &feeds.Fetcher{BaseDelay: opts.RetryDelay, UserAgent: "vigil/" + BuildVersion(), IdleTimeout: cfg.Feeds.IdleTimeout}
 	if opts.From != "" {
-		meta, cached, err := fetcher.InstallPrebuilt(ctx, opts.From, cfg.CacheDir, cfg.DBPath)
+		meta, cached, err := installPrebuilt(ctx, fetcher, opts, cfg)
 		if err != nil {
 			return urlcred.Error(err)
 		}

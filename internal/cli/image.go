@@ -60,11 +60,13 @@ type scanFlags struct {
 	publish        bool
 	pub            publishFlags
 	filters        scanFilters
+	dbAuto         dbAutoFlags
 }
 
 func (f *scanFlags) register(cmd *cobra.Command, app *App, image bool) {
 	fl := cmd.Flags()
 	f.db.register(cmd, app)
+	f.dbAuto.register(cmd, app)
 	fl.StringArrayVarP(&f.formats, "format", "f", []string{"table"}, "output format, repeatable; FORMAT=FILE writes to a file ("+strings.Join(report.Formats(), ", ")+")")
 	fl.StringVarP(&f.output, "output", "o", "", "write the standard-output format to this file instead")
 	fl.StringVar(&f.threshold, "severity-threshold", app.Getenv("VIGIL_SEVERITY_THRESHOLD"), "fail when an unsuppressed vulnerability has this severity or higher: UNKNOWN, NEGLIGIBLE, LOW, MEDIUM, HIGH, CRITICAL (VIGIL_SEVERITY_THRESHOLD; default: never fail)")
@@ -161,6 +163,9 @@ func (f *scanFlags) prepare(app *App) (*prepared, error) {
 	if !f.filters.vulnScan() {
 		return p, nil
 	}
+	if err := f.dbAuto.ensure(context.Background(), app, f.db); err != nil {
+		return nil, err
+	}
 	db, dbNotes, err := f.db.openChecked(app)
 	if err != nil {
 		return nil, err
@@ -249,7 +254,7 @@ func (f *scanFlags) loadPolicy() (*policy.Policy, error) {
 
 // finish writes every output, publishes, and turns the gate into the exit code.
 func (f *scanFlags) finish(ctx context.Context, app *App, p *prepared, r *result.Report) error {
-	opts := report.Options{Dockerfile: f.dockerfile, Color: app.color()}
+	opts := report.Options{Dockerfile: f.dockerfile, Color: app.color(), Width: app.tableWidth()}
 	r.Warnings = append(p.warnings, r.Warnings...)
 	for _, w := range r.Warnings {
 		app.Logger.Warn(w)

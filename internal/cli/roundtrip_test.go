@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/vigil-scan/vigil/internal/corpus"
 	"github.com/vigil-scan/vigil/internal/match"
@@ -226,6 +228,36 @@ func TestSbomFormatsAndVigilJSONRoundTrip(t *testing.T) {
 			if in != cdx && (p.Ecosystem != want.Packages[i].Ecosystem || p.Layer == nil) {
 				t.Errorf("%s: package %s ecosystem %q layer %v", filepath.Base(in), p.Name, p.Ecosystem, p.Layer)
 			}
+		}
+	}
+}
+
+// The table fits COLUMNS when standard output is no terminal, and says
+// what it shows in a header.
+func TestTableWidthFromColumns(t *testing.T) {
+	in := writeJSONFile(t, reporttest.Report())
+	for _, cols := range []int{80, 120} {
+		code, out, _ := run(t, map[string]string{"COLUMNS": strconv.Itoa(cols)}, "", "convert", in)
+		if code != 0 || !strings.HasPrefix(out, "Image:      registry.example.com/team/app:1.4.2") || !strings.Contains(out, "OS:         Alpine Linux v3.10") {
+			t.Fatalf("code %d\n%s", code, out)
+		}
+		// The OS and Python tables fit; the Go binary's table has a
+		// pseudo-version wider than that, and ids and versions never wrap.
+		fits, _, _ := strings.Cut(out, "usr/local/bin/app")
+		for _, line := range strings.Split(fits, "\n") {
+			// At 80 the OS table's ids and versions leave less than the
+			// narrowest title column: it overflows rather than wrap an id.
+			if n := utf8.RuneCountInString(line); n > cols && cols >= 120 && !strings.HasPrefix(line, "usr/lib/python3.7") {
+				t.Errorf("COLUMNS=%d: line of %d: %q", cols, n, line)
+			}
+		}
+		for _, id := range []string{"CVE-2019-5482", "CVE-2020-1967", "CVE-2022-41723", "GO-2021-0067"} {
+			if !strings.Contains(out, " "+id+" ") {
+				t.Errorf("COLUMNS=%d: id %s not whole on one line", cols, id)
+			}
+		}
+		if cols == 80 && !strings.Contains(out, "\n"+strings.Repeat(" ", 72)+"buffer overflow") {
+			t.Errorf("COLUMNS=80: title not wrapped:\n%s", out)
 		}
 	}
 }

@@ -54,7 +54,7 @@ func newSbomCmd(app *App) *cobra.Command {
 				return &ExitError{Code: ExitScanFailed, Err: err}
 			}
 			r := inventoryReport(inv)
-			opts := report.Options{SBOMOnly: true, Color: app.color()}
+			opts := report.Options{SBOMOnly: true, Color: app.color(), Width: app.tableWidth()}
 			if err := report.WriteAll(spec, app.Out, r, opts); err != nil {
 				return &ExitError{Code: ExitScanFailed, Err: err}
 			}

@@ -32,7 +32,11 @@ type Config struct {
 	// Mirror is a local directory or http(s) URL laid out like the feeds
 	// corpus; when set, every feed is read from it.
 	Mirror string `yaml:"mirror"`
-	Feeds  Feeds  `yaml:"feeds"`
+	// DBRepository is where a scan without a DB downloads one: an
+	// oci://REGISTRY/REPO:TAG artifact (`vigil db publish`) or a Vigil
+	// server URL; empty means build it from the feeds (or Mirror).
+	DBRepository string `yaml:"db_repository"`
+	Feeds        Feeds  `yaml:"feeds"`
 	// Scan holds defaults for the scanning commands' flags, keyed by flag
 	// name (scan: {severity-threshold: HIGH}). It stays a YAML node so the
 	// CLI, which knows the flags, can check keys and report lines.
@@ -204,7 +208,22 @@ func (c Config) Validate() error {
 			return fmt.Errorf("config %s %q: %w", l.name, urlcred.Redact(l.loc), err)
 		}
 	}
+	if err := CheckDBRepository(c.DBRepository); err != nil {
+		return fmt.Errorf("db_repository (VIGIL_DB_REPOSITORY) %q: %w", c.DBRepository, err)
+	}
 	return nil
+}
+
+// CheckDBRepository accepts "", oci://REF or an http(s) Vigil server URL.
+func CheckDBRepository(loc string) error {
+	if loc == "" || strings.HasPrefix(loc, "oci://") && len(loc) > len("oci://") {
+		return nil
+	}
+	scheme, _, ok := strings.Cut(loc, "://")
+	if ok && (strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "https")) {
+		return checkLocation(loc)
+	}
+	return errors.New("want oci://REGISTRY/REPO:TAG or an http(s):// Vigil server URL")
 }
 
 func checkLocation(loc string) error {
@@ -264,6 +283,7 @@ func applyEnv(getenv func(string) string, c *Config) {
 	set(&c.Server.Database, "VIGIL_DATABASE")
 	set(&c.CacheDir, "VIGIL_CACHE_DIR")
 	set(&c.Mirror, "VIGIL_FEEDS_MIRROR")
+	set(&c.DBRepository, "VIGIL_DB_REPOSITORY")
 	set(&c.Feeds.OSV.URL, "VIGIL_FEED_OSV_URL")
 	set(&c.Feeds.Alpine.URL, "VIGIL_FEED_ALPINE_URL")
 	set(&c.Feeds.Debian.URL, "VIGIL_FEED_DEBIAN_URL")

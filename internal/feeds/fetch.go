@@ -8,9 +8,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/vigil-scan/vigil/internal/tempfile"
@@ -41,6 +45,11 @@ type Fetcher struct {
 	// TempDir holds downloads while they are imported ("" = os.TempDir).
 	TempDir   string
 	UserAgent string
+
+	// down remembers hosts that did not resolve or refused connections in
+	// this run, so the next feed from the same host fails at once instead
+	// of asking DNS again (a lost DNS answer costs the resolver's 5 s).
+	down sync.Map // host -> error
 }
 
 // Validators are what a previous fetch remembered, for conditional requests.
@@ -99,9 +108,19 @@ func (f *Fetcher) Fetch(ctx context.Context, loc string, prev Validators, header
 	if attempts <= 0 {
 		attempts = 4
 	}
+	host := ""
+	if u, err := url.Parse(loc); err == nil {
+		host = u.Host
+	}
+	if err, ok := f.down.Load(host); ok {
+		return nil, fmt.Errorf("%s: %w", loc, err.(error))
+	}
 	var lastErr error
 	for attempt := 0; attempt < attempts; attempt++ {
 		doc, retryAfter, err := f.fetchOnce(ctx, loc, prev, header)
+		if errors.Is(err, ErrUnreachable) {
+			f.down.Store(host, err)
+		}
 		if err == nil || !isRetryable(err) {
 			return doc, err
 		}
@@ -183,6 +202,9 @@ func (f *Fetcher) fetchOnce(ctx context.Context, loc string, prev Validators, he
 		}
 		if errors.Is(context.Cause(ctx), errStalled) {
 			return nil, 0, retryableError{fmt.Errorf("%s: no answer within %s", loc, idle)}
+		}
+		if u := unreachable(err); u != nil {
+			return nil, 0, u
 		}
 		return nil, 0, retryableError{err}
 	}
@@ -343,4 +365,27 @@ func retryAfter(v string) time.Duration {
 		return max(time.Until(t), 0)
 	}
 	return 0
+}
+
+// ErrUnreachable: the host does not resolve or refuses connections. This
+// is what being offline (or a typo in a URL) looks like, and retrying with
+// backoff would only make an offline run slow, so it fails at once.
+var ErrUnreachable = errors.New("host unreachable")
+
+// unreachable turns a DNS failure or a refused connection into one short
+// line naming the host; other errors give nil.
+func unreachable(err error) error {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return fmt.Errorf("%w: cannot resolve %s (offline? set a mirror with --mirror or VIGIL_FEEDS_MIRROR)", ErrUnreachable, dnsErr.Name)
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		var opErr *net.OpError
+		addr := ""
+		if errors.As(err, &opErr) && opErr.Addr != nil {
+			addr = " " + opErr.Addr.String()
+		}
+		return fmt.Errorf("%w: connection refused by%s", ErrUnreachable, addr)
+	}
+	return nil
 }

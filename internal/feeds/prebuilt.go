@@ -44,17 +44,25 @@ func (f *Fetcher) InstallPrebuilt(ctx context.Context, server, cacheDir, dbPath 
 			return none, false, err
 		}
 	}
+	m, err := installCached(cacheFile, dbPath, server)
+	return m, cached, err
+}
+
+// installCached opens a downloaded, digest-verified DB in the cache (a
+// file that is not a readable Vigil DB is removed) and copies it
+// atomically over dbPath. from names where it came from, for errors.
+func installCached(cacheFile, dbPath, from string) (vulndb.Metadata, error) {
 	db, err := vulndb.Open(cacheFile)
 	if err != nil {
 		os.Remove(cacheFile)
-		return none, cached, fmt.Errorf("prebuilt DB from %s: %w", server, err)
+		return vulndb.Metadata{}, fmt.Errorf("prebuilt DB from %s: %w", from, err)
 	}
 	m := db.Metadata()
 	db.Close()
 	if err := installCopy(cacheFile, dbPath); err != nil {
-		return none, cached, err
+		return vulndb.Metadata{}, err
 	}
-	return m, cached, nil
+	return m, nil
 }
 
 func (f *Fetcher) prebuiltMeta(ctx context.Context, url string) (PrebuiltMeta, error) {

@@ -22,6 +22,9 @@ type Options struct {
 	SBOMOnly bool
 	// MaxRows caps the findings listed by the markdown format (0 means 50).
 	MaxRows int
+	// Width is the table format's line width (0 means DefaultWidth): the
+	// title column wraps to fit it.
+	Width int
 }
 
 // A writer renders one format.

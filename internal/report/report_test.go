@@ -36,6 +36,8 @@ func TestGolden(t *testing.T) {
 		opts         Options
 	}{
 		{"table.txt", "table", Options{}},
+		{"table-80.txt", "table", Options{Width: 80}},
+		{"table-120.txt", "table", Options{Width: 120}},
 		{"table-color.txt", "table", Options{Color: true}},
 		{"table-sbom.txt", "table", Options{SBOMOnly: true}},
 		{"report.json", "json", Options{}},

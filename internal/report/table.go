@@ -11,9 +11,6 @@ import (
 	"github.com/vigil-scan/vigil/internal/vuln"
 )
 
-// titleWidth caps the TITLE column so rows stay on one terminal line.
-const titleWidth = 50
-
 var severityColor = map[string]string{
 	vuln.SeverityCritical:   "\x1b[1;31m",
 	vuln.SeverityHigh:       "\x1b[31m",
@@ -86,6 +83,11 @@ func writeTable(w io.Writer, r *result.Report, opts Options) error {
 		writePackageTable(ew, r, opts)
 		return ew.err
 	}
+	width := opts.Width
+	if width <= 0 {
+		width = DefaultWidth
+	}
+	tableHeader(ew, r)
 	sum := summarize(r)
 	notJudgedBlock(ew, r)
 	for _, g := range groupByTarget(r.Artifact, r.Vulnerabilities) {
@@ -100,8 +102,9 @@ func writeTable(w io.Writer, r *result.Report, opts Options) error {
 				continue
 			}
 			t.rows = append(t.rows, []string{f.Package.Name, f.ID, f.Severity, string(f.FixState),
-				f.Package.Version, fixedIn(f), truncate(title(f), titleWidth)})
+				f.Package.Version, fixedIn(f), title(f)})
 		}
+		t.fit(width, 6)
 		ew.printf("%s\n", g.Target)
 		if len(t.rows) == 0 {
 			ew.printf("No unsuppressed vulnerabilities (%d suppressed).\n\n", suppressed)
@@ -120,8 +123,9 @@ func writeTable(w io.Writer, r *result.Report, opts Options) error {
 			if c.Suppressed != nil {
 				level += " (suppressed)"
 			}
-			t.rows = append(t.rows, []string{c.Code, level, c.Title, truncate(oneLine(strings.Join(c.Alerts, "; ")), 80)})
+			t.rows = append(t.rows, []string{c.Code, level, c.Title, truncate(oneLine(strings.Join(c.Alerts, "; ")), 40)})
 		}
+		t.fit(width, 2)
 		ew.printf("Best-practice checks\n")
 		ew.do(func(w io.Writer) error { return t.write(w, opts.Color) })
 		ew.printf("\n")

@@ -68,3 +68,32 @@ func TestMaskPEMBodies(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRedactConfig: whatever surrounds it, a token in the config never
+// survives RedactConfig in any field, and masking twice changes nothing.
+func FuzzRedactConfig(f *testing.F) {
+	f.Add("PATH=/bin", "RUN echo hi", "-----BEGIN PRIVATE KEY-----")
+	f.Add("A=\"", "|1 T=", "\\n")
+	f.Add("", "", "")
+	tok := "ghp_" + strings.Repeat("Zx9Qw3Er7T", 4)[:36]
+	f.Fuzz(func(t *testing.T, env, history, other string) {
+		cfg := &inventory.ImageConfig{
+			Env:         []string{env, "TOKEN_X=" + tok + " " + env},
+			Labels:      map[string]string{other: env},
+			Cmd:         []string{other, " " + tok + " "},
+			Healthcheck: []string{history},
+			OnBuild:     []string{other + " " + tok + " " + history},
+			History:     []inventory.HistoryEntry{{CreatedBy: history + " " + tok + " " + other, Comment: other}},
+		}
+		red, r := RedactConfig(cfg)
+		all := strings.Join(red.Env, "\n") + strings.Join(red.Cmd, " ") + strings.Join(red.OnBuild, " ") +
+			red.History[0].CreatedBy + r.Text(other+" "+tok)
+		if strings.Contains(all, tok) {
+			t.Fatalf("token survives: %q", all)
+		}
+		again, _ := RedactConfig(red)
+		if strings.Join(again.Env, "\n") != strings.Join(red.Env, "\n") {
+			t.Fatalf("second pass changed %q to %q", red.Env, again.Env)
+		}
+	})
+}

@@ -152,7 +152,12 @@ func (e *env) startRegistry(secret string) {
 		if strings.Contains(r.URL.Path, "/blobs/") && r.Method == http.MethodGet {
 			e.blobGets.Add(1)
 		}
-		app.Load().ServeHTTP(w, r)
+		a := app.Load()
+		if a == nil { // the backfill may come before the app is built
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		a.ServeHTTP(w, r)
 	}))
 	t.Cleanup(regSrv.Close)
 	e.regHost = strings.TrimPrefix(regSrv.URL, "http://")
@@ -414,4 +419,132 @@ func TestRegistryDownIsRetriedAndVisible(t *testing.T) {
 	if im.Error == "" {
 		t.Errorf("failed image has no error: %+v", im)
 	}
+}
+
+// A DB refresh that brings advisories re-evaluates the affected images from
+// their stored layers, without one blob request to the registry; a tag
+// moved to an image without the findings resolves them by replacement.
+func TestRefreshReevaluatesWithoutPullAndReplacement(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		mirror := t.TempDir()
+		secdb := filepath.Join(mirror, "alpine-secdb", "v3.10")
+		if err := os.MkdirAll(secdb, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		link := func(f string) {
+			if err := os.Symlink(corpus.Path(t, "feeds", "alpine-secdb", "v3.10", f), filepath.Join(secdb, f)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		link("community.yaml")
+		e := newEnv(t, backend, mirror)
+		e.startRegistry("s")
+		digest := e.push(alpineImage(t, true), "library/alpine:3.10")
+		im := e.waitImage(digest, store.StatusScanned)
+		if im.Counts.Total() != 0 {
+			t.Fatalf("findings before the main secdb arrived: %+v", im.Counts)
+		}
+		before := e.blobGets.Load()
+		link("main.yaml")
+		e.do("POST", "/api/v1/db/refresh", e.admin, nil, 202, nil)
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			var cur store.Image
+			e.do("GET", "/api/v1/images/"+digest, e.admin, nil, 200, &cur)
+			if cur.Counts.Total() > 0 {
+				im = cur
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("not re-evaluated after the refresh: %+v", cur)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if got := e.blobGets.Load() - before; got != 0 {
+			t.Errorf("re-evaluation fetched %d blobs", got)
+		}
+
+		// The tag moves to the clean image: the old image's findings are
+		// resolved as replaced and it no longer counts.
+		clean := e.push(alpineImage(t, false), "library/alpine:3.10")
+		e.waitImage(clean, store.StatusScanned)
+		deadline = time.Now().Add(30 * time.Second)
+		for {
+			var old store.Image
+			e.do("GET", "/api/v1/images/"+digest, e.admin, nil, 200, &old)
+			if old.Counts.Total() == 0 && old.ReplacedBy == clean {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("old image not resolved by replacement: %+v", old)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		var fs struct {
+			Items []store.Finding `json:"items"`
+		}
+		e.do("GET", "/api/v1/images/"+digest+"/findings?state=replaced", e.admin, nil, 200, &fs)
+		if len(fs.Items) != im.Counts.Total() || fs.Items[0].ResolvedAt == nil {
+			t.Errorf("replaced findings: %d, want %d", len(fs.Items), im.Counts.Total())
+		}
+	})
+}
+
+// `vigil publish` payloads: stored once per Idempotency-Key, linked to the
+// registry image with the same digest whichever arrives first.
+func TestPublishedScanLinksToRegistryImage(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend, feedMirror(t, "v3.10"))
+		e.startRegistry("s")
+		img := alpineImage(t, true)
+		d, _ := img.Digest()
+		digest := d.String()
+		ingest, _ := e.st.CreateToken(context.Background(), "acme", store.ScopeIngest)
+		body := map[string]any{"version": "1", "image": map[string]any{"name": e.regHost + "/shop/api:1.4", "digest": digest},
+			"trace": map[string]any{"provider": "github-actions", "workflow": "build", "run_id": "42", "run_url": "https://github.com/acme/shop/actions/runs/42",
+				"repository": "acme/shop", "commit": "4f2a", "ref": "refs/heads/main"},
+			"report": map[string]any{"schema_version": "1", "vulnerabilities": []any{}}}
+		post := func(token string, want int) map[string]string {
+			b, _ := json.Marshal(body)
+			req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/scans", bytes.NewReader(b))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/vnd.vigil.scan.v1+json")
+			req.Header.Set("Idempotency-Key", "k1")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var out map[string]string
+			json.NewDecoder(resp.Body).Decode(&out)
+			if resp.StatusCode != want {
+				t.Fatalf("POST /api/v1/scans: %d, want %d: %v", resp.StatusCode, want, out)
+			}
+			return out
+		}
+		first := post(ingest, 201)
+		if again := post(ingest, 200); again["id"] != first["id"] {
+			t.Errorf("retry got another id: %v vs %v", again, first)
+		}
+		reader, _ := e.st.CreateToken(context.Background(), "acme", store.ScopeRead)
+		post(reader, 403)
+		// The registry push arrives after the CI run.
+		e.push(img, "shop/api:1.4")
+		var page imagePage
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			e.do("GET", "/api/v1/images?repository=shop/api", e.admin, nil, 200, &page)
+			if len(page.Items) == 1 && page.Items[0].RegistryID == e.regID && page.Items[0].Status == store.StatusScanned {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("registry image not scanned: %+v", page)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		im := page.Items[0]
+		if im.RegistryID != e.regID || len(im.CI) != 1 || im.CI[0].RunURL != "https://github.com/acme/shop/actions/runs/42" || im.CI[0].Commit != "4f2a" {
+			t.Errorf("registry image not linked to the CI run: %+v", im)
+		}
+	})
 }

@@ -98,6 +98,7 @@ func (s *Server) register() {
 	s.handle("GET /api/v1/jobs/failed", s.auth(store.ScopeAdmin, s.failedJobs))
 	s.handle("GET /api/v1/audit", s.auth(store.ScopeAdmin, s.auditLog))
 
+	s.handle("POST /api/v1/scans", s.auth(store.ScopeIngest, s.publishScan))
 	s.handle("POST /api/v1/webhooks/distribution/{registry}", s.distributionWebhook)
 
 	s.handle("GET /api/v1/db", s.auth(store.ScopeRead, s.dbInfo))

@@ -108,6 +108,13 @@ func (s *Store) recordEvent(ctx context.Context, tx *Tx, ev ImageEvent) (EventRe
 		if _, err := tx.exec(ctx, "UPDATE images SET pushed_at = ?, deleted_at = NULL WHERE id = ? AND (pushed_at IS NULL OR pushed_at < ?)", at, id, at); err != nil {
 			return res, err
 		}
+		// The image CI published before it reached a registry is now this
+		// one (its CI runs link by digest).
+		if ev.RegistryID != "" {
+			if _, err := tx.exec(ctx, "UPDATE images SET deleted_at = ? WHERE tenant_id = ? AND digest = ? AND registry_id = '' AND deleted_at IS NULL", now, ev.TenantID, ev.Digest); err != nil {
+				return res, err
+			}
+		}
 		if ev.Tag != "" {
 			if err := moveTag(ctx, tx, repoID, ev.Tag, id, at); err != nil {
 				return res, err

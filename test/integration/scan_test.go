@@ -309,7 +309,7 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{"bad severity", []string{"image", ref, "--severity-threshold", "SEVERE"}, "SEVERE"},
 		{"bad format", []string{"image", ref, "--format", "html"}, "html"},
 		{"unwritable output", []string{"image", ref, "--format", "json=" + filepath.Join(dir, "no", "such", "dir", "r.json")}, "no/such/dir"},
-		{"missing db", []string{"image", ref, "--db", filepath.Join(dir, "none.db")}, "vigil db update"},
+		{"missing db", []string{"image", ref, "--db", filepath.Join(dir, "none.db"), "--skip-db-update"}, "vigil db update"},
 		{"corrupt db", []string{"image", ref, "--db", filepath.Join(dir, "garbage.tar")}, "vigil db update"},
 		{"bad check threshold", []string{"image", ref, "--check-threshold", "SEVERE"}, "--check-threshold"},
 		{"exit code out of range", []string{"image", ref, "--exit-code", "300"}, "--exit-code"},

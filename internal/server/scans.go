@@ -1,0 +1,98 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/vigil-scan/vigil/internal/publish"
+	"github.com/vigil-scan/vigil/internal/store"
+)
+
+// publishScan takes `vigil publish` payloads (docs/publish.md). The same
+// Idempotency-Key stores the run once; a retry gets the same answer.
+func (s *Server) publishScan(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	if !s.limiter.allow("ingest:"+p.Tenant, s.opts.Now()) {
+		w.Header().Set("Retry-After", "1")
+		writeError(w, 429, "too many uploads; retry later")
+		return
+	}
+	ct := strings.TrimSpace(strings.Split(r.Header.Get("Content-Type"), ";")[0])
+	if ct != publish.MediaType && ct != "application/json" {
+		writeError(w, 415, "content type "+ct+": want "+publish.MediaType)
+		return
+	}
+	var pl publish.Payload
+	if err := json.NewDecoder(r.Body).Decode(&pl); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, 413, "report too large")
+			return
+		}
+		writeError(w, 400, "invalid payload: "+err.Error())
+		return
+	}
+	if pl.Version != publish.WireVersion {
+		writeError(w, 400, `version: want "1"`)
+		return
+	}
+	if pl.Report == nil {
+		writeError(w, 400, "report is required")
+		return
+	}
+	if pl.Image.Digest != "" && !digestRE.MatchString(pl.Image.Digest) {
+		writeError(w, 400, "image.digest: want sha256:<64 hex>")
+		return
+	}
+	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
+	if key == "" {
+		key = pl.IdempotencyKey()
+	}
+	if len(key) > 200 {
+		writeError(w, 400, "Idempotency-Key too long")
+		return
+	}
+	repo := ""
+	if ref, err := name.ParseReference(pl.Image.Name); err == nil {
+		repo = ref.Context().RepositoryStr()
+	} else if pl.Image.Digest != "" {
+		writeError(w, 400, "image.name: "+err.Error())
+		return
+	}
+	report, _ := json.Marshal(pl.Report)
+	t := pl.Trace
+	runID, imageID, dup, err := s.st.RecordCIRun(r.Context(), p.TenantID, store.CIRunInput{
+		IdempotencyKey: key, Digest: pl.Image.Digest, ImageName: pl.Image.Name, Repository: repo,
+		Provider: t.Provider, Workflow: t.Workflow, RunID: t.RunID, RunURL: t.RunURL, SourceRepo: t.Repository,
+		SourceRepoURL: t.RepositoryURL, Commit: t.Commit, Ref: t.Ref, Report: string(report)})
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if imageID != 0 {
+		// An image only CI knows: its findings are the published ones
+		// until a registry event brings it into a registry.
+		var built time.Time
+		if pl.Report.DB != nil {
+			built = pl.Report.DB.Built
+		}
+		if _, err := s.st.ApplyEvaluation(r.Context(), store.Evaluation{ImageID: imageID, Kind: "ci", DBBuilt: built, Findings: pl.Report.Vulnerabilities}); err != nil {
+			s.internal(w, r, err)
+			return
+		}
+	}
+	status := 201
+	if dup {
+		status = 200
+	}
+	url := ""
+	if pl.Image.Digest != "" {
+		url = "/api/v1/images/" + pl.Image.Digest
+	}
+	writeJSON(w, status, publish.Receipt{ID: runID, URL: url})
+}
