@@ -20,14 +20,16 @@ var ErrIncompleteDB = errors.New("vulnerability DB cannot be trusted for a scan"
 //   - the DB holds no affected-package record at all (every feed failed,
 //     was skipped, or the file was built empty);
 //   - a feed's last update failed and the DB holds no data of it;
-//   - a feed the configuration fetches by default has no source in the DB
-//     (it was never imported: `db update --feed X` on a fresh DB, or the
-//     configuration gained a feed since).
+//
+// A feed the configuration fetches that the DB has no source for is no
+// error by itself: a prebuilt DB (`db update --from`) may carry fewer feeds
+// than the local configuration names. The scan lists the packages that
+// needed it as not judged (no-data), naming their ecosystem.
 //
 // A feed whose last update failed but whose previous data was kept is no
 // error: it comes back as a NotJudged entry (reason stale-feed), which the
 // reports show and --fail-on-unsupported turns into a gate failure.
-func CheckDB(ctx context.Context, cfg config.Config, db *vulndb.DB) ([]result.NotJudged, error) {
+func CheckDB(ctx context.Context, _ config.Config, db *vulndb.DB) ([]result.NotJudged, error) {
 	ecos, err := db.Ecosystems(ctx)
 	if err != nil {
 		return nil, err
@@ -55,17 +57,6 @@ func CheckDB(ctx context.Context, cfg config.Config, db *vulndb.DB) ([]result.No
 		return nil, fmt.Errorf("%w: %s is incomplete, %s failed their last update and hold no data: %s; fix the feed (or disable it in the configuration) and run `vigil db update`",
 			ErrIncompleteDB, path, countFeeds(len(failed)), strings.Join(failed, "; "))
 	}
-	var missing []string
-	sel, _ := Select(Registry(cfg), nil)
-	for _, f := range sel {
-		if _, ok := meta.Source(f.Name); !ok {
-			missing = append(missing, f.Name)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("%w: %s has no data from %s the configuration fetches (%s): run `vigil db update` (or disable them in the configuration)",
-			ErrIncompleteDB, path, countFeeds(len(missing)), abbreviate(missing, 8))
-	}
 	return notes, nil
 }
 
@@ -74,12 +65,4 @@ func countFeeds(n int) string {
 		return "1 feed"
 	}
 	return fmt.Sprintf("%d feeds", n)
-}
-
-// abbreviate joins the first max names and counts the rest.
-func abbreviate(names []string, max int) string {
-	if len(names) <= max {
-		return strings.Join(names, ", ")
-	}
-	return fmt.Sprintf("%s and %d more", strings.Join(names[:max], ", "), len(names)-max)
 }

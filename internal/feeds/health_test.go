@@ -72,21 +72,14 @@ func TestCheckDB(t *testing.T) {
 	})
 
 	t.Run("configured feed never imported", func(t *testing.T) {
+		// Not an error: a prebuilt DB may carry fewer feeds than configured;
+		// the scan lists the packages that needed them as no-data.
 		u := testUpdater(t, feedsDir)
 		if _, err := u.Update(ctx, []string{"osv/crates.io"}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := CheckDB(ctx, u.Config, open(t, u))
-		if !errors.Is(err, ErrIncompleteDB) || !strings.Contains(err.Error(), "osv/Go") || !strings.Contains(err.Error(), "vigil db update") {
-			t.Fatalf("partial DB: %v", err)
-		}
-		// The same DB is complete for a configuration that fetches only crates.io.
-		cfg := u.Config
-		cfg.Feeds.OSV.Ecosystems = []string{"crates.io"}
-		cfg.Feeds.Alpine.Disabled, cfg.Feeds.Debian.Disabled, cfg.Feeds.EPSS.Disabled, cfg.Feeds.KEV.Disabled = true, true, true, true
-		cfg.Mirror = "" // NVD is default only with a mirror
-		if _, err := CheckDB(ctx, cfg, open(t, u)); err != nil {
-			t.Fatalf("crates.io-only configuration: %v", err)
+		if notes, err := CheckDB(ctx, u.Config, open(t, u)); err != nil || len(notes) != 0 {
+			t.Fatalf("partial DB: %v %v", notes, err)
 		}
 	})
 
