@@ -12,18 +12,6 @@ import (
 // the SPDX document comment, GitLab scan messages and a skipped JUnit case.
 // The JSON report carries the structured list itself.
 
-// notJudgedBlock writes the table's "Not judged" header block.
-func notJudgedBlock(ew *errWriter, r *result.Report) {
-	if len(r.NotJudged) == 0 {
-		return
-	}
-	ew.printf("Not judged (%d):\n", len(r.NotJudged))
-	for _, n := range r.NotJudged {
-		ew.printf("  ! %s\n", oneLine(n.String()))
-	}
-	ew.printf("\n")
-}
-
 // sarifInvocation reports NotJudged as tool execution notifications, where
 // GitHub code scanning and other SARIF viewers show run-level problems.
 type sarifInvocation struct {

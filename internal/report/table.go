@@ -89,7 +89,6 @@ func writeTable(w io.Writer, r *result.Report, opts Options) error {
 	}
 	tableHeader(ew, r)
 	sum := summarize(r)
-	notJudgedBlock(ew, r)
 	for _, g := range groupByTarget(r.Artifact, r.Vulnerabilities) {
 		t := &textTable{
 			header:   []string{"LIBRARY", "VULNERABILITY ID", "SEVERITY", "STATUS", "INSTALLED", "FIXED", "TITLE"},

@@ -24,7 +24,7 @@ func TestScanAlpine320NotJudged(t *testing.T) {
 	ref := imagetest.WriteDockerArchive(t, img, "alpine:3.20")
 	dir := t.TempDir()
 	res := vigil(t, dir, nil, "image", ref, "--severity-threshold", "LOW", "--format", "table", "--format", "json=r.json", "--format", "sarif=r.sarif")
-	if res.code != 0 || !strings.Contains(res.stdout, "Not judged (2):") || !strings.Contains(res.stdout, "alpine 3.20.3 (no-data)") {
+	if res.code != 0 || !strings.Contains(res.stdout, "Not judged: alpine 3.20.3 (end-of-life)") || !strings.Contains(res.stdout, "alpine 3.20.3 (no-data)") {
 		t.Fatalf("want exit 0 and a not-judged header:\n%s", res)
 	}
 	r := readReport(t, filepath.Join(dir, "r.json"))
