@@ -182,11 +182,18 @@ func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
 func newDBStatusCmd(app *App) *cobra.Command {
 	var db dbFlags
 	var format string
+	var verify bool
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the DB's schema, build time and every source",
+		Long: `Status shows the DB's schema, build time and every source with its record count,
+fetch time, digest, URL and warning. --verify also checks the file: SQLite's
+integrity check over every page and index, and Vigil's invariants (records are
+valid JSON, the lookup index exists, each source's count matches its rows, no
+rows of an unlisted feed); any problem is listed and the command exits 2.`,
 		Example: `  vigil db status
-  vigil db status --format json --db ./vigil.db`,
+  vigil db status --format json --db ./vigil.db
+  vigil db status --verify`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "table" && format != "json" {
@@ -197,11 +204,29 @@ func newDBStatusCmd(app *App) *cobra.Command {
 				return err
 			}
 			defer d.Close()
-			return writeDBStatus(app.Out, d.Path(), d.Metadata(), format)
+			if err := writeDBStatus(app.Out, d.Path(), d.Metadata(), format); err != nil {
+				return err
+			}
+			if !verify {
+				return nil
+			}
+			problems, err := d.Verify(cmd.Context())
+			if err != nil {
+				return &ExitError{Code: ExitScanFailed, Err: err}
+			}
+			if len(problems) > 0 {
+				for _, p := range problems {
+					fmt.Fprintln(app.Err, "  -", p)
+				}
+				return &ExitError{Code: ExitScanFailed, Err: fmt.Errorf("DB %s failed verification (%d problems above): run `vigil db update` to rebuild it", d.Path(), len(problems))}
+			}
+			fmt.Fprintf(app.Err, "DB %s verified: integrity ok, %d sources consistent\n", d.Path(), len(d.Metadata().Sources))
+			return nil
 		},
 	}
 	db.register(cmd, app)
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
+	cmd.Flags().BoolVar(&verify, "verify", false, "check the DB file's integrity and Vigil's invariants (exit 2 on any problem)")
 	return cmd
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/vigil-scan/vigil/internal/corpus"
 	"github.com/vigil-scan/vigil/internal/vulndb"
@@ -80,6 +81,16 @@ func TestDBUpdateFrom(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"VIGIL_CACHE_DIR": dir}
 	dbPath := filepath.Join(dir, "installed.db")
+	// An older prebuilt DB and the temp files of killed runs.
+	prebuilt := filepath.Join(dir, "db", "prebuilt")
+	os.MkdirAll(prebuilt, 0o755)
+	oldDB := filepath.Join(prebuilt, fmt.Sprintf("%064x.db", 7))
+	stale := []string{filepath.Join(prebuilt, "x.db.tmp-1"), dbPath + ".tmp-2"}
+	for _, p := range append([]string{oldDB}, stale...) {
+		os.WriteFile(p, []byte("old"), 0o644)
+		old := time.Now().Add(-time.Hour)
+		os.Chtimes(p, old, old)
+	}
 	for i, want := range []string{"downloaded", "installed from cache"} {
 		code, _, stderr := run(t, env, "", "db", "update", "--from", srv.URL, "--db", dbPath)
 		if code != 0 || !strings.Contains(stderr, want) {
@@ -88,6 +99,12 @@ func TestDBUpdateFrom(t *testing.T) {
 	}
 	if downloads.Load() != 1 {
 		t.Fatalf("%d downloads, want 1 (second run uses the cache)", downloads.Load())
+	}
+	if left, _ := filepath.Glob(filepath.Join(prebuilt, "*")); len(left) != 1 || filepath.Base(left[0]) != digest[len("sha256:"):]+".db" {
+		t.Errorf("prebuilt cache holds %q, want only the current DB", left)
+	}
+	if _, err := os.Stat(stale[1]); err == nil {
+		t.Errorf("%s left behind", stale[1])
 	}
 	db, err := vulndb.Open(dbPath)
 	if err != nil {
@@ -211,5 +228,78 @@ func TestFeedURLCredentialsNeverShown(t *testing.T) {
 	_, so, se := run(t, env, "", "db", "update", "--from", "http://bob:hunter2@127.0.0.1:1/?token=sekret", "--retry-delay", "1ms")
 	if strings.Contains(so+se, "hunter2") || strings.Contains(so+se, "sekret") {
 		t.Errorf("--from error: %q", so+se)
+	}
+}
+
+// TestDBStatusVerify: a sound DB verifies; the same file with a page
+// overwritten fails with the damage named and exit 2.
+func TestDBStatusVerify(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "vigil.db")
+	env := map[string]string{"VIGIL_DB": dbPath, "VIGIL_CACHE_DIR": dir}
+	if code, _, stderr := run(t, env, "", "db", "import", corpus.Path(t, "feeds"), "--feed", "osv/crates.io"); code != 0 {
+		t.Fatalf("import: %d %q", code, stderr)
+	}
+	if code, _, stderr := run(t, env, "", "db", "status", "--verify"); code != 0 || !strings.Contains(stderr, "verified") {
+		t.Fatalf("sound DB: code %d stderr %q", code, stderr)
+	}
+	b, err := os.ReadFile(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Overwrite one page in the middle (the advisory rows; the metadata
+	// sits in the first pages, so the DB still opens).
+	const page = 4096
+	mid := len(b) / page / 2 * page
+	for i := mid; i < mid+page; i++ {
+		b[i] = 0xA5
+	}
+	os.WriteFile(dbPath, b, 0o644)
+	code, _, stderr := run(t, env, "", "db", "status", "--verify")
+	if code != ExitScanFailed || !strings.Contains(stderr, "failed verification") || !strings.Contains(stderr, "sqlite:") {
+		t.Fatalf("corrupt DB: code %d stderr %q", code, stderr)
+	}
+}
+
+// TestReportOverDBRefused: a report aimed at the DB being read, by its
+// path, a symlink or a hard link, with --format X=FILE or --output, is
+// refused before the scan and the DB survives.
+func TestReportOverDBRefused(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "vigil.db")
+	b, err := vulndb.Create(t.Context(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.AddSource(vulndb.SourceInfo{Name: "test"})
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.json")
+	os.Symlink(dbPath, link)
+	hard := filepath.Join(dir, "hard.json")
+	os.Link(dbPath, hard)
+	env := map[string]string{"VIGIL_DB": dbPath, "VIGIL_CACHE_DIR": dir}
+	image := "dir:" + corpus.Path(t, "pkgdb", "apk", "trivy-alpine")
+	for _, args := range [][]string{
+		{"image", image, "--format", "json=" + dbPath},
+		{"image", image, "--format", "sarif=" + link},
+		{"image", image, "--format", "json", "--output", hard},
+		{"image", image, "--format", "table", "--format", "json=" + filepath.Join(dir, ".", "vigil.db")},
+		{"sbom-scan", writeReport(t), "--format", "json=" + dbPath},
+	} {
+		code, _, stderr := run(t, env, "", args...)
+		if code != ExitScanFailed || !strings.Contains(stderr, "is the vulnerability DB this scan reads") {
+			t.Errorf("%q: code %d stderr %q", args, code, stderr)
+		}
+	}
+	db, err := vulndb.Open(dbPath)
+	if err != nil {
+		t.Fatalf("DB damaged: %v", err)
+	}
+	db.Close()
+	// Another file in the same directory is fine.
+	if code, _, stderr := run(t, env, "", "image", image, "--format", "json="+filepath.Join(dir, "report.json")); code != 0 {
+		t.Errorf("ordinary report: code %d stderr %q", code, stderr)
 	}
 }

@@ -170,6 +170,10 @@ func (f *scanFlags) prepare(app *App) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := refuseOverwrite(specs, db.Path(), "the vulnerability DB this scan reads"); err != nil {
+		db.Close()
+		return nil, err
+	}
 	p.db = db
 	p.opts.DBNotJudged = dbNotes
 	meta := db.Metadata()
@@ -302,6 +306,12 @@ Exit codes: 0 pass, 1 (or --exit-code) the gate failed, 2 the scan could not run
   vigil image app:1.4 --skip-dirs '**/node_modules' --skip-files 'usr/share/doc/**' --pkg-types os --scanners vuln
   vigil image app:1.4 --ignorefile .trivyignore --grype-config .grype.yaml
   VIGIL_SEVERITY_THRESHOLD=HIGH vigil image app:1.4                    # every flag: VIGIL_<FLAG>, or scan: in the config file
+  docker build -t app:ci . && vigil image app:ci                       # local daemons first (docker, podman), then the registry
+  vigil image docker:app:ci                                            # only the Docker daemon (DOCKER_HOST or the current context)
+  vigil image podman:localhost/app:ci                                  # Podman's API socket (CONTAINER_HOST)
+  vigil image app:1.4 --image-src remote                               # skip the daemons
+  vigil image ./app.tar                                                # docker save or OCI archive, told apart by content
+  vigil image app:1.4 --db-repository oci://registry.example.com/sec/vigil-db:1   # first run downloads the DB from there
   vigil image alpine:3.20 --severity-threshold HIGH --fail-on-unsupported   # also fail when the DB cannot judge the image`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -286,3 +286,24 @@ func TestDiskFull(t *testing.T) {
 		t.Errorf("left behind: %q", left)
 	}
 }
+
+// TestDiskFullWhileBuilding: the DB directory fills up during the import
+// (SQLite's "database or disk is full"): the update fails saying "no space
+// left on device", the old DB stays, and no temp file is left.
+func TestDiskFullWhileBuilding(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=256k"); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v", err)
+	}
+	defer syscall.Unmount(dir, 0)
+	u := testUpdater(t, corpus.Path(t, "feeds"))
+	u.Config.DBPath = filepath.Join(dir, "vigil.db")
+	_, err := u.Update(context.Background(), []string{"osv/crates.io"})
+	if err == nil || !strings.Contains(err.Error(), "no space left on device") {
+		t.Fatalf("err = %v, want no space left on device", err)
+	}
+	t.Log(err)
+	if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 {
+		t.Errorf("left behind: %q", left)
+	}
+}

@@ -267,6 +267,9 @@ func InstallOCI(ctx context.Context, ref, cacheDir, dbPath string, opts Registry
 	}
 	hexDigest := strings.TrimPrefix(cfg.Digest, "sha256:")
 	cacheFile := filepath.Join(cacheDir, "db", "prebuilt", hexDigest+".db")
+	// Downloads and installs of killed runs.
+	tempfile.RemoveStale(filepath.Dir(cacheFile), "*"+tempSuffix+"*")
+	vulndb.RemoveStale(dbPath)
 	cached := fileDigest(cacheFile) == hexDigest
 	if !cached {
 		layer, err := remote.Layer(r.Context().Digest(m.Layers[0].Digest.String()), ropts...)

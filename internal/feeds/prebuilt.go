@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-scan/vigil/internal/tempfile"
 	"github.com/vigil-scan/vigil/internal/vulndb"
 )
 
@@ -37,7 +38,11 @@ func (f *Fetcher) InstallPrebuilt(ctx context.Context, server, cacheDir, dbPath 
 		return none, false, err
 	}
 	hexDigest := strings.TrimPrefix(meta.Digest, "sha256:")
-	cacheFile := filepath.Join(cacheDir, "db", "prebuilt", hexDigest+".db")
+	prebuiltDir := filepath.Join(cacheDir, "db", "prebuilt")
+	cacheFile := filepath.Join(prebuiltDir, hexDigest+".db")
+	// Downloads and installs of killed runs.
+	tempfile.RemoveStale(prebuiltDir, "*"+tempSuffix+"*")
+	vulndb.RemoveStale(dbPath)
 	cached := fileDigest(cacheFile) == hexDigest
 	if !cached {
 		if err := f.downloadPrebuilt(ctx, base+"vigil.db", meta, cacheFile); err != nil {
@@ -49,8 +54,8 @@ func (f *Fetcher) InstallPrebuilt(ctx context.Context, server, cacheDir, dbPath 
 }
 
 // installCached opens a downloaded, digest-verified DB in the cache (a
-// file that is not a readable Vigil DB is removed) and copies it
-// atomically over dbPath. from names where it came from, for errors.
+// file that is not a readable Vigil DB is removed), copies it atomically
+// over dbPath and removes the older DBs of the cache. from names where it came from, for errors.
 func installCached(cacheFile, dbPath, from string) (vulndb.Metadata, error) {
 	db, err := vulndb.Open(cacheFile)
 	if err != nil {
@@ -62,8 +67,24 @@ func installCached(cacheFile, dbPath, from string) (vulndb.Metadata, error) {
 	if err := installCopy(cacheFile, dbPath); err != nil {
 		return vulndb.Metadata{}, err
 	}
+	pruneCache(filepath.Dir(cacheFile), cacheFile)
 	return m, nil
 }
+
+// pruneCache keeps only the DB just installed in the prebuilt cache: older
+// ones are never installed again (a new one is published each build).
+func pruneCache(dir, keep string) {
+	old, _ := filepath.Glob(filepath.Join(dir, "*.db"))
+	for _, p := range old {
+		if p != keep {
+			os.Remove(p)
+		}
+	}
+}
+
+// tempSuffix marks files being written by writeAtomic (the DB's own
+// convention: vigil.db.tmp-*).
+const tempSuffix = ".tmp-"
 
 func (f *Fetcher) prebuiltMeta(ctx context.Context, url string) (PrebuiltMeta, error) {
 	var meta PrebuiltMeta
@@ -118,7 +139,7 @@ func writeAtomic(r io.Reader, dst string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), filepath.Base(dst)+".tmp-*")
+	tmp, err := tempfile.Create(filepath.Dir(dst), filepath.Base(dst)+tempSuffix+"*")
 	if err != nil {
 		return err
 	}

@@ -310,3 +310,9 @@ func (c *layerLRU) Put(id int64, l *inventory.LayerResult) {
 	c.items[id] = l
 	c.order = append(c.order, id)
 }
+
+// DefaultAnalyzers returns the default layer analyzers and their
+// fingerprint (load tests seed images with it).
+func DefaultAnalyzers() ([]inventory.Analyzer, string) {
+	return (&Queue{}).analyzers()
+}

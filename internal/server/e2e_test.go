@@ -326,6 +326,67 @@ func TestRegistryPushToFindings(t *testing.T) {
 			t.Errorf("repositories: %+v", repos.Items)
 		}
 
+		// A cluster reports it running; recommendations and exports.
+		e.do("POST", "/api/v1/clusters/prod/running", e.admin, map[string]any{"images": []any{map[string]any{
+			"namespace": "shop", "workload": "api", "container": "api", "image": e.regHost + "/library/alpine:3.10", "digest": digest}}}, 200, nil)
+		e.do("GET", "/api/v1/images?running=true", e.admin, nil, 200, &page)
+		if len(page.Items) != 1 || !page.Items[0].Running {
+			t.Errorf("running filter: %+v", page.Items)
+		}
+		e.do("POST", "/api/v1/clusters/prod/running", e.admin, map[string]any{"images": []any{map[string]any{"digest": "latest"}}}, 400, nil)
+		var recs struct {
+			Items []store.Recommendation `json:"items"`
+		}
+		e.do("GET", "/api/v1/recommendations", e.admin, nil, 200, &recs)
+		if len(recs.Items) != 1 || recs.Items[0].Healthy || len(recs.Items[0].Unhealthy) != 1 || recs.Items[0].Unhealthy[0].ID != e.regID {
+			t.Errorf("recommendations: %+v", recs.Items)
+		}
+		csvOut := e.do("GET", "/api/v1/findings/export?format=csv", e.admin, nil, 200, nil)
+		if n := strings.Count(string(csvOut), "\n"); n != im.Counts.Total()+1 {
+			t.Errorf("CSV export: %d lines, want %d", n, im.Counts.Total()+1)
+		}
+		var exported struct {
+			Items []store.Finding `json:"items"`
+		}
+		e.do("GET", "/api/v1/findings/export", e.admin, nil, 200, &exported)
+		if len(exported.Items) != im.Counts.Total() {
+			t.Errorf("JSON export: %d findings", len(exported.Items))
+		}
+
+		// The deployment gate, under the tenant's policy.
+		var gate struct {
+			Allowed bool     `json:"allowed"`
+			Reasons []string `json:"reasons"`
+		}
+		ref := e.regHost + "/library/alpine@" + digest
+		e.do("GET", "/api/v1/gate?threshold=unknown&image="+ref, e.admin, nil, 200, &gate)
+		if gate.Allowed || len(gate.Reasons) == 0 {
+			t.Errorf("gate with findings: %+v", gate)
+		}
+		e.do("GET", "/api/v1/gate?image="+e.regHost+"/x@sha256:"+strings.Repeat("d", 64), e.admin, nil, 200, &gate)
+		if gate.Allowed {
+			t.Errorf("unscanned image allowed")
+		}
+		e.do("GET", "/api/v1/gate?image=alpine:latest", e.admin, nil, 400, nil)
+		pol := "version: 1\nignore:\n"
+		for _, f := range fs.Items {
+			pol += "  - id: " + f.ID + "\n    reason: accepted in test\n"
+		}
+		req, _ := http.NewRequest("PUT", e.srv.URL+"/api/v1/policy", strings.NewReader(pol))
+		req.Header.Set("Authorization", "Bearer "+e.admin)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("PUT policy: %v %v", resp, err)
+		}
+		e.do("GET", "/api/v1/gate?threshold=unknown&image="+ref, e.admin, nil, 200, &gate)
+		if !gate.Allowed {
+			t.Errorf("gate with every finding excepted: %+v", gate)
+		}
+		req, _ = http.NewRequest("PUT", e.srv.URL+"/api/v1/policy", strings.NewReader("ignore: [[["))
+		req.Header.Set("Authorization", "Bearer "+e.admin)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 400 {
+			t.Errorf("malformed policy: %v %v", resp, err)
+		}
+
 		// Tenancy and scopes: another tenant sees nothing and gets 404 for
 		// this tenant's objects; no token 401; a read token cannot write.
 		other, _ := e.st.CreateToken(context.Background(), "other", store.ScopeAdmin)

@@ -83,6 +83,7 @@ func (s *Server) register() {
 	s.handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	s.handle("GET /readyz", s.readyz)
 	s.handle("GET /metrics", s.serveMetrics)
+	s.handle("GET /api/openapi.json", s.serveOpenAPI)
 
 	s.handle("POST /api/v1/registries", s.auth(store.ScopeAdmin, s.createRegistry))
 	s.handle("GET /api/v1/registries", s.auth(store.ScopeRead, s.listRegistries))
@@ -98,6 +99,12 @@ func (s *Server) register() {
 	s.handle("GET /api/v1/jobs/failed", s.auth(store.ScopeAdmin, s.failedJobs))
 	s.handle("GET /api/v1/audit", s.auth(store.ScopeAdmin, s.auditLog))
 
+	s.handle("POST /api/v1/clusters/{name}/running", s.auth(store.ScopeIngest, s.runningImages))
+	s.handle("GET /api/v1/recommendations", s.auth(store.ScopeRead, s.recommendations))
+	s.handle("GET /api/v1/findings/export", s.auth(store.ScopeRead, s.exportFindings))
+	s.handle("GET /api/v1/gate", s.auth(store.ScopeRead, s.gate))
+	s.handle("PUT /api/v1/policy", s.auth(store.ScopeAdmin, s.putPolicy))
+	s.handle("GET /api/v1/policy", s.auth(store.ScopeRead, s.getPolicy))
 	s.handle("POST /api/v1/scans", s.auth(store.ScopeIngest, s.publishScan))
 	s.handle("POST /api/v1/webhooks/distribution/{registry}", s.distributionWebhook)
 

@@ -1,0 +1,189 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/vigil-scan/vigil/internal/config"
+	"github.com/vigil-scan/vigil/internal/corpus"
+	"github.com/vigil-scan/vigil/internal/inventory"
+
+	"github.com/vigil-scan/vigil/internal/jobs"
+	"github.com/vigil-scan/vigil/internal/server"
+	"github.com/vigil-scan/vigil/internal/store"
+)
+
+// BenchmarkWebhookIntake measures Distribution notifications through the
+// handler into SQLite (dedup row, repository, image, tag, scan enqueue):
+// one event per delivery, as the registry sends them, plus every event
+// delivered twice (the duplicate is detected and dropped).
+func BenchmarkWebhookIntake(b *testing.B) {
+	ctx := context.Background()
+	st := openStoreB(b)
+	q, err := jobs.New(ctx, jobs.Deps{Store: st, DB: &jobs.CurrentDB{}}, jobs.Options{Work: false})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := server.New(server.Options{Store: st, Queue: q, IngestRate: 1e9})
+	tok, _ := st.CreateToken(ctx, "bench", store.ScopeAdmin)
+	_ = tok
+	t, _ := st.EnsureTenant(ctx, "bench")
+	reg, err := st.CreateRegistry(ctx, t.ID, store.NewRegistry{Name: "r", URL: "http://127.0.0.1:1", WebhookSecret: "s"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := func(i int) string {
+		return fmt.Sprintf(`{"events":[{"id":"ev-%d","action":"push","timestamp":"2026-01-01T00:00:00Z","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%064x","repository":"team/app%d","tag":"v%d"}}]}`, i, i, i%50, i)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		for rep := 0; rep < 2; rep++ {
+			req := httptest.NewRequest("POST", "/api/v1/webhooks/distribution/"+reg.ID, strings.NewReader(body(i)))
+			req.Header.Set("Authorization", "Bearer s")
+			req.Header.Set("Content-Type", "application/vnd.docker.distribution.events.v2+json")
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, req)
+			if rec.Code != http.StatusAccepted {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+		}
+	}
+	b.ReportMetric(float64(2*b.N)/time.Since(start).Seconds(), "deliveries/s")
+}
+
+func openStoreB(b *testing.B) *store.Store {
+	keys, err := store.LoadKeyring("", b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), store.Options{DataDir: b.TempDir(), Keys: keys})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	return st
+}
+
+// BenchmarkReevaluate stores VIGIL_BENCH_IMAGES images (default 1,000) of
+// 300 apk packages each (250 in a shared base layer, 50 in the image's own
+// layer) through the store, then re-evaluates all of them from their
+// stored layers against the corpus Alpine 3.10 secdb; it reports images/s.
+// bench/serve/run.sh runs it on SQLite and PostgreSQL.
+func BenchmarkReevaluate(b *testing.B) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		b.Run(backend, func(b *testing.B) {
+			ctx := context.Background()
+			st := openBenchStore(b, backend)
+			mirror := b.TempDir()
+			os.MkdirAll(filepath.Join(mirror, "alpine-secdb"), 0o755)
+			os.Symlink(corpus.Path(b, "feeds", "alpine-secdb", "v3.10"), filepath.Join(mirror, "alpine-secdb", "v3.10"))
+			dataDir := b.TempDir()
+			cdb := &jobs.CurrentDB{Config: config.Config{DBPath: filepath.Join(dataDir, "db", "vigil.db"), CacheDir: dataDir, Mirror: mirror,
+				Feeds: config.Feeds{Alpine: config.AlpineFeed{Branches: []string{"v3.10"}}}}}
+			defer cdb.Close()
+			q, err := jobs.New(ctx, jobs.Deps{Store: st, DB: cdb}, jobs.Options{Work: false})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := q.Refresh(ctx); err != nil {
+				b.Fatal(err)
+			}
+			n := 1000
+			if v, _ := strconv.Atoi(os.Getenv("VIGIL_BENCH_IMAGES")); v > 0 {
+				n = v
+			}
+			ids := seedImages(b, st, q, n)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				done, err := q.Reevaluate(ctx, ids, "daily")
+				if err != nil || done != n {
+					b.Fatalf("re-evaluated %d of %d: %v", done, n, err)
+				}
+				b.ReportMetric(float64(n)/time.Since(start).Seconds(), "images/s")
+			}
+		})
+	}
+}
+
+func openBenchStore(b *testing.B, backend string) *store.Store {
+	if backend == "sqlite" {
+		return openStoreB(b)
+	}
+	keys, _ := store.LoadKeyring("", b.TempDir())
+	schema := fmt.Sprintf("vigil_bench_%d", time.Now().UnixNano())
+	st, err := store.Open(context.Background(), store.Options{URL: pgURL, Schema: schema, Keys: keys})
+	if err != nil {
+		b.Skipf("no PostgreSQL: %v", err)
+	}
+	b.Cleanup(func() {
+		st.Close()
+		if c, err := pgx.Connect(context.Background(), pgURL); err == nil {
+			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+			c.Close(context.Background())
+		}
+	})
+	return st
+}
+
+// seedImages stores n scanned images through the store's own write path.
+func seedImages(b *testing.B, st *store.Store, q *jobs.Queue, n int) []int64 {
+	ctx := context.Background()
+	osRelease, err := os.ReadFile(corpus.Path(b, "pkgdb", "os-release", "claircore-alpine-3.10", "etc", "os-release"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	pkgs := func(prefix string, k int) []inventory.Package {
+		out := make([]inventory.Package, 0, k)
+		// Real vulnerable packages first (busybox, sqlite-libs, ...), then
+		// generated ones.
+		for _, p := range [][2]string{{"busybox", "1.24.2-r9"}, {"sqlite-libs", "3.26.0-r3"}, {"musl", "1.1.14-r10"}, {"openssl", "1.0.2n-r0"}} {
+			if prefix == "base" {
+				out = append(out, inventory.Package{Name: p[0], Version: p[1], Type: inventory.TypeApk, Path: "lib/apk/db/installed"})
+			}
+		}
+		for i := len(out); i < k; i++ {
+			out = append(out, inventory.Package{Name: fmt.Sprintf("%s-pkg-%d", prefix, i), Version: "1.0-r0", Type: inventory.TypeApk, Path: "lib/apk/db/installed"})
+		}
+		return out
+	}
+	t, _ := st.EnsureTenant(ctx, "bench")
+	reg, err := st.CreateRegistry(ctx, t.ID, store.NewRegistry{Name: "r", URL: "http://127.0.0.1:1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := &inventory.LayerResult{DiffID: "sha256:" + strings.Repeat("b", 64), Packages: pkgs("base", 250), Files: map[string][]byte{"etc/os-release": osRelease}}
+	_, fp := jobsAnalyzerFingerprint()
+	ids := make([]int64, 0, n)
+	for i := 0; i < n; i++ {
+		digest := fmt.Sprintf("sha256:%064x", i+1)
+		res, err := st.RecordEvents(ctx, []store.ImageEvent{{TenantID: t.ID, RegistryID: reg.ID, Repository: fmt.Sprintf("team/app%d", i%100), Digest: digest, Tag: fmt.Sprintf("v%d", i), Action: store.ActionPush}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		own := &inventory.LayerResult{DiffID: fmt.Sprintf("sha256:%064x", 1<<40+i), Packages: pkgs(fmt.Sprintf("own%d", i), 50)}
+		art := inventory.Artifact{Name: digest, Digest: digest, Layers: []inventory.Layer{{Index: 0, DiffID: base.DiffID, Base: true}, {Index: 1, DiffID: own.DiffID}}}
+		if err := st.SaveScan(ctx, []int64{res[0].ImageID}, store.ScanRecord{Analyzer: fp, Artifact: art, Layers: []*inventory.LayerResult{base, own}}); err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, res[0].ImageID)
+	}
+	return ids
+}
+
+// jobsAnalyzerFingerprint is the fingerprint the queue records for the
+// default analyzers (so the seeded images are not re-scanned).
+func jobsAnalyzerFingerprint() ([]inventory.Analyzer, string) {
+	return jobs.DefaultAnalyzers()
+}
