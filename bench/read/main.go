@@ -7,6 +7,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"runtime/pprof"
@@ -24,6 +25,7 @@ func main() {
 	withChecks := flag.Bool("checks", false, "also run the best-practice analyzer")
 	withSecrets := flag.Bool("secrets", false, "also run the secret scanner")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here")
+	progress := flag.Bool("progress", false, "count progress and sample it every 200 ms, as the terminal display does")
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: read [flags] REF")
 		flag.PrintDefaults()
@@ -33,12 +35,12 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), *cache, *concurrency, *withChecks, *withSecrets, *cpuProfile); err != nil {
+	if err := run(flag.Arg(0), *cache, *concurrency, *withChecks, *withSecrets, *cpuProfile, *progress); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(ref, cache string, concurrency int, withChecks, withSecrets bool, cpuProfile string) error {
+func run(ref, cache string, concurrency int, withChecks, withSecrets bool, cpuProfile string, progress bool) error {
 	if cpuProfile != "" {
 		f, err := os.Create(cpuProfile)
 		if err != nil {
@@ -57,8 +59,30 @@ func run(ref, cache string, concurrency int, withChecks, withSecrets bool, cpuPr
 	if withSecrets {
 		analyzers = append(analyzers, secrets.Analyzer(secrets.Options{}))
 	}
+	opts := image.Options{CacheDir: cache, Concurrency: concurrency}
+	if progress {
+		// What the CLI's terminal display does: sample the counters on a
+		// ticker and format a line (to io.Discard here).
+		p := &image.Progress{}
+		opts.Progress = p
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			t := time.NewTicker(200 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-t.C:
+					fmt.Fprintf(io.Discard, "\r\x1b[Kreading layers %d/%d · %d bytes · %d packages",
+						p.LayersDone.Load(), p.LayersTotal.Load(), p.Bytes.Load(), p.Packages.Load())
+				}
+			}
+		}()
+	}
 	start := time.Now()
-	inv, err := image.Read(context.Background(), ref, analyzers, image.Options{CacheDir: cache, Concurrency: concurrency})
+	inv, err := image.Read(context.Background(), ref, analyzers, opts)
 	if err != nil {
 		return err
 	}

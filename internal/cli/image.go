@@ -60,6 +60,8 @@ type scanFlags struct {
 	publish        bool
 	pub            publishFlags
 	filters        scanFilters
+	timeout        time.Duration
+	quiet          bool
 	dbAuto         dbAutoFlags
 }
 
@@ -90,6 +92,8 @@ func (f *scanFlags) register(cmd *cobra.Command, app *App, image bool) {
 	}
 	f.pub.register(cmd, app)
 	f.filters.register(cmd, image)
+	cmd.Flags().DurationVar(&f.timeout, "timeout", 0, "stop the scan after this long (e.g. 5m) with exit 2 and no report (default: no limit)")
+	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "no progress and no warnings on standard error (reports and the gate's reasons are still written)")
 	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
 		if err := bindSettings(cmd, app); err != nil {
 			return &ExitError{Code: ExitScanFailed, Err: err}
@@ -261,7 +265,9 @@ func (f *scanFlags) finish(ctx context.Context, app *App, p *prepared, r *result
 	opts := report.Options{Dockerfile: f.dockerfile, Color: app.color(), Width: app.tableWidth()}
 	r.Warnings = append(p.warnings, r.Warnings...)
 	for _, w := range r.Warnings {
-		app.Logger.Warn(w)
+		if !f.quiet {
+			app.Logger.Warn(w)
+		}
 	}
 	if err := report.WriteAll(p.specs, app.Out, r, opts); err != nil {
 		return &ExitError{Code: ExitScanFailed, Err: err}
@@ -305,6 +311,7 @@ Exit codes: 0 pass, 1 (or --exit-code) the gate failed, 2 the scan could not run
   vigil image app:1.4 --severity HIGH,CRITICAL --exit-code 1          # Trivy: show only these, fail on any shown
   vigil image app:1.4 --skip-dirs '**/node_modules' --skip-files 'usr/share/doc/**' --pkg-types os --scanners vuln
   vigil image app:1.4 --ignorefile .trivyignore --grype-config .grype.yaml
+  vigil image app:1.4 --timeout 10m -q                                 # exit 2, no report, when the time is up
   VIGIL_SEVERITY_THRESHOLD=HIGH vigil image app:1.4                    # every flag: VIGIL_<FLAG>, or scan: in the config file
   docker build -t app:ci . && vigil image app:ci                       # local daemons first (docker, podman), then the registry
   vigil image docker:app:ci                                            # only the Docker daemon (DOCKER_HOST or the current context)
@@ -334,9 +341,14 @@ Exit codes: 0 pass, 1 (or --exit-code) the gate failed, 2 the scan could not run
 			}
 			defer p.Close()
 			p.opts.CheckOptions.Tag = image.RegistryTag(ref)
-			r, err := scan.Image(cmd.Context(), ref, p.opts)
+			ctx, cancel := withTimeout(cmd.Context(), f.timeout)
+			defer cancel()
+			progress, stop := startProgress(app, f.quiet)
+			p.opts.Image.Progress = progress
+			r, err := scan.Image(ctx, ref, p.opts)
+			stop()
 			if err != nil {
-				return &ExitError{Code: ExitScanFailed, Err: err}
+				return timeoutError(ctx, f.timeout, err)
 			}
 			return f.finish(cmd.Context(), app, p, r)
 		},

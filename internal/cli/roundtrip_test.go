@@ -261,3 +261,31 @@ func TestTableWidthFromColumns(t *testing.T) {
 		}
 	}
 }
+
+// Off a terminal, progress is a plain line per layer; -q prints nothing;
+// --timeout stops the scan with exit 2 and writes no report.
+func TestProgressQuietTimeout(t *testing.T) {
+	env := corpusDB(t)
+	ref := "docker-archive:" + corpus.Path(t, "images", "dive-test-docker-image.tar")
+	dir := t.TempDir()
+	out := filepath.Join(dir, "r.json")
+	code, _, stderr := run(t, env, "", "image", ref, "--no-cache", "--format", "json="+out)
+	if code != 0 || !strings.Contains(stderr, "vigil: layer 1/14 read") || !strings.Contains(stderr, "vigil: layer 14/14") {
+		t.Errorf("progress lines: code %d\n%s", code, stderr)
+	}
+	code, _, stderr = run(t, env, "", "image", ref, "--no-cache", "-q", "--format", "json="+out)
+	if code != 0 || stderr != "" {
+		t.Errorf("-q: code %d, stderr %q", code, stderr)
+	}
+	os.Remove(out)
+	code, _, stderr = run(t, env, "", "image", ref, "--no-cache", "--timeout", "1ns", "--format", "json="+out)
+	if code != 2 || !strings.Contains(stderr, "--timeout 1ns reached; no report written") {
+		t.Errorf("timeout: code %d %q", code, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a report was written after the timeout")
+	}
+	if code, _, stderr = run(t, env, "", "image", ref, "--timeout", "soon"); code != 2 || !strings.Contains(stderr, "timeout") {
+		t.Errorf("bad --timeout: %d %q", code, stderr)
+	}
+}

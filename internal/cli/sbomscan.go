@@ -35,6 +35,8 @@ func runSbomScan(ctx context.Context, app *App, f *scanFlags, file string) error
 		return &ExitError{Code: ExitScanFailed, Err: err}
 	}
 	defer p.Close()
+	ctx, cancel := withTimeout(ctx, f.timeout)
+	defer cancel()
 	inv, err := sbomin.ReadFile(ctx, file)
 	if err != nil {
 		return &ExitError{Code: ExitScanFailed, Err: err}
@@ -47,7 +49,7 @@ func runSbomScan(ctx context.Context, app *App, f *scanFlags, file string) error
 	p.opts.Secrets = false
 	r, err := scan.Evaluate(ctx, inv, p.opts)
 	if err != nil {
-		return &ExitError{Code: ExitScanFailed, Err: err}
+		return timeoutError(ctx, f.timeout, err)
 	}
 	return f.finish(ctx, app, p, r)
 }

@@ -58,7 +58,10 @@ type Options struct {
 	// SkipDirs and SkipFiles are pathglob patterns (--skip-dirs,
 	// --skip-files): matching files are never read.
 	SkipDirs, SkipFiles []string
-	Logger              *slog.Logger
+	// Progress, when set, counts layers, bytes and packages as they are
+	// read (see Progress).
+	Progress *Progress
+	Logger   *slog.Logger
 	// Sources a bare reference is looked for in, in order: "docker",
 	// "podman", "containerd", "remote" (the default, Trivy's order).
 	Sources             []string

@@ -17,6 +17,9 @@ import (
 func analyzeLayers(ctx context.Context, src *Source, analyzers []inventory.Analyzer, opts Options) ([]*inventory.LayerResult, error) {
 	cache := newLayerCache(opts, analyzers)
 	results := make([]*inventory.LayerResult, len(src.layers))
+	if opts.Progress != nil {
+		opts.Progress.LayersTotal.Add(int64(len(src.layers)))
+	}
 	var stored atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	order, limit := src.streamOrder, opts.Concurrency
@@ -51,6 +54,7 @@ func analyzeLayers(ctx context.Context, src *Source, analyzers []inventory.Analy
 				stored.Add(1)
 			}
 			results[i] = r
+			opts.Progress.layerDone(l.Index, l.DiffID, r.Bytes, len(r.Packages), false)
 			return nil
 		})
 	}

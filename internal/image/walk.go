@@ -59,7 +59,7 @@ func walkLayer(ctx context.Context, blob io.Reader, layer inventory.Layer, analy
 	if diffID != nil {
 		stream = &hashingReader{r: stream, d: diffID}
 	}
-	counted := &countingReader{ctx: ctx, r: stream, limit: opts.MaxLayerBytes}
+	counted := &countingReader{ctx: ctx, r: stream, limit: opts.MaxLayerBytes, progress: opts.Progress}
 	w := newWalker(ctx, layer.DiffID, analyzers, opts)
 	tr := tar.NewReader(counted)
 	for {
@@ -95,6 +95,7 @@ func walkLayer(ctx context.Context, blob io.Reader, layer inventory.Layer, analy
 			return nil, err
 		}
 	}
+	counted.flushProgress()
 	w.out.Bytes = counted.n
 	return w.out, nil
 }
@@ -341,6 +342,19 @@ type countingReader struct {
 	r        io.Reader
 	n, limit int64
 	exceeded bool
+	progress *Progress
+	reported int64 // bytes already added to progress
+}
+
+// progressStep batches progress updates: tar reads in 512-byte steps, and
+// one atomic add per MiB keeps the counter off the hot path.
+const progressStep = 1 << 20
+
+func (c *countingReader) flushProgress() {
+	if c.progress != nil {
+		c.progress.Bytes.Add(c.n - c.reported)
+		c.reported = c.n
+	}
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
@@ -352,6 +366,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if c.progress != nil && c.n-c.reported >= progressStep {
+		c.flushProgress()
+	}
 	if c.n > c.limit {
 		c.exceeded = true
 		return n, ErrLayerTooLarge

@@ -175,7 +175,11 @@ func (q *Queue) evaluate(ctx context.Context, ids []int64, inv *inventory.Invent
 		built = rep.DB.Built
 	}
 	for _, id := range ids {
-		if _, err := q.deps.Store.ApplyEvaluation(ctx, store.Evaluation{ImageID: id, Kind: kind, DBBuilt: built, Findings: rep.Vulnerabilities}); err != nil {
+		findings, err := q.tenantFindings(ctx, id, rep)
+		if err != nil {
+			return err
+		}
+		if _, err := q.deps.Store.ApplyEvaluation(ctx, store.Evaluation{ImageID: id, Kind: kind, DBBuilt: built, Findings: findings}); err != nil {
 			return err
 		}
 	}

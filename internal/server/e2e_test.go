@@ -609,3 +609,76 @@ func TestPublishedScanLinksToRegistryImage(t *testing.T) {
 		}
 	})
 }
+
+// Harbor and ACR webhooks with their documented payloads drive scans,
+// pulls and deletes of images in a registry (go-containerregistry's
+// in-process registry stands for Harbor's and ACR's storage).
+func TestHarborAndACRWebhooks(t *testing.T) {
+	e := newEnv(t, "sqlite", feedMirror(t, "v3.10"))
+	host := imagetest.Registry(t)
+	var reg struct {
+		ID string `json:"id"`
+	}
+	e.do("POST", "/api/v1/registries", e.admin, map[string]any{"name": "harbor", "url": "http://" + host, "webhook_secret": "hs"}, 201, &reg)
+	img := alpineImage(t, true)
+	imagetest.Push(t, img, host+"/library/nginx:latest")
+	d, _ := img.Digest()
+	digest := d.String()
+	harbor := func(typ string) map[string]any {
+		return map[string]any{"type": typ, "occur_at": 1680000000, "operator": "admin", "event_data": map[string]any{
+			"resources":  []any{map[string]any{"digest": digest, "tag": "latest", "resource_url": host + "/library/nginx:latest"}},
+			"repository": map[string]any{"date_created": 1680000000, "name": "nginx", "namespace": "library", "repo_full_name": "library/nginx", "repo_type": "public"}}}
+	}
+	e.do("POST", "/api/v1/webhooks/harbor/"+reg.ID, "hs", harbor("PUSH_ARTIFACT"), 202, nil)
+	im := e.waitImage(digest, store.StatusScanned)
+	if im.Repository != "library/nginx" || im.Counts.Total() == 0 {
+		t.Errorf("harbor push: %+v", im)
+	}
+	var res map[string]int
+	e.do("POST", "/api/v1/webhooks/harbor/"+reg.ID, "hs", harbor("PUSH_ARTIFACT"), 202, &res)
+	if res["duplicates"] != 1 {
+		t.Errorf("harbor redelivery: %v", res)
+	}
+	e.do("POST", "/api/v1/webhooks/harbor/"+reg.ID, "hs", harbor("PULL_ARTIFACT"), 202, nil)
+	e.do("GET", "/api/v1/images/"+digest, e.admin, nil, 200, &im)
+	if im.PulledAt == nil {
+		t.Errorf("harbor pull not recorded: %+v", im)
+	}
+	e.do("POST", "/api/v1/webhooks/harbor/"+reg.ID, "hs", harbor("SCANNING_COMPLETED"), 202, nil)
+	e.do("POST", "/api/v1/webhooks/harbor/"+reg.ID, "hs", map[string]any{"type": "PUSH_ARTIFACT", "event_data": map[string]any{"resources": []any{map[string]any{"digest": "bad"}}}}, 400, nil)
+	e.do("POST", "/api/v1/webhooks/harbor/"+reg.ID, "", harbor("PUSH_ARTIFACT"), 401, nil)
+	e.do("POST", "/api/v1/webhooks/harbor/"+reg.ID, "hs", harbor("DELETE_ARTIFACT"), 202, nil)
+	var page imagePage
+	e.do("GET", "/api/v1/images?repository=library/nginx", e.admin, nil, 200, &page)
+	if len(page.Items) != 0 {
+		t.Errorf("deleted image still listed: %+v", page.Items)
+	}
+
+	// ACR: push, then a manifest delete.
+	imagetest.Push(t, img, host+"/hello-world:v1")
+	acrPush := map[string]any{"id": "cb8c3971-9adc-488b-bdd8-43cbb4974ff5", "timestamp": "2017-11-17T16:52:01.343145347Z", "action": "push",
+		"target":  map[string]any{"mediaType": "application/vnd.docker.distribution.manifest.v2+json", "size": 524, "digest": digest, "length": 524, "repository": "hello-world", "tag": "v1"},
+		"request": map[string]any{"id": "3cbb6949-7549-4fa1-86cd-a6d5451dffc7", "host": "myregistry.azurecr.io", "method": "PUT", "useragent": "docker/17.09.0-ce"}}
+	e.do("POST", "/api/v1/webhooks/acr/"+reg.ID, "hs", acrPush, 202, &res)
+	if res["accepted"] != 1 {
+		t.Errorf("acr push: %v", res)
+	}
+	e.do("POST", "/api/v1/webhooks/acr/"+reg.ID, "hs", acrPush, 202, &res)
+	if res["duplicates"] != 1 {
+		t.Errorf("acr redelivery: %v", res)
+	}
+	e.do("GET", "/api/v1/images?repository=hello-world", e.admin, nil, 200, &page)
+	if len(page.Items) != 1 || page.Items[0].Tags[0] != "v1" {
+		t.Errorf("acr image: %+v", page.Items)
+	}
+	acrDelete := map[string]any{"id": "afc359ce-df7f-4e32-bce3-5c2e8c4b3c2d", "timestamp": "2017-11-17T16:54:01Z", "action": "delete",
+		"target":  map[string]any{"mediaType": "application/vnd.docker.distribution.manifest.v2+json", "digest": digest, "repository": "hello-world"},
+		"request": map[string]any{"id": "2d7e5a2f", "host": "myregistry.azurecr.io", "method": "DELETE", "useragent": "python-requests/2.18.4"}}
+	e.do("POST", "/api/v1/webhooks/acr/"+reg.ID, "hs", acrDelete, 202, nil)
+	e.do("GET", "/api/v1/images?repository=hello-world", e.admin, nil, 200, &page)
+	if len(page.Items) != 0 {
+		t.Errorf("acr delete: %+v", page.Items)
+	}
+	e.do("POST", "/api/v1/webhooks/acr/"+reg.ID, "hs", map[string]any{"action": "quarantine"}, 202, nil)
+	e.do("POST", "/api/v1/webhooks/acr/"+reg.ID, "hs", "not an object", 400, nil)
+}

@@ -43,6 +43,8 @@ var routeDocs = map[string]routeDoc{
 	"GET /api/v1/policy":                            {summary: "The tenant's policy", scope: store.ScopeRead},
 	"POST /api/v1/scans":                            {summary: "Publish a CI scan (docs/publish.md), idempotent on Idempotency-Key", scope: store.ScopeIngest, body: true},
 	"POST /api/v1/webhooks/distribution/{registry}": {summary: "CNCF Distribution notifications (bearer webhook secret)", body: true},
+	"POST /api/v1/webhooks/harbor/{registry}":       {summary: "Harbor webhooks PUSH_ARTIFACT, PULL_ARTIFACT, DELETE_ARTIFACT (bearer webhook secret)", body: true},
+	"POST /api/v1/webhooks/acr/{registry}":          {summary: "Azure Container Registry webhooks push, delete (bearer webhook secret)", body: true},
 	"GET /api/v1/db":                                {summary: "The vulnerability DB: build time, digest, sources", scope: store.ScopeRead},
 	"POST /api/v1/db/refresh":                       {summary: "Queue a feed refresh", scope: store.ScopeAdmin},
 	"GET /api/v1/db/metadata":                       {summary: "DB metadata for `vigil db update --from`"},

@@ -107,6 +107,8 @@ func (s *Server) register() {
 	s.handle("GET /api/v1/policy", s.auth(store.ScopeRead, s.getPolicy))
 	s.handle("POST /api/v1/scans", s.auth(store.ScopeIngest, s.publishScan))
 	s.handle("POST /api/v1/webhooks/distribution/{registry}", s.distributionWebhook)
+	s.handle("POST /api/v1/webhooks/harbor/{registry}", s.harborWebhook)
+	s.handle("POST /api/v1/webhooks/acr/{registry}", s.acrWebhook)
 
 	s.handle("GET /api/v1/db", s.auth(store.ScopeRead, s.dbInfo))
 	s.handle("POST /api/v1/db/refresh", s.auth(store.ScopeAdmin, s.dbRefresh))

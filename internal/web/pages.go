@@ -198,11 +198,12 @@ func (h *Handler) finding(w http.ResponseWriter, r *http.Request, st *reqState) 
 }
 
 // draftException is the exception form's starting point: this vulnerability
-// in this package, in this repository.
+// in this package, in this repository of any registry host, by tag or
+// digest ("*/shop/api[:@]*" matches "registry:5000/shop/api@sha256:…").
 func draftException(fd FindingDetail) Exception {
 	img := ""
-	if fd.Image.Repository != "" {
-		img = fd.Image.Repository + ":*"
+	if fd.Image.Repository != "" && !strings.ContainsAny(fd.Image.Repository, "*?[]\\") {
+		img = "*/" + fd.Image.Repository + "[:@]*"
 	}
 	return Exception{VulnID: fd.ID, Package: fd.Package, Image: img}
 }

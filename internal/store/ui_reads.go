@@ -1,0 +1,532 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-scan/vigil/internal/vuln"
+)
+
+// This file holds the reads only the web UI (internal/web) makes: the
+// overview's aggregates, text search over images, findings with their row
+// ids (the UI links a finding by id), and the remediation history. Every
+// query is tenant-scoped like the rest of the store.
+
+// FindingRow is a stored finding with its row id and image.
+type FindingRow struct {
+	ID          int64
+	Digest      string
+	Repository  string
+	State       string
+	FirstSeenAt time.Time
+	ResolvedAt  *time.Time
+	Finding     vuln.Finding
+}
+
+const findingRowColumns = `f.id, i.digest, p.name, f.state, f.first_seen_at, f.resolved_at, f.data`
+
+func scanFindingRow(sc interface{ Scan(...any) error }) (FindingRow, error) {
+	var r FindingRow
+	var first int64
+	var resolved sql.NullInt64
+	var data string
+	if err := sc.Scan(&r.ID, &r.Digest, &r.Repository, &r.State, &first, &resolved, &data); err != nil {
+		return r, err
+	}
+	r.FirstSeenAt, r.ResolvedAt = msTime(first), msPtr(resolved)
+	return r, json.Unmarshal([]byte(data), &r.Finding)
+}
+
+// maxImageFindings bounds what ImageFindingRows loads for one image (the UI
+// sorts and filters one image's findings in memory).
+const maxImageFindings = 20000
+
+// ImageFindingRows returns every finding of the tenant's image digest (all
+// states), at most maxImageFindings.
+func (s *Store) ImageFindingRows(ctx context.Context, tenantID int64, digest string) ([]FindingRow, error) {
+	im, err := s.Image(ctx, tenantID, digest)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.query(ctx, `SELECT `+findingRowColumns+` FROM findings f JOIN images i ON i.id = f.image_id JOIN repositories p ON p.id = i.repository_id
+		WHERE f.image_id = ? LIMIT ?`, im.ID, maxImageFindings)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []FindingRow
+	for rows.Next() {
+		r, err := scanFindingRow(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// FindingByID returns one finding of the tenant's image digest.
+func (s *Store) FindingByID(ctx context.Context, tenantID int64, digest string, id int64) (FindingRow, error) {
+	r, err := scanFindingRow(s.queryRow(ctx, `SELECT `+findingRowColumns+` FROM findings f JOIN images i ON i.id = f.image_id JOIN repositories p ON p.id = i.repository_id
+		WHERE f.id = ? AND i.tenant_id = ? AND i.digest = ?`, id, tenantID, digest))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, ErrNotFound
+	}
+	return r, err
+}
+
+// OpenFindingsOf lists the tenant's open findings of one vulnerability id or
+// package name (exactly one of them set) across images that are not
+// deleted, newest first, paginated.
+func (s *Store) OpenFindingsOf(ctx context.Context, tenantID int64, vulnID, pkg, pageTok string, limit int) (Page[FindingRow], error) {
+	page := Page[FindingRow]{Items: []FindingRow{}}
+	after, err := parsePageToken(pageTok)
+	if err != nil {
+		return page, err
+	}
+	where := "i.tenant_id = ? AND i.deleted_at IS NULL AND f.state = 'open'"
+	args := []any{tenantID}
+	if vulnID != "" {
+		where += " AND f.vuln_id = ?"
+		args = append(args, vulnID)
+	} else {
+		where += " AND f.package = ?"
+		args = append(args, pkg)
+	}
+	if after > 0 {
+		where += " AND f.id < ?"
+		args = append(args, after)
+	}
+	limit = clampLimit(limit)
+	rows, err := s.query(ctx, `SELECT `+findingRowColumns+` FROM findings f JOIN images i ON i.id = f.image_id JOIN repositories p ON p.id = i.repository_id
+		WHERE `+where+` ORDER BY f.id DESC LIMIT ?`, append(args, limit+1)...)
+	if err != nil {
+		return page, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanFindingRow(rows)
+		if err != nil {
+			return page, err
+		}
+		page.Items = append(page.Items, r)
+	}
+	if err := rows.Err(); err != nil {
+		return page, err
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.NextPageToken = pageToken(page.Items[limit-1].ID)
+	}
+	return page, nil
+}
+
+// ImageSearch is a text search over the tenant's images: Text matches the
+// repository name, a tag or the digest (substrings); an image reference
+// "host/repo:tag" or "repo@sha256:…" is split into its parts first.
+type ImageSearch struct {
+	Text       string
+	RegistryID string
+	Repository string
+	Severity   string // critical, high, medium, low, unknown
+	Running    bool
+	Limit      int
+	PageToken  string
+}
+
+// likeEscape escapes LIKE wildcards; queries use ESCAPE '\'.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// SearchImages lists the tenant's images (not deleted) matching q, newest first.
+func (s *Store) SearchImages(ctx context.Context, tenantID int64, q ImageSearch) (Page[Image], error) {
+	page := Page[Image]{Items: []Image{}}
+	after, err := parsePageToken(q.PageToken)
+	if err != nil {
+		return page, err
+	}
+	where := []string{"i.tenant_id = ?", "i.deleted_at IS NULL"}
+	args := []any{tenantID}
+	add := func(cond string, a ...any) {
+		where = append(where, cond)
+		args = append(args, a...)
+	}
+	if after > 0 {
+		add("i.id < ?", after)
+	}
+	if q.RegistryID != "" {
+		add("i.registry_id = ?", q.RegistryID)
+	}
+	if q.Repository != "" {
+		add("p.name = ?", q.Repository)
+	}
+	switch q.Severity {
+	case "critical", "high", "medium", "low", "unknown":
+		add("i." + q.Severity + " > 0")
+	case "":
+	default:
+		return page, errors.New("severity: want critical, high, medium, low or unknown")
+	}
+	if q.Running {
+		add(runningExpr + " = 1")
+	}
+	if t := strings.TrimSpace(q.Text); t != "" {
+		repo, tag, digest := splitReference(t)
+		var ors []string
+		if digest != "" {
+			add("i.digest LIKE ? ESCAPE '\\'", likeEscape(digest)+"%")
+		}
+		if repo != "" {
+			ors = append(ors, "p.name LIKE ? ESCAPE '\\'")
+			args = append(args, "%"+likeEscape(repo)+"%")
+			if digest == "" && tag == "" {
+				ors = append(ors, "i.digest LIKE ? ESCAPE '\\'", "EXISTS (SELECT 1 FROM tags t WHERE t.image_id = i.id AND t.tag LIKE ? ESCAPE '\\')")
+				args = append(args, "%"+likeEscape(repo)+"%", "%"+likeEscape(repo)+"%")
+			}
+			where = append(where, "("+strings.Join(ors, " OR ")+")")
+		}
+		if tag != "" {
+			add("EXISTS (SELECT 1 FROM tags t WHERE t.image_id = i.id AND t.tag = ?)", tag)
+		}
+	}
+	limit := clampLimit(q.Limit)
+	rows, err := s.query(ctx, "SELECT "+imageColumns+" FROM images i JOIN repositories p ON p.id = i.repository_id WHERE "+strings.Join(where, " AND ")+" ORDER BY i.id DESC LIMIT ?", append(args, limit+1)...)
+	if err != nil {
+		return page, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		im, err := scanImage(rows)
+		if err != nil {
+			return page, err
+		}
+		page.Items = append(page.Items, im)
+	}
+	if err := rows.Err(); err != nil {
+		return page, err
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.NextPageToken = pageToken(page.Items[limit-1].ID)
+	}
+	return page, s.decorate(ctx, tenantID, page.Items)
+}
+
+// splitReference splits "host/repo:tag@sha256:…" into repository (without
+// a registry host), tag and digest; plain text is returned as repo.
+func splitReference(t string) (repo, tag, digest string) {
+	if strings.HasPrefix(t, "sha256:") {
+		return "", "", t
+	}
+	if r, d, ok := strings.Cut(t, "@"); ok {
+		t, digest = r, d
+	}
+	if i := strings.LastIndex(t, ":"); i > strings.LastIndex(t, "/") && i >= 0 {
+		t, tag = t[:i], t[i+1:]
+	}
+	if first, rest, ok := strings.Cut(t, "/"); ok && (strings.ContainsAny(first, ".:") || first == "localhost") {
+		t = rest
+	}
+	return t, tag, digest
+}
+
+// MostVulnerable lists the tenant's images with the most severe open
+// findings (critical first, then high, ...).
+func (s *Store) MostVulnerable(ctx context.Context, tenantID int64, limit int) ([]Image, error) {
+	rows, err := s.query(ctx, "SELECT "+imageColumns+` FROM images i JOIN repositories p ON p.id = i.repository_id
+		WHERE i.tenant_id = ? AND i.deleted_at IS NULL AND i.critical + i.high + i.medium + i.low + i.unknown > 0
+		ORDER BY i.critical DESC, i.high DESC, i.medium DESC, i.low DESC, i.unknown DESC, i.id DESC LIMIT ?`, tenantID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Image{}
+	for rows.Next() {
+		im, err := scanImage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, im)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, s.decorate(ctx, tenantID, out)
+}
+
+// RunningCounts sums the open findings of the tenant's running images.
+func (s *Store) RunningCounts(ctx context.Context, tenantID int64) (Counts, error) {
+	var c Counts
+	err := s.queryRow(ctx, `SELECT COALESCE(SUM(i.critical), 0), COALESCE(SUM(i.high), 0), COALESCE(SUM(i.medium), 0), COALESCE(SUM(i.low), 0), COALESCE(SUM(i.unknown), 0)
+		FROM images i WHERE i.tenant_id = ? AND i.deleted_at IS NULL AND `+runningExpr+` = 1`, tenantID).
+		Scan(&c.Critical, &c.High, &c.Medium, &c.Low, &c.Unknown)
+	return c, err
+}
+
+// OpenAggregates are the overview's counts that need the findings table.
+type OpenAggregates struct {
+	Fixable Counts
+	KEV     Counts
+	Top     []VulnImpact
+}
+
+// VulnImpact is a vulnerability and how many images have it open.
+type VulnImpact struct {
+	ID       string
+	Severity string
+	Images   int
+}
+
+// OpenAggregates scans the tenant's open findings once: fixable and KEV
+// counts by severity, and the vulnerabilities in the most images. It reads
+// every open finding, so the UI caches the result.
+func (s *Store) OpenAggregates(ctx context.Context, tenantID int64, top int) (OpenAggregates, error) {
+	var out OpenAggregates
+	rows, err := s.query(ctx, `SELECT f.severity, f.fixable, CASE WHEN f.data LIKE '%"kev":{%' THEN 1 ELSE 0 END, COUNT(*)
+		FROM findings f JOIN images i ON i.id = f.image_id
+		WHERE i.tenant_id = ? AND i.deleted_at IS NULL AND f.state = 'open' GROUP BY 1, 2, 3`, tenantID)
+	if err != nil {
+		return out, err
+	}
+	for rows.Next() {
+		var sev string
+		var fix, kev, n int
+		if err := rows.Scan(&sev, &fix, &kev, &n); err != nil {
+			rows.Close()
+			return out, err
+		}
+		if fix == 1 {
+			out.Fixable = out.Fixable.addN(sev, n)
+		}
+		if kev == 1 {
+			out.KEV = out.KEV.addN(sev, n)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return out, err
+	}
+	rows, err = s.query(ctx, `SELECT f.vuln_id, MIN(CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), COUNT(DISTINCT f.image_id)
+		FROM findings f JOIN images i ON i.id = f.image_id
+		WHERE i.tenant_id = ? AND i.deleted_at IS NULL AND f.state = 'open'
+		GROUP BY f.vuln_id ORDER BY 3 DESC, 2, 1 LIMIT ?`, tenantID, top)
+	if err != nil {
+		return out, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v VulnImpact
+		var rank int
+		if err := rows.Scan(&v.ID, &rank, &v.Images); err != nil {
+			return out, err
+		}
+		v.Severity = Severities[min(rank, 4)]
+		out.Top = append(out.Top, v)
+	}
+	return out, rows.Err()
+}
+
+func (c Counts) addN(sev string, n int) Counts {
+	switch sev {
+	case "critical":
+		c.Critical += n
+	case "high":
+		c.High += n
+	case "medium":
+		c.Medium += n
+	case "low":
+		c.Low += n
+	default:
+		c.Unknown += n
+	}
+	return c
+}
+
+// TrendDay is the number of open findings at the end of a UTC day.
+type TrendDay struct {
+	Day  time.Time
+	Open int
+}
+
+const dayMS = int64(24 * time.Hour / time.Millisecond)
+
+// OpenTrend records today's open-finding total for the tenant and returns
+// the last days (oldest first). Days before the first recording are
+// reconstructed once from first_seen_at and resolved_at.
+func (s *Store) OpenTrend(ctx context.Context, tenantID int64, openNow, days int) ([]TrendDay, error) {
+	today := s.nowMS() / dayMS
+	from := today - int64(days) + 1
+	var n int
+	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM ui_open_daily WHERE tenant_id = ? AND day >= ?", tenantID, from).Scan(&n); err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		if err := s.backfillTrend(ctx, tenantID, from, today); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := s.exec(ctx, `INSERT INTO ui_open_daily (tenant_id, day, open_findings) VALUES (?, ?, ?)
+		ON CONFLICT (tenant_id, day) DO UPDATE SET open_findings = excluded.open_findings`, tenantID, today, openNow); err != nil {
+		return nil, err
+	}
+	rows, err := s.query(ctx, "SELECT day, open_findings FROM ui_open_daily WHERE tenant_id = ? AND day >= ? ORDER BY day", tenantID, from)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []TrendDay
+	var last int
+	next := from
+	for rows.Next() {
+		var d int64
+		var open int
+		if err := rows.Scan(&d, &open); err != nil {
+			return nil, err
+		}
+		// A day without a recording keeps the previous day's value.
+		for ; next < d; next++ {
+			if len(out) > 0 {
+				out = append(out, TrendDay{Day: time.UnixMilli(next * dayMS).UTC(), Open: last})
+			}
+		}
+		out = append(out, TrendDay{Day: time.UnixMilli(d * dayMS).UTC(), Open: open})
+		last, next = open, d+1
+	}
+	return out, rows.Err()
+}
+
+// backfillTrend reconstructs the open findings at the end of each day
+// from..to-1 from when each finding was first seen and resolved.
+func (s *Store) backfillTrend(ctx context.Context, tenantID int64, from, to int64) error {
+	perDay := func(col string) (map[int64]int, int, error) {
+		m := map[int64]int{}
+		before := 0
+		rows, err := s.query(ctx, `SELECT f.`+col+` / `+strconv.FormatInt(dayMS, 10)+`, COUNT(*) FROM findings f JOIN images i ON i.id = f.image_id
+			WHERE i.tenant_id = ? AND i.deleted_at IS NULL AND f.state <> 'suppressed' AND f.`+col+` IS NOT NULL GROUP BY 1`, tenantID)
+		if err != nil {
+			return nil, 0, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d int64
+			var n int
+			if err := rows.Scan(&d, &n); err != nil {
+				return nil, 0, err
+			}
+			if d < from {
+				before += n
+			} else {
+				m[d] += n
+			}
+		}
+		return m, before, rows.Err()
+	}
+	seen, seenBefore, err := perDay("first_seen_at")
+	if err != nil {
+		return err
+	}
+	resolved, resolvedBefore, err := perDay("resolved_at")
+	if err != nil {
+		return err
+	}
+	open := seenBefore - resolvedBefore
+	return s.tx(ctx, func(tx *Tx) error {
+		for d := from; d < to; d++ {
+			open += seen[d] - resolved[d]
+			if _, err := tx.exec(ctx, `INSERT INTO ui_open_daily (tenant_id, day, open_findings) VALUES (?, ?, ?) ON CONFLICT (tenant_id, day) DO NOTHING`,
+				tenantID, d, max(open, 0)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Resolution is a finding that stopped being open, or a deleted image.
+type Resolution struct {
+	Kind       string // fixed, replaced, deleted
+	At         time.Time
+	Digest     string
+	Repository string
+	Tags       []string
+	ReplacedBy string
+	VulnID     string
+	Package    string
+	Severity   string
+	FirstSeen  time.Time
+}
+
+// Resolutions lists the tenant's resolved findings (kind fixed or replaced,
+// "" both) or deleted images (kind deleted), newest first. The page token
+// is the resolution time and row id of the last item.
+func (s *Store) Resolutions(ctx context.Context, tenantID int64, kind, pageTok string, limit int) (Page[Resolution], error) {
+	page := Page[Resolution]{Items: []Resolution{}}
+	var afterAt, afterID int64
+	if pageTok != "" {
+		a, b, ok := strings.Cut(pageTok, "-")
+		var err1, err2 error
+		afterAt, err1 = strconv.ParseInt(a, 10, 64)
+		afterID, err2 = strconv.ParseInt(b, 10, 64)
+		if !ok || err1 != nil || err2 != nil {
+			return page, ErrBadPageToken
+		}
+	}
+	limit = clampLimit(limit)
+	var q string
+	args := []any{tenantID}
+	cursor := ""
+	if kind == "deleted" {
+		if pageTok != "" {
+			cursor = " AND (i.deleted_at < ? OR (i.deleted_at = ? AND i.id < ?))"
+			args = append(args, afterAt, afterAt, afterID)
+		}
+		q = `SELECT 'deleted', i.deleted_at, i.id, i.digest, p.name, '', '', '', '', i.pushed_at FROM images i JOIN repositories p ON p.id = i.repository_id
+			WHERE i.tenant_id = ? AND i.deleted_at IS NOT NULL` + cursor + ` ORDER BY i.deleted_at DESC, i.id DESC LIMIT ?`
+	} else {
+		states := "'fixed', 'replaced'"
+		if kind == StateFixed || kind == StateReplaced {
+			states = "'" + kind + "'"
+		}
+		if pageTok != "" {
+			cursor = " AND (f.resolved_at < ? OR (f.resolved_at = ? AND f.id < ?))"
+			args = append(args, afterAt, afterAt, afterID)
+		}
+		q = `SELECT f.state, f.resolved_at, f.id, i.digest, p.name, COALESCE((SELECT n.digest FROM images n WHERE n.id = i.replaced_by), ''), f.vuln_id, f.package, f.severity, f.first_seen_at
+			FROM findings f JOIN images i ON i.id = f.image_id JOIN repositories p ON p.id = i.repository_id
+			WHERE i.tenant_id = ? AND f.resolved_at IS NOT NULL AND f.state IN (` + states + `)` + cursor + ` ORDER BY f.resolved_at DESC, f.id DESC LIMIT ?`
+	}
+	rows, err := s.query(ctx, q, append(args, limit+1)...)
+	if err != nil {
+		return page, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var r Resolution
+		var at, id int64
+		var first sql.NullInt64
+		if err := rows.Scan(&r.Kind, &at, &id, &r.Digest, &r.Repository, &r.ReplacedBy, &r.VulnID, &r.Package, &r.Severity, &first); err != nil {
+			return page, err
+		}
+		r.At = msTime(at)
+		if first.Valid {
+			r.FirstSeen = msTime(first.Int64)
+		}
+		page.Items = append(page.Items, r)
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return page, err
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.NextPageToken = strconv.FormatInt(page.Items[limit-1].At.UnixMilli(), 10) + "-" + strconv.FormatInt(ids[limit-1], 10)
+	}
+	return page, nil
+}
