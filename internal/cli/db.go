@@ -159,9 +159,7 @@ func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
 	}
 	u := &feeds.Updater{Config: cfg, Fetcher: fetcher, Logger: app.Logger, AcceptShrink: opts.AcceptShrink}
 	res, err := u.Update(ctx, opts.Feeds)
-	if err != nil {
-		return urlcred.Error(err)
-	}
+	// The feed lines are printed on failure too: they say why.
 	for _, f := range res.Feeds {
 		if f.Status == feeds.StatusSkipped {
 			continue
@@ -171,6 +169,9 @@ func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
 			line += "  " + f.Warning
 		}
 		fmt.Fprintln(app.Err, line)
+	}
+	if err != nil {
+		return urlcred.Error(err)
 	}
 	fmt.Fprintf(app.Err, "DB written to %s\n", cfg.DBPath)
 	if res.Failed() {
