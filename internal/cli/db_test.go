@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vigil-scan/vigil/internal/corpus"
+	"github.com/vigil-scan/vigil/internal/vuln"
 	"github.com/vigil-scan/vigil/internal/vulndb"
 )
 
@@ -272,6 +273,10 @@ func TestReportOverDBRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.AddSource(vulndb.SourceInfo{Name: "test"})
+	// One record: a scan refuses a DB without any (feeds.CheckDB).
+	if err := b.Affected(vuln.Affected{VulnID: "GO-0000-0001", Ecosystem: "Go", Package: "example.com/m", FixState: vuln.FixStateNotFixed}); err != nil {
+		t.Fatal(err)
+	}
 	if err := b.Commit(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 	"github.com/vigil-scan/vigil/internal/config"
+	"github.com/vigil-scan/vigil/internal/feeds"
+	"github.com/vigil-scan/vigil/internal/result"
 	"github.com/vigil-scan/vigil/internal/vulndb"
 )
 
@@ -37,4 +41,24 @@ func (f *dbFlags) open(app *App) (*vulndb.DB, error) {
 		return nil, err
 	}
 	return vulndb.Open(cfg.DBPath)
+}
+
+// openChecked opens the DB for a scan and applies feeds.CheckDB: an empty
+// or half-failed DB is refused; feeds kept from an older fetch come back
+// as notes for the report.
+func (f *dbFlags) openChecked(app *App) (*vulndb.DB, []result.NotJudged, error) {
+	cfg, err := f.load(app)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := vulndb.Open(cfg.DBPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	notes, err := feeds.CheckDB(context.Background(), cfg, db)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, notes, nil
 }

@@ -56,6 +56,7 @@ type scanFlags struct {
 	acceptKeys     []string
 	secrets        bool
 	failOnSecrets  bool
+	failOnUnsup    bool
 	publish        bool
 	pub            publishFlags
 	filters        scanFilters
@@ -80,6 +81,7 @@ func (f *scanFlags) register(cmd *cobra.Command, app *App, image bool) {
 	fl.StringVar(&f.dockerfile, "dockerfile", "", "Dockerfile that built the image; SARIF results point at it")
 	fl.BoolVar(&f.secrets, "secrets", true, "scan layer files and the image config for secrets")
 	fl.BoolVar(&f.failOnSecrets, "fail-on-secrets", false, "fail the gate when an unsuppressed secret is found")
+	fl.BoolVar(&f.failOnUnsup, "fail-on-unsupported", false, "fail the gate when part of the image could not be judged: an OS release or ecosystem the DB has no data for, an end-of-life release, a feed whose last update failed")
 	fl.BoolVar(&f.publish, "publish", false, "send the results to the Vigil server (--server, --token)")
 	if image {
 		f.img.register(cmd, app)
@@ -122,7 +124,7 @@ func (f *scanFlags) prepare(app *App) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	gate := policy.GateOptions{IgnoreUnfixed: f.ignoreUnfixed, OnlyFixed: f.onlyFixed, FailOnSecrets: f.failOnSecrets}
+	gate := policy.GateOptions{IgnoreUnfixed: f.ignoreUnfixed, OnlyFixed: f.onlyFixed, FailOnSecrets: f.failOnSecrets, FailOnUnsupported: f.failOnUnsup}
 	if f.threshold != "" {
 		if gate.Threshold, err = policy.ParseSeverity(f.threshold); err != nil {
 			return nil, fmt.Errorf("--severity-threshold: %w", err)
@@ -168,7 +170,7 @@ func (f *scanFlags) prepare(app *App) (*prepared, error) {
 	if err := f.dbAuto.ensure(context.Background(), app, f.db); err != nil {
 		return nil, err
 	}
-	db, err := f.db.open(app)
+	db, dbNotes, err := f.db.openChecked(app)
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +179,7 @@ func (f *scanFlags) prepare(app *App) (*prepared, error) {
 		return nil, err
 	}
 	p.db = db
+	p.opts.DBNotJudged = dbNotes
 	meta := db.Metadata()
 	if age := time.Since(meta.Built); age > staleDBAge {
 		p.warnings = append(p.warnings, fmt.Sprintf("vulnerability DB built %s (%d days ago): findings published since are missing; run `vigil db update`",
@@ -308,13 +311,15 @@ Exit codes: 0 pass, 1 (or --exit-code) the gate failed, 2 the scan could not run
   vigil image app:1.4 --severity HIGH,CRITICAL --exit-code 1          # Trivy: show only these, fail on any shown
   vigil image app:1.4 --skip-dirs '**/node_modules' --skip-files 'usr/share/doc/**' --pkg-types os --scanners vuln
   vigil image app:1.4 --ignorefile .trivyignore --grype-config .grype.yaml
+  vigil image app:1.4 --timeout 10m -q                                 # exit 2, no report, when the time is up
   VIGIL_SEVERITY_THRESHOLD=HIGH vigil image app:1.4                    # every flag: VIGIL_<FLAG>, or scan: in the config file
   docker build -t app:ci . && vigil image app:ci                       # local daemons first (docker, podman), then the registry
   vigil image docker:app:ci                                            # only the Docker daemon (DOCKER_HOST or the current context)
   vigil image podman:localhost/app:ci                                  # Podman's API socket (CONTAINER_HOST)
   vigil image app:1.4 --image-src remote                               # skip the daemons
   vigil image ./app.tar                                                # docker save or OCI archive, told apart by content
-  vigil image app:1.4 --db-repository oci://registry.example.com/sec/vigil-db:1   # first run downloads the DB from there`,
+  vigil image app:1.4 --db-repository oci://registry.example.com/sec/vigil-db:1   # first run downloads the DB from there
+  vigil image alpine:3.20 --severity-threshold HIGH --fail-on-unsupported   # also fail when the DB cannot judge the image`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ref := args[0]

@@ -116,6 +116,11 @@ func (u *Updater) Update(ctx context.Context, names []string) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
+	if !fetchedAny(res.Feeds) {
+		// Committing would replace a good DB by one whose feeds all say
+		// "failed", or write an empty one where there was none.
+		return res, fmt.Errorf("%w: no feed could be fetched; %s", ErrNothingFetched, u.leftAs())
+	}
 	if err := b.Commit(); err != nil {
 		return res, vulndb.ExplainDiskFull(err, filepath.Dir(u.Config.DBPath))
 	}
@@ -126,6 +131,25 @@ func (u *Updater) Update(ctx context.Context, names []string) (Result, error) {
 	res.Metadata = db.Metadata()
 	db.Close()
 	return res, nil
+}
+
+// ErrNothingFetched is returned when every selected feed failed or was
+// absent: no DB is written and the previous one, if any, stays as it was.
+var ErrNothingFetched = errors.New("every feed failed")
+
+// fetchedAny reports whether at least one selected feed was fetched
+// (imported, or confirmed unchanged).
+func fetchedAny(fs []FeedResult) bool {
+	return slices.ContainsFunc(fs, func(f FeedResult) bool {
+		return f.Status == StatusUpdated || f.Status == StatusUnchanged || f.Status == StatusHeld
+	})
+}
+
+func (u *Updater) leftAs() string {
+	if _, prev := u.previous(); prev.SchemaVersion != 0 {
+		return "the DB at " + u.Config.DBPath + " was left as it was"
+	}
+	return "no DB was written to " + u.Config.DBPath
 }
 
 // previous returns the current DB's path and metadata, or "" when there is

@@ -2,8 +2,10 @@ package feeds
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -210,14 +212,17 @@ func TestUpdateFailsWithoutPrevious(t *testing.T) {
 	defer srv.Close()
 	u := testUpdater(t, srv.URL)
 	res, err := u.Update(context.Background(), []string{"osv/Go", "osv/npm"})
-	if err != nil {
-		t.Fatal(err)
+	if !errors.Is(err, ErrNothingFetched) || !strings.Contains(err.Error(), "no DB was written") {
+		t.Fatalf("every feed failed or was absent: %v", err)
 	}
 	if fr := resultOf(t, res, "osv/Go"); fr.Status != StatusFailed || !strings.Contains(fr.Warning, "zip") {
 		t.Errorf("garbage zip: %+v", fr)
 	}
 	if !res.Failed() {
 		t.Error("Failed() = false")
+	}
+	if _, err := os.Stat(u.Config.DBPath); err == nil {
+		t.Error("an empty DB was written")
 	}
 	if _, err := u.Update(context.Background(), []string{"nope"}); err == nil || !strings.Contains(err.Error(), "unknown feed") {
 		t.Errorf("unknown feed: %v", err)

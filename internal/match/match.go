@@ -38,6 +38,10 @@ func New(store vuln.Store, opts Options) *Matcher {
 	return &Matcher{store: store, opts: opts, cache: newCache()}
 }
 
+// Store is the store the Matcher reads, for callers that ask it more
+// (vuln.Coverage) than the matching needs.
+func (m *Matcher) Store() vuln.Store { return m.store }
+
 // warnings collects messages once each, in first-seen order.
 type warnings struct {
 	seen map[string]bool

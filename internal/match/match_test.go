@@ -155,7 +155,7 @@ func TestSeverityChoice(t *testing.T) {
 		{"CVE-2024-0002", vuln.SeverityCritical, "nvd"},
 		{"CVE-2024-0001", vuln.SeverityMedium, "cvss:3.1"},
 		{"CVE-2024-0003", vuln.SeverityLow, "nvd"},
-		{"GO-2024-0004", vuln.SeverityUnknown, ""},
+		{"GO-2024-0004", vuln.SeverityUnknown, SeveritySourceNone},
 	}
 	if len(fs) != len(want) {
 		t.Fatalf("findings %v", ids(fs))

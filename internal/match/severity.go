@@ -80,5 +80,9 @@ func chooseSeverity(f *vuln.Finding, p *inventory.Package, group []unit, vulns [
 		f.Severity, f.SeveritySource = vendor, vendorSource
 		return
 	}
-	f.Severity = vuln.SeverityUnknown
+	f.Severity, f.SeveritySource = vuln.SeverityUnknown, SeveritySourceNone
 }
+
+// SeveritySourceNone is the severity_source of an UNKNOWN severity: no
+// vendor rating, no CVSS vector (advisory or NVD), no NVD or advisory label.
+const SeveritySourceNone = "none"

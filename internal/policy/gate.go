@@ -27,6 +27,10 @@ type GateOptions struct {
 	CheckLevel string
 	// FailOnSecrets: any unsuppressed secret fails the gate.
 	FailOnSecrets bool
+	// FailOnUnsupported: anything the scan could not judge (report
+	// NotJudged: no data for the OS release, an end-of-life release, a
+	// stale feed, ...) fails the gate.
+	FailOnUnsupported bool
 	// FailOnAny: any unsuppressed vulnerability or secret fails the gate
 	// (Trivy's --exit-code without a threshold).
 	FailOnAny bool
@@ -95,6 +99,9 @@ func Evaluate(r *result.Report, g GateOptions) result.Gate {
 		if reason := secretReason(r.Secrets); reason != "" {
 			gate.Reasons = append(gate.Reasons, reason)
 		}
+	}
+	if g.FailOnUnsupported && len(r.NotJudged) > 0 {
+		gate.Reasons = append(gate.Reasons, "not judged (--fail-on-unsupported): "+result.NotJudgedSummary(r.NotJudged))
 	}
 	gate.Failed = len(gate.Reasons) > 0
 	return gate

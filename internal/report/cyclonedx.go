@@ -72,6 +72,13 @@ func writeCycloneDX(w io.Writer, r *result.Report, opts Options) error {
 			ExternalReferences: &[]cdx.ExternalReference{{Type: cdx.ERTypeWebsite, URL: vigilInformationURI}},
 		}}},
 	}
+	if len(r.NotJudged) > 0 {
+		props := make([]cdx.Property, 0, len(r.NotJudged))
+		for _, n := range r.NotJudged {
+			props = append(props, cdx.Property{Name: "vigil:not_judged", Value: oneLine(n.String())})
+		}
+		bom.Metadata.Properties = &props
+	}
 	if !r.CreatedAt.IsZero() {
 		bom.Metadata.Timestamp = r.CreatedAt.UTC().Format(time.RFC3339)
 	}

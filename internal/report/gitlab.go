@@ -28,6 +28,8 @@ type gitlabScan struct {
 	StartTime string     `json:"start_time"`
 	EndTime   string     `json:"end_time"`
 	Status    string     `json:"status"`
+	// Messages say what the scan could not judge.
+	Messages []gitlabMessage `json:"messages,omitempty"`
 }
 
 type gitlabTool struct {
@@ -140,6 +142,7 @@ func writeGitLab(w io.Writer, r *result.Report, _ Options) error {
 		Scan: gitlabScan{
 			Analyzer: tool, Scanner: tool, Type: "container_scanning",
 			StartTime: ts, EndTime: ts, Status: "success",
+			Messages: gitlabMessages(r),
 		},
 		Vulnerabilities: []gitlabVuln{},
 	}

@@ -97,6 +97,19 @@ func writeJUnit(w io.Writer, r *result.Report, opts Options) error {
 			doc.Suites = append(doc.Suites, s)
 		}
 	}
+	if len(r.NotJudged) > 0 && !opts.SBOMOnly {
+		s := junitSuite{Name: "not judged", Time: "0"}
+		for _, n := range r.NotJudged {
+			tc := junitCase{Name: "[NOT JUDGED] " + n.Target + " (" + n.Reason + ")", Classname: "not judged", Time: "0"}
+			if failsGate(r.Summary.Gate, "not judged") {
+				tc.Failure = &junitFailure{Message: n.Message, Type: "NOT-JUDGED", Body: n.String()}
+			} else {
+				tc.Skipped = &junitSkipped{Message: n.Message}
+			}
+			s.add(tc)
+		}
+		doc.Suites = append(doc.Suites, s)
+	}
 	if len(r.Checks) > 0 {
 		s := junitSuite{Name: "best-practice checks", Time: "0"}
 		for _, c := range sortedChecks(r.Checks) {

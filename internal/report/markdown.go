@@ -44,6 +44,13 @@ func writeMarkdown(w io.Writer, r *result.Report, opts Options) error {
 	if g := gateLine(r); g != "" {
 		ew.printf("**%s**\n\n", mdCell(g))
 	}
+	if len(r.NotJudged) > 0 {
+		ew.printf("> **Not judged** (%d)\n", len(r.NotJudged))
+		for _, n := range r.NotJudged {
+			ew.printf("> - %s\n", mdCell(n.String()))
+		}
+		ew.printf("\n")
+	}
 	ew.printf("| Severity | Count |\n| --- | ---: |\n")
 	for _, sev := range severityOrder {
 		if sev == vuln.SeverityNegligible && sum.BySeverity[sev] == 0 {

@@ -31,8 +31,9 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
+	Tool        sarifTool         `json:"tool"`
+	Invocations []sarifInvocation `json:"invocations,omitempty"`
+	Results     []sarifResult     `json:"results"`
 }
 
 type sarifTool struct {
@@ -136,7 +137,8 @@ func writeSARIF(w io.Writer, r *result.Report, opts Options) error {
 				Name: "Vigil", Version: r.Tool.Version, InformationURI: vigilInformationURI,
 				Rules: nonNil(b.rules),
 			}},
-			Results: nonNil(b.results),
+			Invocations: sarifInvocations(r),
+			Results:     nonNil(b.results),
 		}},
 	}
 	return encodeIndented(w, log, "  ")

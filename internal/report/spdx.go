@@ -49,6 +49,7 @@ func writeSPDX(w io.Writer, r *result.Report, _ Options) error {
 			Creators: []common.Creator{{CreatorType: "Tool", Creator: "vigil-" + version}},
 			Created:  r.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"),
 		},
+		DocumentComment: notJudgedText(r),
 	}
 	image := &spdx.Package{
 		PackageName:             name,

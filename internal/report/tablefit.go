@@ -170,6 +170,9 @@ func shortDigest(d string) string {
 // the warnings that say packages were skipped or unmatched stand in.
 func notJudged(r *result.Report) []string {
 	var out []string
+	for _, n := range r.NotJudged {
+		out = append(out, oneLine(n.String()))
+	}
 	for _, w := range r.Warnings {
 		lw := strings.ToLower(w)
 		if strings.Contains(lw, "skipped") || strings.Contains(lw, "not matched") || strings.Contains(lw, "no data") || strings.Contains(lw, "unsupported") {

@@ -69,7 +69,9 @@ type Summary struct {
 	Suppressed int            `json:"suppressed"`
 	Checks     map[string]int `json:"checks,omitempty"`
 	Secrets    int            `json:"secrets"`
-	Gate       *Gate          `json:"gate,omitempty"`
+	// NotJudged counts Report.NotJudged.
+	NotJudged int   `json:"not_judged,omitempty"`
+	Gate      *Gate `json:"gate,omitempty"`
 }
 
 // DBInfo says which vulnerability DB the findings come from.
@@ -97,7 +99,10 @@ type Report struct {
 	Secrets         []Secret            `json:"secrets,omitempty"`
 	Summary         Summary             `json:"summary"`
 	DB              *DBInfo             `json:"db,omitempty"`
-	Warnings        []string            `json:"warnings,omitempty"`
+	// NotJudged lists what the scan could not judge (no data for the OS
+	// release, an end-of-life release, ...); absent when nothing.
+	NotJudged []NotJudged `json:"not_judged,omitempty"`
+	Warnings  []string    `json:"warnings,omitempty"`
 }
 
 // Summarize recomputes r.Summary's counts (the gate is left as it is).
@@ -131,5 +136,6 @@ func (r *Report) Summarize() {
 			s.Secrets++
 		}
 	}
+	s.NotJudged = len(r.NotJudged)
 	r.Summary = s
 }

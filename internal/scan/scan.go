@@ -32,6 +32,9 @@ type Options struct {
 	Matcher *match.Matcher
 	// DB describes the store behind Matcher, for the report.
 	DB *result.DBInfo
+	// DBNotJudged are the DB's own gaps (feeds whose last update failed,
+	// feeds.CheckDB), added to every report's NotJudged.
+	DBNotJudged []result.NotJudged
 	// Extras are the optional stages: checks, secrets, policy and gate.
 	Extras
 	// PkgTypes limits the packages listed and matched: "os", "library"
@@ -102,6 +105,11 @@ func Evaluate(ctx context.Context, inv *inventory.Inventory, opts Options) (*res
 		}
 		r.Vulnerabilities = findings
 		r.Warnings = append(r.Warnings, warns...)
+		nj, err := notJudged(ctx, inv, opts.Matcher.Store(), now)
+		if err != nil {
+			return nil, fmt.Errorf("checking the DB's coverage: %w", err)
+		}
+		r.NotJudged = append(append(r.NotJudged, opts.DBNotJudged...), nj...)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

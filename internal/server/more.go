@@ -145,3 +145,34 @@ func csvSafe(v string) string {
 	}
 	return v
 }
+
+// createNotification registers an outbound webhook for new critical/high
+// findings: {"url","secret","min_severity"}.
+func (s *Server) createNotification(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	var in struct {
+		URL         string `json:"url"`
+		Secret      string `json:"secret"`
+		MinSeverity string `json:"min_severity"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		badRequest(w, err)
+		return
+	}
+	h, err := s.st.CreateOutboundWebhook(r.Context(), p.TenantID, in.URL, in.Secret, in.MinSeverity)
+	if err != nil {
+		writeError(w, 400, err.Error())
+		return
+	}
+	s.st.Audit(r.Context(), p, "notification.create", h.ID, h.URL)
+	writeJSON(w, 201, h)
+}
+
+func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) {
+	hooks, err := s.st.OutboundWebhooks(r.Context(), principal(r).TenantID)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"items": hooks})
+}

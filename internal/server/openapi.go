@@ -38,6 +38,8 @@ var routeDocs = map[string]routeDoc{
 	"GET /api/v1/jobs/failed":                       {summary: "The tenant's failed job attempts", scope: store.ScopeAdmin},
 	"GET /api/v1/audit":                             {summary: "Audit log of admin actions", scope: store.ScopeAdmin, query: []string{"limit"}},
 	"POST /api/v1/clusters/{name}/running":          {summary: "Replace a cluster's report of running images", scope: store.ScopeIngest, body: true},
+	"POST /api/v1/notifications":                    {summary: "Outbound webhook for new critical/high findings (url, secret, min_severity); HMAC-SHA256 signed", scope: store.ScopeAdmin, body: true},
+	"GET /api/v1/notifications":                     {summary: "The tenant's outbound webhooks", scope: store.ScopeAdmin},
 	"GET /api/v1/gate":                              {summary: "Deployment gate: is REF@DIGEST allowed under the tenant's policy", scope: store.ScopeRead, query: []string{"image", "threshold"}},
 	"PUT /api/v1/policy":                            {summary: "Store the tenant's policy (.vigil.yaml rules)", scope: store.ScopeAdmin, body: true},
 	"GET /api/v1/policy":                            {summary: "The tenant's policy", scope: store.ScopeRead},

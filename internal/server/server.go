@@ -102,6 +102,8 @@ func (s *Server) register() {
 	s.handle("POST /api/v1/clusters/{name}/running", s.auth(store.ScopeIngest, s.runningImages))
 	s.handle("GET /api/v1/recommendations", s.auth(store.ScopeRead, s.recommendations))
 	s.handle("GET /api/v1/findings/export", s.auth(store.ScopeRead, s.exportFindings))
+	s.handle("POST /api/v1/notifications", s.auth(store.ScopeAdmin, s.createNotification))
+	s.handle("GET /api/v1/notifications", s.auth(store.ScopeAdmin, s.listNotifications))
 	s.handle("GET /api/v1/gate", s.auth(store.ScopeRead, s.gate))
 	s.handle("PUT /api/v1/policy", s.auth(store.ScopeAdmin, s.putPolicy))
 	s.handle("GET /api/v1/policy", s.auth(store.ScopeRead, s.getPolicy))

@@ -39,3 +39,12 @@ type Sink interface {
 	// left zero do not overwrite earlier ones.
 	Enrich(cve string, e Enrichment) error
 }
+
+// Coverage is implemented by stores that know which ecosystems they hold
+// advisories for, so a scan can say which packages it could not judge
+// instead of reporting them clean. The vulnerability DB implements it.
+type Coverage interface {
+	// Ecosystems returns every ecosystem with at least one affected
+	// record ("Go", "Alpine:v3.10", "Debian:11", ...).
+	Ecosystems(ctx context.Context) (map[string]bool, error)
+}

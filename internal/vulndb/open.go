@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/vigil-scan/vigil/internal/vuln"
@@ -22,6 +23,10 @@ type DB struct {
 	meta     Metadata
 	affected *cache[[]vuln.Affected]
 	vulns    *cache[*vuln.Vulnerability]
+
+	// ecos caches Ecosystems (coverage.go).
+	ecoMu sync.Mutex
+	ecos  map[string]bool
 }
 
 var _ vuln.Store = (*DB)(nil)
