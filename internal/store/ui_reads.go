@@ -549,3 +549,28 @@ func (s *Store) RegistryNames(ctx context.Context, tenantID int64) (map[string]s
 	}
 	return m, rows.Err()
 }
+
+// ImagesWithVuln lists the tenant's images (not deleted) with an open
+// finding of vulnID, newest first; the findings index finds them, so the
+// cost follows the matches, not the number of images.
+func (s *Store) ImagesWithVuln(ctx context.Context, tenantID int64, vulnID string, limit int) ([]Image, error) {
+	rows, err := s.query(ctx, "SELECT "+imageColumns+` FROM images i JOIN repositories p ON p.id = i.repository_id
+		WHERE i.tenant_id = ? AND i.deleted_at IS NULL AND i.id IN (SELECT f.image_id FROM findings f WHERE f.vuln_id = ? AND f.state = 'open')
+		ORDER BY i.id DESC LIMIT ?`, tenantID, vulnID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Image{}
+	for rows.Next() {
+		im, err := scanImage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, im)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, s.decorate(ctx, tenantID, out)
+}

@@ -445,7 +445,7 @@ func (b *StoreBackend) Finding(ctx context.Context, tenant int64, digest, key st
 	if s := f.Suppressed; s != nil {
 		d.SuppressedBy = fmt.Sprintf("%s %s: %s", s.Kind, s.Rule, s.Reason)
 	}
-	others, err := b.st.Images(ctx, tenant, store.ImageFilter{CVE: f.ID, Limit: 21})
+	others, err := b.st.ImagesWithVuln(ctx, tenant, f.ID, 21)
 	if err != nil {
 		return d, err
 	}
@@ -453,7 +453,7 @@ func (b *StoreBackend) Finding(ctx context.Context, tenant int64, digest, key st
 	if err != nil {
 		return d, err
 	}
-	for _, im := range others.Items {
+	for _, im := range others {
 		if im.Digest != digest && len(d.OtherImages) < 20 {
 			d.OtherImages = append(d.OtherImages, b.image(im, names))
 		}
