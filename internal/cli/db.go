@@ -40,6 +40,7 @@ type dbUpdateOptions struct {
 	MaxShrink    config.Fraction
 	IdleTimeout  time.Duration
 	Insecure     bool // plain-HTTP registry for --from oci://
+	Timeout      time.Duration
 }
 
 // registerIntegrity adds the flags that decide when new feed data is
@@ -80,11 +81,14 @@ written. A download that receives nothing for --idle-timeout is retried.`,
   vigil db update --from oci://localhost:5000/vigil-db:latest --insecure-registry`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDBUpdate(cmd.Context(), app, opts)
+			ctx, cancel := withTimeout(cmd.Context(), opts.Timeout)
+			defer cancel()
+			return updateTimeout(ctx, opts.Timeout, runDBUpdate(ctx, app, opts))
 		},
 	}
 	opts.db.register(cmd, app)
 	cmd.Flags().StringVar(&opts.Mirror, "mirror", "", "read feeds from this directory or URL (VIGIL_FEEDS_MIRROR)")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 0, "stop the update after this long (e.g. 30m) with exit 2 (default: no limit)")
 	cmd.Flags().StringArrayVar(&opts.Feeds, "feed", nil, "update only this feed or feed group (repeatable)")
 	cmd.Flags().StringVar(&opts.From, "from", "", "download a prebuilt DB from this Vigil server URL or oci://REGISTRY/REPO:TAG")
 	cmd.Flags().BoolVar(&opts.Insecure, "insecure-registry", false, "talk plain HTTP to the registry of --from oci://")

@@ -103,3 +103,13 @@ func timeoutError(ctx context.Context, d time.Duration, err error) error {
 	}
 	return &ExitError{Code: ExitScanFailed, Err: err}
 }
+
+// updateTimeout says that `vigil db update` stopped at --timeout; an
+// update writes its new DB to a temporary file and renames it only when
+// complete, so a stopped download never replaces the DB half-built.
+func updateTimeout(ctx context.Context, d time.Duration, err error) error {
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &ExitError{Code: ExitScanFailed, Err: fmt.Errorf("db update stopped: --timeout %s reached: %w", d, err)}
+	}
+	return err
+}

@@ -289,3 +289,15 @@ func TestProgressQuietTimeout(t *testing.T) {
 		t.Errorf("bad --timeout: %d %q", code, stderr)
 	}
 }
+
+func TestDBUpdateTimeout(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"VIGIL_DB": filepath.Join(dir, "vigil.db"), "VIGIL_CACHE_DIR": dir}
+	code, _, stderr := run(t, env, "", "db", "update", "--mirror", corpus.Path(t, "feeds"), "--feed", "osv", "--timeout", "1ns")
+	if code != 2 || !strings.Contains(stderr, "--timeout 1ns reached") {
+		t.Errorf("code %d stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(env["VIGIL_DB"]); err == nil {
+		t.Error("a DB was installed by an update stopped at --timeout")
+	}
+}

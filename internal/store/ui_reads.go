@@ -530,3 +530,22 @@ func (s *Store) Resolutions(ctx context.Context, tenantID int64, kind, pageTok s
 	}
 	return page, nil
 }
+
+// RegistryNames maps the tenant's registry ids to names, without the
+// counts Registries computes.
+func (s *Store) RegistryNames(ctx context.Context, tenantID int64) (map[string]string, error) {
+	rows, err := s.query(ctx, "SELECT id, name FROM registries WHERE tenant_id = ?", tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	m := map[string]string{}
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		m[id] = name
+	}
+	return m, rows.Err()
+}

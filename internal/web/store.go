@@ -110,15 +110,7 @@ func repositoryURL(runURL, repo string) string {
 }
 
 func (b *StoreBackend) registryNames(ctx context.Context, tenant int64) (map[string]string, error) {
-	regs, err := b.st.Registries(ctx, tenant)
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[string]string, len(regs))
-	for _, r := range regs {
-		m[r.ID] = r.Name
-	}
-	return m, nil
+	return b.st.RegistryNames(ctx, tenant)
 }
 
 // Overview assembles the dashboard: image-level counts on every request,
