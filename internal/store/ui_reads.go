@@ -462,6 +462,10 @@ type Resolution struct {
 	FirstSeen  time.Time
 }
 
+// Resolutions walks findings newest-resolved first through the
+// findings_resolved index; CROSS JOIN keeps SQLite's planner from starting
+// at the tenant's images instead (every finding of every image).
+//
 // Resolutions lists the tenant's resolved findings (kind fixed or replaced,
 // "" both) or deleted images (kind deleted), newest first. The page token
 // is the resolution time and row id of the last item.
@@ -498,8 +502,8 @@ func (s *Store) Resolutions(ctx context.Context, tenantID int64, kind, pageTok s
 			args = append(args, afterAt, afterAt, afterID)
 		}
 		q = `SELECT f.state, f.resolved_at, f.id, i.digest, p.name, COALESCE((SELECT n.digest FROM images n WHERE n.id = i.replaced_by), ''), f.vuln_id, f.package, f.severity, f.first_seen_at
-			FROM findings f JOIN images i ON i.id = f.image_id JOIN repositories p ON p.id = i.repository_id
-			WHERE i.tenant_id = ? AND f.resolved_at IS NOT NULL AND f.state IN (` + states + `)` + cursor + ` ORDER BY f.resolved_at DESC, f.id DESC LIMIT ?`
+			FROM findings f CROSS JOIN images i JOIN repositories p ON p.id = i.repository_id
+			WHERE i.id = f.image_id AND i.tenant_id = ? AND f.resolved_at IS NOT NULL AND f.state IN (` + states + `)` + cursor + ` ORDER BY f.resolved_at DESC, f.id DESC LIMIT ?`
 	}
 	rows, err := s.query(ctx, q, append(args, limit+1)...)
 	if err != nil {
