@@ -146,7 +146,14 @@ func (s *Store) Images(ctx context.Context, tenantID int64, f ImageFilter) (Page
 	if f.Package != "" {
 		add("EXISTS (SELECT 1 FROM findings fp WHERE fp.image_id = i.id AND fp.package = ? AND fp.state = 'open')", f.Package)
 	}
-	limit := clampLimit(f.Limit)
+	return s.imagePage(ctx, tenantID, where, args, clampLimit(f.Limit))
+}
+
+// imagePage runs one page of an image listing (newest first) under the
+// given conditions and fills tags and CI runs; Images and SearchImages
+// share it.
+func (s *Store) imagePage(ctx context.Context, tenantID int64, where []string, args []any, limit int) (Page[Image], error) {
+	var page Page[Image]
 	q := "SELECT " + imageColumns + " FROM images i JOIN repositories p ON p.id = i.repository_id WHERE " + strings.Join(where, " AND ") + " ORDER BY i.id DESC LIMIT ?"
 	rows, err := s.query(ctx, q, append(args, limit+1)...)
 	if err != nil {

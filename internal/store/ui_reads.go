@@ -195,27 +195,7 @@ func (s *Store) SearchImages(ctx context.Context, tenantID int64, q ImageSearch)
 			add("EXISTS (SELECT 1 FROM tags t WHERE t.image_id = i.id AND t.tag = ?)", tag)
 		}
 	}
-	limit := clampLimit(q.Limit)
-	rows, err := s.query(ctx, "SELECT "+imageColumns+" FROM images i JOIN repositories p ON p.id = i.repository_id WHERE "+strings.Join(where, " AND ")+" ORDER BY i.id DESC LIMIT ?", append(args, limit+1)...)
-	if err != nil {
-		return page, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		im, err := scanImage(rows)
-		if err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, im)
-	}
-	if err := rows.Err(); err != nil {
-		return page, err
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		page.NextPageToken = pageToken(page.Items[limit-1].ID)
-	}
-	return page, s.decorate(ctx, tenantID, page.Items)
+	return s.imagePage(ctx, tenantID, where, args, clampLimit(q.Limit))
 }
 
 // splitReference splits "host/repo:tag@sha256:…" into repository (without
