@@ -142,11 +142,17 @@ func TestParseScanResultErrors(t *testing.T) {
 		return envs[0].Data.BaseData.Properties
 	}
 	cases := map[string]func(p map[string]json.RawMessage){
-		"no context":      func(p map[string]json.RawMessage) { delete(p, "context") },
-		"object Object":   func(p map[string]json.RawMessage) { p["vulnscan"] = json.RawMessage(`"[object Object]"`) },
-		"bad digest":      func(p map[string]json.RawMessage) { p["context"] = json.RawMessage(`{"artifactType":"containerImage","artifactId":"sha256:12"}`) },
-		"not an image":    func(p map[string]json.RawMessage) { p["context"] = json.RawMessage(`{"artifactType":"npmPackage","artifactId":"x"}`) },
-		"empty id":        func(p map[string]json.RawMessage) { p["vulnscan"] = json.RawMessage(`{"identifiers":[{"type":"cve","values":[""]}]}`) },
+		"no context":    func(p map[string]json.RawMessage) { delete(p, "context") },
+		"object Object": func(p map[string]json.RawMessage) { p["vulnscan"] = json.RawMessage(`"[object Object]"`) },
+		"bad digest": func(p map[string]json.RawMessage) {
+			p["context"] = json.RawMessage(`{"artifactType":"containerImage","artifactId":"sha256:12"}`)
+		},
+		"not an image": func(p map[string]json.RawMessage) {
+			p["context"] = json.RawMessage(`{"artifactType":"npmPackage","artifactId":"x"}`)
+		},
+		"empty id": func(p map[string]json.RawMessage) {
+			p["vulnscan"] = json.RawMessage(`{"identifiers":[{"type":"cve","values":[""]}]}`)
+		},
 		"version object":  func(p map[string]json.RawMessage) { p["__version"] = json.RawMessage(`{}`) },
 		"workflow number": func(p map[string]json.RawMessage) { p["workflow"] = json.RawMessage(`7`) },
 	}

@@ -21,7 +21,7 @@ func scanResultEvent(digest, requestID string) map[string]any {
 		"__version": "0.1",
 		"context":   map[string]any{"artifactType": "containerImage", "artifactId": digest, "requestId": requestID, "token": "sub.secret"},
 		"workflow": map[string]any{"provider": "githubAction", "runUrl": "https://github.com/octocat/hello-world/actions/runs/12345",
-			"repositoryUrl": "https://github.com/octocat/hello-world",
+			"repositoryUrl":  "https://github.com/octocat/hello-world",
 			"additionalData": map[string]any{"GITHUB_REF": "refs/heads/check", "GITHUB_SHA": "eca0572326b3a8bb4423c8ab2482d1e9f59df6c3"}},
 		"vulnscan": map[string]any{"provider": "trivy", "scanTime": "2021-06-14T11:05:33.154Z", "allowList": []any{},
 			"identifiers": []any{
