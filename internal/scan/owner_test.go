@@ -136,7 +136,6 @@ func TestOSOwnedPythonPackage(t *testing.T) {
 	}
 }
 
-
 // ownersOf inventories the image built from one layer of entries and
 // returns the owners of its language packages by name.
 func ownersOf(t *testing.T, entries ...imagetest.Entry) map[string]*inventory.Owner {
