@@ -110,6 +110,8 @@ func (s *Server) register() {
 	s.handle("PUT /api/v1/policy", s.auth(store.ScopeAdmin, s.putPolicy))
 	s.handle("GET /api/v1/policy", s.auth(store.ScopeRead, s.getPolicy))
 	s.handle("POST /api/v1/scans", s.auth(store.ScopeIngest, s.publishScan))
+	s.handle("POST /api/v1/ingest/azure/v2/track", s.azureTrack)
+	s.handle("POST /api/v1/ingest/azure/v2.1/track", s.azureTrack)
 	s.handle("POST /api/v1/webhooks/distribution/{registry}", s.distributionWebhook)
 	s.handle("POST /api/v1/webhooks/harbor/{registry}", s.harborWebhook)
 	s.handle("POST /api/v1/webhooks/acr/{registry}", s.acrWebhook)
