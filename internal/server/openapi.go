@@ -53,6 +53,9 @@ var routeDocs = map[string]routeDoc{
 	"POST /api/v1/db/refresh":                       {summary: "Queue a feed refresh", scope: store.ScopeAdmin},
 	"GET /api/v1/db/metadata":                       {summary: "DB metadata for `vigil db update --from`"},
 	"GET /api/v1/db/vigil.db":                       {summary: "The DB file (ETag = digest)"},
+	"GET /harbor/api/v1/metadata":                   {summary: "Harbor Pluggable Scanner API v1.2: scanner metadata and capabilities", scope: store.ScopeIngest},
+	"POST /harbor/api/v1/scan":                      {summary: "Harbor Pluggable Scanner API v1.2: accept a ScanRequest (202 {id}); the scan runs as a job", scope: store.ScopeIngest, body: true},
+	"GET /harbor/api/v1/scan/{id}/report":           {summary: "Harbor Pluggable Scanner API v1.2: the report (Accept picks the type; 302 + Refresh-After while scanning)", scope: store.ScopeIngest, query: []string{"sbom_media_type"}},
 }
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
