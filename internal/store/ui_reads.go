@@ -249,11 +249,14 @@ func (s *Store) RunningCounts(ctx context.Context, tenantID int64) (Counts, erro
 	return c, err
 }
 
-// OpenAggregates are the overview's counts that need the findings table.
+// OpenAggregates are the overview's findings-wide numbers.
 type OpenAggregates struct {
 	Fixable Counts
 	KEV     Counts
 	Top     []VulnImpact
+	// Trend is the open findings at the end of each of the last days,
+	// oldest first.
+	Trend []TrendDay
 }
 
 // VulnImpact is a vulnerability and how many images have it open.
@@ -261,71 +264,6 @@ type VulnImpact struct {
 	ID       string
 	Severity string
 	Images   int
-}
-
-// OpenAggregates scans the tenant's open findings once: fixable and KEV
-// counts by severity, and the vulnerabilities in the most images. It reads
-// every open finding, so the UI caches the result.
-func (s *Store) OpenAggregates(ctx context.Context, tenantID int64, top int) (OpenAggregates, error) {
-	var out OpenAggregates
-	rows, err := s.query(ctx, `SELECT f.severity, f.fixable, CASE WHEN f.data LIKE '%"kev":{%' THEN 1 ELSE 0 END, COUNT(*)
-		FROM findings f JOIN images i ON i.id = f.image_id
-		WHERE i.tenant_id = ? AND i.deleted_at IS NULL AND f.state = 'open' GROUP BY 1, 2, 3`, tenantID)
-	if err != nil {
-		return out, err
-	}
-	for rows.Next() {
-		var sev string
-		var fix, kev, n int
-		if err := rows.Scan(&sev, &fix, &kev, &n); err != nil {
-			rows.Close()
-			return out, err
-		}
-		if fix == 1 {
-			out.Fixable = out.Fixable.addN(sev, n)
-		}
-		if kev == 1 {
-			out.KEV = out.KEV.addN(sev, n)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return out, err
-	}
-	rows, err = s.query(ctx, `SELECT f.vuln_id, MIN(CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), COUNT(DISTINCT f.image_id)
-		FROM findings f JOIN images i ON i.id = f.image_id
-		WHERE i.tenant_id = ? AND i.deleted_at IS NULL AND f.state = 'open'
-		GROUP BY f.vuln_id ORDER BY 3 DESC, 2, 1 LIMIT ?`, tenantID, top)
-	if err != nil {
-		return out, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var v VulnImpact
-		var rank int
-		if err := rows.Scan(&v.ID, &rank, &v.Images); err != nil {
-			return out, err
-		}
-		v.Severity = Severities[min(rank, 4)]
-		out.Top = append(out.Top, v)
-	}
-	return out, rows.Err()
-}
-
-func (c Counts) addN(sev string, n int) Counts {
-	switch sev {
-	case "critical":
-		c.Critical += n
-	case "high":
-		c.High += n
-	case "medium":
-		c.Medium += n
-	case "low":
-		c.Low += n
-	default:
-		c.Unknown += n
-	}
-	return c
 }
 
 // TrendDay is the number of open findings at the end of a UTC day.
@@ -336,96 +274,76 @@ type TrendDay struct {
 
 const dayMS = int64(24 * time.Hour / time.Millisecond)
 
-// OpenTrend records today's open-finding total for the tenant and returns
-// the last days (oldest first). Days before the first recording are
-// reconstructed once from first_seen_at and resolved_at.
-func (s *Store) OpenTrend(ctx context.Context, tenantID int64, openNow, days int) ([]TrendDay, error) {
+// OpenAggregates reads the tenant's rollups (ui_rollup.go): fixable and
+// KEV counts by severity, the top vulnerabilities by the number of images
+// with them open, and the open findings at the end of each of the last
+// days, given openNow, today's total (Summary's). The cost follows the
+// number of images and vulnerabilities, not of findings.
+func (s *Store) OpenAggregates(ctx context.Context, tenantID int64, top, openNow, days int) (OpenAggregates, error) {
+	var out OpenAggregates
+	if err := s.syncRollups(ctx, tenantID); err != nil {
+		return out, err
+	}
+	f, k := &out.Fixable, &out.KEV
+	if err := s.queryRow(ctx, `SELECT COALESCE(SUM(fixable_critical), 0), COALESCE(SUM(fixable_high), 0), COALESCE(SUM(fixable_medium), 0),
+		COALESCE(SUM(fixable_low), 0), COALESCE(SUM(fixable_unknown), 0), COALESCE(SUM(kev_critical), 0), COALESCE(SUM(kev_high), 0),
+		COALESCE(SUM(kev_medium), 0), COALESCE(SUM(kev_low), 0), COALESCE(SUM(kev_unknown), 0)
+		FROM ui_image_rollup WHERE tenant_id = ? AND live = 1`, tenantID).
+		Scan(&f.Critical, &f.High, &f.Medium, &f.Low, &f.Unknown, &k.Critical, &k.High, &k.Medium, &k.Low, &k.Unknown); err != nil {
+		return out, err
+	}
+	rows, err := s.query(ctx, `SELECT vuln_id, severity_rank, images FROM ui_vuln_images WHERE tenant_id = ? AND images > 0
+		ORDER BY images DESC, severity_rank, vuln_id LIMIT ?`, tenantID, top)
+	if err != nil {
+		return out, err
+	}
+	for rows.Next() {
+		var v VulnImpact
+		var rank int
+		if err := rows.Scan(&v.ID, &rank, &v.Images); err != nil {
+			rows.Close()
+			return out, err
+		}
+		v.Severity = Severities[min(max(rank, 0), 4)]
+		out.Top = append(out.Top, v)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return out, err
+	}
+	out.Trend, err = s.openTrend(ctx, tenantID, openNow, days)
+	return out, err
+}
+
+// openTrend walks back from today's total: the open findings at the end
+// of day d are openNow minus the changes of the days after d.
+func (s *Store) openTrend(ctx context.Context, tenantID int64, openNow, days int) ([]TrendDay, error) {
 	today := s.nowMS() / dayMS
 	from := today - int64(days) + 1
-	var n int
-	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM ui_open_daily WHERE tenant_id = ? AND day >= ?", tenantID, from).Scan(&n); err != nil {
-		return nil, err
-	}
-	if n == 0 {
-		if err := s.backfillTrend(ctx, tenantID, from, today); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := s.exec(ctx, `INSERT INTO ui_open_daily (tenant_id, day, open_findings) VALUES (?, ?, ?)
-		ON CONFLICT (tenant_id, day) DO UPDATE SET open_findings = excluded.open_findings`, tenantID, today, openNow); err != nil {
-		return nil, err
-	}
-	rows, err := s.query(ctx, "SELECT day, open_findings FROM ui_open_daily WHERE tenant_id = ? AND day >= ? ORDER BY day", tenantID, from)
+	rows, err := s.query(ctx, "SELECT day, delta FROM ui_open_delta WHERE tenant_id = ? AND day > ?", tenantID, from)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []TrendDay
-	var last int
-	next := from
+	later := map[int64]int{} // change on each day after from
 	for rows.Next() {
 		var d int64
-		var open int
-		if err := rows.Scan(&d, &open); err != nil {
+		var n int
+		if err := rows.Scan(&d, &n); err != nil {
 			return nil, err
 		}
-		// A day without a recording keeps the previous day's value.
-		for ; next < d; next++ {
-			if len(out) > 0 {
-				out = append(out, TrendDay{Day: time.UnixMilli(next * dayMS).UTC(), Open: last})
-			}
-		}
-		out = append(out, TrendDay{Day: time.UnixMilli(d * dayMS).UTC(), Open: open})
-		last, next = open, d+1
+		later[min(d, today+1)] += n // a future day (clock skew) counts as after today
 	}
-	return out, rows.Err()
-}
-
-// backfillTrend reconstructs the open findings at the end of each day
-// from..to-1 from when each finding was first seen and resolved.
-func (s *Store) backfillTrend(ctx context.Context, tenantID int64, from, to int64) error {
-	perDay := func(col string) (map[int64]int, int, error) {
-		m := map[int64]int{}
-		before := 0
-		rows, err := s.query(ctx, `SELECT f.`+col+` / `+strconv.FormatInt(dayMS, 10)+`, COUNT(*) FROM findings f JOIN images i ON i.id = f.image_id
-			WHERE i.tenant_id = ? AND i.deleted_at IS NULL AND f.state <> 'suppressed' AND f.`+col+` IS NOT NULL GROUP BY 1`, tenantID)
-		if err != nil {
-			return nil, 0, err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var d int64
-			var n int
-			if err := rows.Scan(&d, &n); err != nil {
-				return nil, 0, err
-			}
-			if d < from {
-				before += n
-			} else {
-				m[d] += n
-			}
-		}
-		return m, before, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
-	seen, seenBefore, err := perDay("first_seen_at")
-	if err != nil {
-		return err
+	out := make([]TrendDay, days)
+	open := openNow - later[today+1]
+	for d := today; d >= from; d-- {
+		out[d-from] = TrendDay{Day: time.UnixMilli(d * dayMS).UTC(), Open: max(open, 0)}
+		open -= later[d]
 	}
-	resolved, resolvedBefore, err := perDay("resolved_at")
-	if err != nil {
-		return err
-	}
-	open := seenBefore - resolvedBefore
-	return s.tx(ctx, func(tx *Tx) error {
-		for d := from; d < to; d++ {
-			open += seen[d] - resolved[d]
-			if _, err := tx.exec(ctx, `INSERT INTO ui_open_daily (tenant_id, day, open_findings) VALUES (?, ?, ?) ON CONFLICT (tenant_id, day) DO NOTHING`,
-				tenantID, d, max(open, 0)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return out, nil
 }
 
 // Resolution is a finding that stopped being open, or a deleted image.

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/vigil-scan/vigil/internal/jobs"
@@ -25,22 +24,7 @@ type StoreBackend struct {
 	q   *jobs.Queue
 	db  *jobs.CurrentDB
 	log *slog.Logger
-
-	// The overview's findings-wide aggregates read every open finding of
-	// the tenant; they are computed at most every overviewTTL and served
-	// from memory in between (refreshed in the background).
-	mu       sync.Mutex
-	overview map[int64]*cachedOverview
 }
-
-type cachedOverview struct {
-	at         time.Time
-	agg        store.OpenAggregates
-	trend      []store.TrendDay
-	refreshing bool
-}
-
-const overviewTTL = time.Minute
 
 // NewStoreBackend builds the backend; q and db may be nil (no
 // re-evaluation is queued, no DB status is shown).
@@ -48,7 +32,7 @@ func NewStoreBackend(st *store.Store, q *jobs.Queue, db *jobs.CurrentDB, log *sl
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &StoreBackend{st: st, q: q, db: db, log: log, overview: map[int64]*cachedOverview{}}
+	return &StoreBackend{st: st, q: q, db: db, log: log}
 }
 
 func mapErr(err error) error {
@@ -113,8 +97,8 @@ func (b *StoreBackend) registryNames(ctx context.Context, tenant int64) (map[str
 	return b.st.RegistryNames(ctx, tenant)
 }
 
-// Overview assembles the dashboard: image-level counts on every request,
-// findings-wide aggregates and the trend from the per-tenant cache.
+// Overview assembles the dashboard from image-level counts and the
+// store's findings-wide rollups.
 func (b *StoreBackend) Overview(ctx context.Context, tenant int64) (Overview, error) {
 	var ov Overview
 	sum, err := b.st.Summary(ctx, tenant)
@@ -145,7 +129,7 @@ func (b *StoreBackend) Overview(ctx context.Context, tenant int64) (Overview, er
 	for _, im := range mv {
 		ov.MostVulnerable = append(ov.MostVulnerable, b.image(im, names))
 	}
-	agg, trend, err := b.aggregates(ctx, tenant, sum.Counts.Total())
+	agg, err := b.st.OpenAggregates(ctx, tenant, 10, sum.Counts.Total(), 30)
 	if err != nil {
 		return ov, err
 	}
@@ -153,7 +137,7 @@ func (b *StoreBackend) Overview(ctx context.Context, tenant int64) (Overview, er
 	for _, v := range agg.Top {
 		ov.TopVulnerabilities = append(ov.TopVulnerabilities, VulnerabilityImpact{ID: v.ID, Severity: strings.ToUpper(v.Severity), Images: v.Images})
 	}
-	for _, d := range trend {
+	for _, d := range agg.Trend {
 		ov.Trend = append(ov.Trend, TrendPoint{Day: d.Day, Open: d.Open})
 	}
 	if b.db != nil {
@@ -167,55 +151,6 @@ func (b *StoreBackend) Overview(ctx context.Context, tenant int64) (Overview, er
 		}
 	}
 	return ov, nil
-}
-
-// aggregates returns the cached findings-wide numbers, computing them on
-// the first request and refreshing them in the background after overviewTTL.
-func (b *StoreBackend) aggregates(ctx context.Context, tenant int64, openNow int) (store.OpenAggregates, []store.TrendDay, error) {
-	b.mu.Lock()
-	c := b.overview[tenant]
-	if c != nil {
-		if time.Since(c.at) > overviewTTL && !c.refreshing {
-			c.refreshing = true
-			go b.refresh(tenant, openNow)
-		}
-		agg, trend := c.agg, c.trend
-		b.mu.Unlock()
-		return agg, trend, nil
-	}
-	b.mu.Unlock()
-	agg, trend, err := b.compute(ctx, tenant, openNow)
-	if err != nil {
-		return agg, trend, err
-	}
-	b.mu.Lock()
-	b.overview[tenant] = &cachedOverview{at: time.Now(), agg: agg, trend: trend}
-	b.mu.Unlock()
-	return agg, trend, nil
-}
-
-func (b *StoreBackend) compute(ctx context.Context, tenant int64, openNow int) (store.OpenAggregates, []store.TrendDay, error) {
-	agg, err := b.st.OpenAggregates(ctx, tenant, 10)
-	if err != nil {
-		return agg, nil, err
-	}
-	trend, err := b.st.OpenTrend(ctx, tenant, openNow, 30)
-	return agg, trend, err
-}
-
-func (b *StoreBackend) refresh(tenant int64, openNow int) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	agg, trend, err := b.compute(ctx, tenant, openNow)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	c := b.overview[tenant]
-	c.refreshing = false
-	if err != nil {
-		b.log.Warn("web: refreshing the overview", "tenant", tenant, "err", err)
-		return
-	}
-	c.at, c.agg, c.trend = time.Now(), agg, trend
 }
 
 // Registries lists the tenant's registries with counts.
