@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"slices"
 	"strings"
@@ -9,11 +10,14 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 
+	"github.com/vigil-scan/vigil/internal/catalog"
 	"github.com/vigil-scan/vigil/internal/corpus"
+	"github.com/vigil-scan/vigil/internal/image"
 	"github.com/vigil-scan/vigil/internal/imagetest"
 	"github.com/vigil-scan/vigil/internal/inventory"
 	"github.com/vigil-scan/vigil/internal/match"
 	"github.com/vigil-scan/vigil/internal/policy"
+	"github.com/vigil-scan/vigil/internal/result"
 )
 
 func corpusText(t *testing.T, parts ...string) string {
@@ -198,5 +202,53 @@ func TestOwnerRPMPython(t *testing.T) {
 		case owner != "" && (o == nil || o.Type != "rpm" || o.Name != owner):
 			t.Errorf("%s: owner %+v, want rpm %s", name, o, owner)
 		}
+	}
+}
+
+// The service stores layer results as JSON and re-evaluates an image from
+// them (image.Assemble) when the DB changes: ownership and its suppressions
+// must come out the same as from the image itself.
+func TestOwnerSurvivesStoredLayers(t *testing.T) {
+	db := feedDB(t, "osv/PyPI", "debian/dsa")
+	ref := djangoImage(t)
+	analyzers := catalog.Packages()
+	inv, layers, err := image.ReadVerified(context.Background(), ref, analyzers, imageOptions(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := make([]*inventory.LayerResult, len(layers))
+	for i, l := range layers {
+		b, err := json.Marshal(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &stored[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again := image.Assemble(inv.Artifact, stored, analyzers)
+	opts := Options{Matcher: match.New(db, match.Options{})}
+	want, err := Evaluate(context.Background(), inv, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Evaluate(context.Background(), again, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	suppressed := func(r *result.Report) []string {
+		var out []string
+		for _, f := range r.Vulnerabilities {
+			if f.Suppressed != nil {
+				out = append(out, f.ID+" "+f.Suppressed.Kind+" "+f.Suppressed.Rule)
+			}
+		}
+		return out
+	}
+	if w, g := suppressed(want), suppressed(got); len(w) == 0 || !slices.Equal(w, g) {
+		t.Errorf("suppressed from the image %v, from stored layers %v", w, g)
+	}
+	if want.Summary.Total != got.Summary.Total || want.Summary.Suppressed != got.Summary.Suppressed {
+		t.Errorf("summary %+v vs %+v", want.Summary, got.Summary)
 	}
 }
