@@ -87,7 +87,7 @@ func writeTable(w io.Writer, r *result.Report, opts Options) error {
 	if width <= 0 {
 		width = DefaultWidth
 	}
-	tableHeader(ew, r)
+	tableHeader(ew, r, width)
 	sum := summarize(r)
 	for _, g := range groupByTarget(r.Artifact, r.Vulnerabilities) {
 		t := &textTable{
