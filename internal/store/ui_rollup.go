@@ -14,7 +14,8 @@ import (
 // up to date in the transaction that changes an image's findings, so the
 // overview reads a few thousand small rows instead of every open finding.
 //
-// Each image's contribution is stored (ui_image_rollup); a refresh
+// Each image's contribution is stored (ui_image_rollup, its vulnerability
+// list in ui_image_vulns); a refresh
 // recomputes it from the image's open findings and applies the difference
 // to the tenant's per-vulnerability image counts (ui_vuln_images) and its
 // per-day change of open findings (ui_open_delta). Evaluations refresh
@@ -79,7 +80,7 @@ func storedRollup(ctx context.Context, tx *Tx, imageID int64) (rollup, error) {
 	r := rollup{vulns: map[string]int{}}
 	var live int
 	var vulns string
-	rows, err := tx.query(ctx, "SELECT tenant_id, live, open_findings, "+rollupCountCols+", vulns FROM ui_image_rollup WHERE image_id = ?", imageID)
+	rows, err := tx.query(ctx, "SELECT r.tenant_id, r.live, r.open_findings, "+rollupCountCols+", COALESCE(v.vulns, '') FROM ui_image_rollup r LEFT JOIN ui_image_vulns v ON v.image_id = r.image_id WHERE r.image_id = ?", imageID)
 	if err != nil {
 		return r, err
 	}
@@ -203,15 +204,18 @@ func refreshRollups(ctx context.Context, tx *Tx, now int64, imageIDs ...int64) e
 			}
 		}
 		f, k := cur.fixable, cur.kev
-		if _, err := tx.exec(ctx, `INSERT INTO ui_image_rollup (image_id, tenant_id, live, open_findings, `+rollupCountCols+`, vulns)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		if _, err := tx.exec(ctx, `INSERT INTO ui_image_vulns (image_id, vulns) VALUES (?, ?) ON CONFLICT (image_id) DO UPDATE SET vulns = excluded.vulns`,
+			id, encodeVulns(cur.vulns)); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO ui_image_rollup (image_id, tenant_id, live, open_findings, `+rollupCountCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (image_id) DO UPDATE SET tenant_id = excluded.tenant_id, live = excluded.live, open_findings = excluded.open_findings,
 			fixable_critical = excluded.fixable_critical, fixable_high = excluded.fixable_high, fixable_medium = excluded.fixable_medium,
 			fixable_low = excluded.fixable_low, fixable_unknown = excluded.fixable_unknown, kev_critical = excluded.kev_critical,
-			kev_high = excluded.kev_high, kev_medium = excluded.kev_medium, kev_low = excluded.kev_low, kev_unknown = excluded.kev_unknown,
-			vulns = excluded.vulns`,
+			kev_high = excluded.kev_high, kev_medium = excluded.kev_medium, kev_low = excluded.kev_low, kev_unknown = excluded.kev_unknown`,
 			id, cur.tenant, boolInt(cur.live), cur.open, f.Critical, f.High, f.Medium, f.Low, f.Unknown,
-			k.Critical, k.High, k.Medium, k.Low, k.Unknown, encodeVulns(cur.vulns)); err != nil {
+			k.Critical, k.High, k.Medium, k.Low, k.Unknown); err != nil {
 			return err
 		}
 	}
