@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
@@ -283,51 +284,43 @@ func applyDayDeltas(ctx context.Context, tx *Tx, dd map[dayKey]int) error {
 // rollups of the evaluated image and of the images it replaced (whose
 // findings the evaluation may have resolved).
 func refreshEvaluated(ctx context.Context, tx *Tx, now, imageID int64) error {
-	rows, err := tx.query(ctx, "SELECT id FROM images WHERE replaced_by = ?", imageID)
+	replaced, err := int64s(tx.query(ctx, "SELECT id FROM images WHERE replaced_by = ?", imageID))
 	if err != nil {
 		return err
 	}
-	ids := []int64{imageID}
+	return refreshRollups(ctx, tx, now, append([]int64{imageID}, replaced...)...)
+}
+
+// int64s reads a one-column integer result.
+func int64s(rows *sql.Rows, err error) ([]int64, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
+			return nil, err
 		}
-		ids = append(ids, id)
+		out = append(out, id)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	return refreshRollups(ctx, tx, now, ids...)
+	return out, rows.Err()
 }
 
 // syncRollups refreshes the rollups of the tenant's images whose stored
 // contribution no longer matches the image: deleted or restored since,
-// recounted, or evaluated before rollups existed. It reads one row per
-// image, not their findings, so the overview can run it every time.
+// recounted, or evaluated before rollups existed. It joins one row per
+// image, not their findings; OpenAggregates runs it when the rollups'
+// checksum differs from the images'.
 func (s *Store) syncRollups(ctx context.Context, tenantID int64) error {
-	rows, err := s.query(ctx, `SELECT i.id FROM images i LEFT JOIN ui_image_rollup r ON r.image_id = i.id
+	ids, err := int64s(s.query(ctx, `SELECT i.id FROM images i LEFT JOIN ui_image_rollup r ON r.image_id = i.id
 		WHERE i.tenant_id = ? AND (
 			(r.image_id IS NULL AND i.last_evaluated_at IS NOT NULL)
 			OR r.live <> CASE WHEN i.deleted_at IS NULL THEN 1 ELSE 0 END
 			OR r.open_findings <> i.critical + i.high + i.medium + i.low + i.unknown)
-		ORDER BY i.id`, tenantID)
+		ORDER BY i.id`, tenantID))
 	if err != nil {
-		return err
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	// Small transactions: a first sync after an upgrade may cover every image.
