@@ -41,6 +41,7 @@ type dbUpdateOptions struct {
 	IdleTimeout  time.Duration
 	Insecure     bool // plain-HTTP registry for --from oci://
 	Timeout      time.Duration
+	Quiet        bool
 }
 
 // registerIntegrity adds the flags that decide when new feed data is
@@ -89,6 +90,7 @@ written. A download that receives nothing for --idle-timeout is retried.`,
 	opts.db.register(cmd, app)
 	cmd.Flags().StringVar(&opts.Mirror, "mirror", "", "read feeds from this directory or URL (VIGIL_FEEDS_MIRROR)")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 0, "stop the update after this long (e.g. 30m) with exit 2 (default: no limit)")
+	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress on standard error, and only the feeds that failed or were refused")
 	cmd.Flags().StringArrayVar(&opts.Feeds, "feed", nil, "update only this feed or feed group (repeatable)")
 	cmd.Flags().StringVar(&opts.From, "from", "", "download a prebuilt DB from this Vigil server URL or oci://REGISTRY/REPO:TAG")
 	cmd.Flags().BoolVar(&opts.Insecure, "insecure-registry", false, "talk plain HTTP to the registry of --from oci://")
@@ -154,14 +156,22 @@ func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
 		if cached {
 			how = "installed from cache"
 		}
-		fmt.Fprintf(app.Err, "DB built %s %s to %s\n", meta.Built.Format(time.RFC3339), how, cfg.DBPath)
+		if !opts.Quiet {
+			fmt.Fprintf(app.Err, "DB built %s %s to %s\n", meta.Built.Format(time.RFC3339), how, cfg.DBPath)
+		}
 		return nil
 	}
-	u := &feeds.Updater{Config: cfg, Fetcher: fetcher, Logger: app.Logger, AcceptShrink: opts.AcceptShrink}
+	progress, stop := startFeedProgress(app, opts.Quiet)
+	u := &feeds.Updater{Config: cfg, Fetcher: fetcher, Logger: app.Logger, AcceptShrink: opts.AcceptShrink, Progress: progress}
 	res, err := u.Update(ctx, opts.Feeds)
-	// The feed lines are printed on failure too: they say why.
+	stop()
+	// The feed lines are printed on failure too: they say why. -q keeps
+	// only the feeds that need attention.
 	for _, f := range res.Feeds {
 		if f.Status == feeds.StatusSkipped {
+			continue
+		}
+		if opts.Quiet && f.Warning == "" && (f.Status == feeds.StatusUpdated || f.Status == feeds.StatusUnchanged || f.Status == feeds.StatusCarried) {
 			continue
 		}
 		line := fmt.Sprintf("%-22s %-14s %7d", f.Name, f.Status, f.Records)
@@ -173,7 +183,9 @@ func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
 	if err != nil {
 		return urlcred.Error(err)
 	}
-	fmt.Fprintf(app.Err, "DB written to %s\n", cfg.DBPath)
+	if !opts.Quiet {
+		fmt.Fprintf(app.Err, "DB written to %s\n", cfg.DBPath)
+	}
 	if res.Failed() {
 		return &ExitError{Code: ExitScanFailed, Err: errors.New("some feeds failed and had no previous data; see above")}
 	}

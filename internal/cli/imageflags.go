@@ -30,9 +30,11 @@ docker-archive:PATH (docker save tar, gzipped or not), oci-layout:DIR,
 oci-archive:PATH, dir:PATH (an unpacked root filesystem), or an image in a
 local daemon: docker:REF (DOCKER_HOST, else the current docker context),
 podman:REF (CONTAINER_HOST, else Podman's API socket), containerd:REF
-(--containerd-namespace). A bare PATH is read as what its content is; a
-bare REF is looked for in the local daemons first, then the registry
-(--image-src), and the scan says which it used (artifact.source).`
+(CONTAINERD_ADDRESS, else /run/containerd/containerd.sock; namespace
+--containerd-namespace, k8s.io on Kubernetes nodes). A bare PATH is read
+as what its content is; a bare REF is looked for in the local daemons
+first, then the registry (--image-src), and the scan says which it used
+(artifact.source).`
 
 func (f *imageFlags) register(cmd *cobra.Command, app *App) {
 	fl := cmd.Flags()

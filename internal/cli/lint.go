@@ -24,6 +24,7 @@ func newLintCmd(app *App) *cobra.Command {
 		policyF   string
 		allowlist string
 		secretsOn bool
+		config    string
 	)
 	cmd := &cobra.Command{
 		Use:   "lint REF",
@@ -40,6 +41,12 @@ or above, 2 the image could not be read.`,
 		Example: `  vigil lint docker-archive:app.tar
   vigil lint app:1.0 --exit-level FATAL --ignore CIS-DI-0005 --format sarif=lint.sarif`,
 		Args: cobra.ExactArgs(1),
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := bindSettings(cmd, app); err != nil {
+				return &ExitError{Code: ExitScanFailed, Err: err}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fail := func(err error) error { return &ExitError{Code: ExitScanFailed, Err: err} }
 			if err := img.validate(); err != nil {
@@ -88,5 +95,6 @@ or above, 2 the image could not be read.`,
 	fl.StringVar(&policyF, "policy", "", "policy file (default: "+defaultPolicyFile+" when present)")
 	fl.StringVar(&allowlist, "allowlist", "", "Azure container-scan allow-list (default: "+defaultAllowlistFile+" when present)")
 	fl.BoolVar(&secretsOn, "secrets", false, "also scan layer files for secrets")
+	fl.StringVar(&config, "config", "", "config file (VIGIL_CONFIG; default <user config>/vigil/config.yaml)")
 	return cmd
 }

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/vigil-scan/vigil/internal/feeds"
 	"github.com/vigil-scan/vigil/internal/image"
 )
 
@@ -46,6 +47,15 @@ func startProgress(app *App, quiet bool) (p *image.Progress, stop func()) {
 		}
 		return p, func() {}
 	}
+	return p, tickLine(app, func() string {
+		return fmt.Sprintf("reading layers %d/%d · %s · %d packages",
+			p.LayersDone.Load(), p.LayersTotal.Load(), humanBytes(p.Bytes.Load()), p.Packages.Load())
+	})
+}
+
+// tickLine redraws line() on standard error every progressInterval until
+// the returned stop is called, which clears it. For terminals only.
+func tickLine(app *App, line func() string) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -59,12 +69,50 @@ func startProgress(app *App, quiet bool) (p *image.Progress, stop func()) {
 				fmt.Fprint(app.Err, "\r\x1b[K")
 				return
 			case <-t.C:
-				fmt.Fprintf(app.Err, "\r\x1b[Kreading layers %d/%d · %s · %d packages",
-					p.LayersDone.Load(), p.LayersTotal.Load(), humanBytes(p.Bytes.Load()), p.Packages.Load())
+				fmt.Fprint(app.Err, "\r\x1b[K"+line())
 			}
 		}
 	}()
-	return p, func() { close(done); wg.Wait() }
+	return func() { close(done); wg.Wait() }
+}
+
+// startFeedProgress shows `vigil db update`'s progress until stop is
+// called: on a terminal one line (feed n/total, its name, bytes and
+// records so far) redrawn on a ticker, with a line kept per finished feed;
+// elsewhere a plain line per feed; nothing when quiet.
+func startFeedProgress(app *App, quiet bool) (p *feeds.Progress, stop func()) {
+	if quiet {
+		return nil, func() {}
+	}
+	p = &feeds.Progress{}
+	tty := app.errIsTTY()
+	var mu sync.Mutex // a finished feed's line and the ticker's redraw do not interleave
+	p.OnFeed = func(done, total int, fr feeds.FeedResult, bytes int64) {
+		if fr.Status == feeds.StatusSkipped {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		clear := ""
+		if tty {
+			clear = "\r\x1b[K"
+		}
+		fmt.Fprintf(app.Err, "%svigil: feed %d/%d %s %s: %s, %d records\n", clear, done, total, fr.Name, fr.Status, humanBytes(bytes), fr.Records)
+	}
+	if !tty {
+		return p, func() {}
+	}
+	return p, tickLine(app, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		done, total := p.FeedsDone.Load(), p.FeedsTotal.Load()
+		if done >= total {
+			return fmt.Sprintf("writing the DB (%d feeds)", total)
+		}
+		// Rows: a record's advisory and each affected package it lists.
+		return fmt.Sprintf("updating feeds %d/%d · %s · %s · %d rows",
+			done+1, total, p.Current(), humanBytes(p.Bytes.Load()), p.Records.Load())
+	})
 }
 
 func shortID(d string) string {

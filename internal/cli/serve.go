@@ -230,7 +230,7 @@ func runServe(ctx context.Context, app *App, opts serveOptions) error {
 		<-ctx.Done()
 		return shutdown(logger, q, nil, nil)
 	}
-	srvOpts := server.Options{Store: st, Queue: q, DB: cdb, Logger: logger}
+	srvOpts := server.Options{Store: st, Queue: q, DB: cdb, Logger: logger, Version: BuildVersion()}
 	if uiHandler != nil {
 		srvOpts.UI = uiHandler(server.UIDeps{Store: st, Queue: q, DB: cdb, Logger: logger})
 	}

@@ -14,7 +14,7 @@ import (
 
 // settingsCommands are the commands whose every flag can also come from
 // the environment (VIGIL_<FLAG>) or the config file's scan: section.
-var settingsCommands = []string{"image", "sbom-scan", "sbom"}
+var settingsCommands = []string{"image", "sbom-scan", "sbom", "lint"}
 
 // unboundFlags are not settings: where the settings come from, help, and
 // the log level (set before any command runs, from VIGIL_LOG_LEVEL).

@@ -50,6 +50,8 @@ type Fetcher struct {
 	// this run, so the next feed from the same host fails at once instead
 	// of asking DNS again (a lost DNS answer costs the resolver's 5 s).
 	down sync.Map // host -> error
+	// progress counts bytes for an Updater's Progress while it runs.
+	progress *Progress
 }
 
 // Validators are what a previous fetch remembered, for conditional requests.
@@ -281,7 +283,7 @@ func (f *Fetcher) save(body io.Reader, loc string, want int64) (*Fetched, error)
 	doc := &Fetched{File: tmp, URL: loc, temp: true}
 	h := sha256.New()
 	out := &errWriter{w: tmp}
-	n, err := io.Copy(io.MultiWriter(out, h), io.LimitReader(body, f.maxSize()+1))
+	n, err := io.Copy(io.MultiWriter(out, h, progressWriter{f.progress}), io.LimitReader(body, f.maxSize()+1))
 	if out.err != nil {
 		// Not retried: another attempt would fill the same disk.
 		doc.Close()
@@ -350,7 +352,16 @@ func (f *Fetcher) fetchLocal(ctx context.Context, path string) (*Fetched, error)
 		file.Close()
 		return nil, err
 	}
+	f.progress.addBytes(fi.Size())
 	return &Fetched{File: file, Size: fi.Size(), URL: path, Digest: "sha256:" + hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// progressWriter counts downloaded bytes as they are saved.
+type progressWriter struct{ p *Progress }
+
+func (w progressWriter) Write(b []byte) (int, error) {
+	w.p.addBytes(int64(len(b)))
+	return len(b), nil
 }
 
 // retryAfter reads a Retry-After header (seconds or an HTTP date).

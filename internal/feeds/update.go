@@ -69,6 +69,8 @@ type Updater struct {
 	AcceptShrink bool
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// Progress, when set, counts feeds, bytes and records as they arrive.
+	Progress *Progress
 }
 
 // Update fetches the selected feeds (names or "prefix" as in Select; all
@@ -94,11 +96,18 @@ func (u *Updater) Update(ctx context.Context, names []string) (Result, error) {
 		return res, vulndb.ExplainDiskFull(err, filepath.Dir(u.Config.DBPath))
 	}
 	defer b.Abort()
+	if u.Progress != nil {
+		u.Progress.FeedsTotal.Store(int64(len(sel)))
+		u.fetcher().progress = u.Progress
+		defer func() { u.fetcher().progress = nil }()
+	}
 	for _, f := range sel {
+		u.Progress.startFeed(f.Name)
 		fr, err := u.updateFeed(ctx, b, f, prevPath, prev)
 		if err != nil {
 			return res, vulndb.ExplainDiskFull(err, filepath.Dir(u.Config.DBPath))
 		}
+		u.Progress.feedDone(fr)
 		u.logger().Info("feed", "name", fr.Name, "status", fr.Status, "records", fr.Records, "warning", fr.Warning)
 		res.Feeds = append(res.Feeds, fr)
 	}
@@ -334,7 +343,7 @@ func (u *Updater) fetchOne(ctx context.Context, b *vulndb.Builder, f Feed, prev 
 		return info, errUnchanged
 	}
 	info.Digest = doc.Digest
-	n, warning, err := f.Parse(ctx, Document{Body: doc.File, Size: doc.Size, URL: doc.URL}, b.Feed(f.Name))
+	n, warning, err := f.Parse(ctx, Document{Body: doc.File, Size: doc.Size, URL: doc.URL}, u.Progress.sink(b.Feed(f.Name)))
 	if err != nil {
 		return info, fmt.Errorf("importing %s: %w", doc.URL, err)
 	}
@@ -347,7 +356,7 @@ func (u *Updater) fetchPaged(ctx context.Context, b *vulndb.Builder, f Feed) (vu
 	p := f.Pages
 	info := vulndb.SourceInfo{Name: f.Name, URL: p.URL(0, 0), Fetched: u.now()}
 	h := sha256.New()
-	sink := b.Feed(f.Name)
+	sink := u.Progress.sink(b.Feed(f.Name))
 	for n := 0; ; n++ {
 		start := n * p.Size
 		if n > 0 && p.Delay > 0 {

@@ -22,6 +22,7 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	imagetest.PodmanCleanup()
+	imagetest.ContainerdCleanup()
 	os.Exit(code)
 }
 

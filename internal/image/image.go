@@ -13,6 +13,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+
 	"github.com/vigil-scan/vigil/internal/inventory"
 	"github.com/vigil-scan/vigil/internal/osrelease"
 )
@@ -67,6 +69,11 @@ type Options struct {
 	Sources             []string
 	ContainerdNamespace string              // default "default"
 	Getenv              func(string) string // daemon addresses (DOCKER_HOST...); default os.Getenv
+
+	// Auth, when set, is the only registry credential used (not Username,
+	// Password or the keychain): the server pulls with what a caller such
+	// as Harbor handed over, never with its own configured credentials.
+	Auth authn.Authenticator
 
 	skip *skipRules // compiled SkipDirs and SkipFiles
 }

@@ -12,7 +12,8 @@ import (
 
 // mergedFS is the union of the layer results seen so far, keyed by path.
 type mergedFS struct {
-	packages map[string][]inventory.Package // by declaring file
+	packages map[string][]inventory.Package    // by declaring file
+	owned    map[string][]inventory.OwnedFiles // by the package-manager file listing them
 	contents map[string][]byte
 	symlinks map[string]string
 	facts    map[string][]inventory.FileFact
@@ -33,6 +34,7 @@ type mergedFS struct {
 func merge(layers []inventory.Layer, results []*inventory.LayerResult, fixed []string) (*inventory.Inventory, *mergedFS) {
 	fs := &mergedFS{
 		packages:     map[string][]inventory.Package{},
+		owned:        map[string][]inventory.OwnedFiles{},
 		contents:     map[string][]byte{},
 		symlinks:     map[string]string{},
 		facts:        map[string][]inventory.FileFact{},
@@ -61,6 +63,8 @@ func merge(layers []inventory.Layer, results []*inventory.LayerResult, fixed []s
 		inv.Packages = append(inv.Packages, fs.packages[p]...)
 	}
 	sortPackages(inv.Packages)
+	inventory.AssignOwners(inv.Packages, fs.ownedLists())
+	inv.Packages = inventory.MergePythonMetadata(inv.Packages)
 	for _, facts := range fs.facts {
 		inv.Files = append(inv.Files, facts...)
 	}
@@ -98,6 +102,7 @@ func (fs *mergedFS) apply(r *inventory.LayerResult, ref *inventory.LayerRef) {
 		}
 		replaced[p] = fs.packages[p]
 		delete(fs.packages, p)
+		delete(fs.owned, p)
 		delete(fs.contents, p)
 		delete(fs.symlinks, p)
 		delete(fs.facts, p)
@@ -109,6 +114,9 @@ func (fs *mergedFS) apply(r *inventory.LayerResult, ref *inventory.LayerRef) {
 	}
 	for _, pkg := range r.Packages {
 		replace(pkg.Path)
+	}
+	for _, o := range r.Owned {
+		replace(o.Path)
 	}
 	for p := range r.Files {
 		replace(p)
@@ -126,6 +134,9 @@ func (fs *mergedFS) apply(r *inventory.LayerResult, ref *inventory.LayerRef) {
 			pkg.Layer = old.Layer
 		}
 		fs.packages[pkg.Path] = append(fs.packages[pkg.Path], pkg)
+	}
+	for _, o := range r.Owned {
+		fs.owned[o.Path] = append(fs.owned[o.Path], o)
 	}
 	for p, b := range r.Files {
 		fs.contents[p] = b
@@ -150,6 +161,16 @@ func (fs *mergedFS) apply(r *inventory.LayerResult, ref *inventory.LayerRef) {
 	}
 }
 
+// ownedLists returns the merged file lists in path order, so which of two
+// lists naming the same file wins does not depend on map order.
+func (fs *mergedFS) ownedLists() []inventory.OwnedFiles {
+	var out []inventory.OwnedFiles
+	for _, p := range slices.Sorted(maps.Keys(fs.owned)) {
+		out = append(out, fs.owned[p]...)
+	}
+	return out
+}
+
 func samePackage(old []inventory.Package, p inventory.Package) *inventory.Package {
 	for i := range old {
 		if old[i].Type == p.Type && old[i].Name == p.Name && old[i].Arch == p.Arch {
@@ -162,6 +183,7 @@ func samePackage(old []inventory.Package, p inventory.Package) *inventory.Packag
 // remove deletes every path matching hidden from all maps.
 func (fs *mergedFS) remove(hidden func(string) bool) {
 	maps.DeleteFunc(fs.packages, func(p string, _ []inventory.Package) bool { return hidden(p) })
+	maps.DeleteFunc(fs.owned, func(p string, _ []inventory.OwnedFiles) bool { return hidden(p) })
 	maps.DeleteFunc(fs.contents, func(p string, _ []byte) bool { return hidden(p) })
 	maps.DeleteFunc(fs.symlinks, func(p, _ string) bool { return hidden(p) })
 	maps.DeleteFunc(fs.facts, func(p string, _ []inventory.FileFact) bool { return hidden(p) })

@@ -123,3 +123,39 @@ func mustWrite(t *testing.T, path string, b []byte) {
 		t.Fatal(err)
 	}
 }
+
+// Ownership follows the merged filesystem: a file list deleted or
+// replaced by a later layer no longer owns what it listed, and a list
+// only owns for an installed package.
+func TestMergeOwners(t *testing.T) {
+	const list = "var/lib/dpkg/info/python3-six.list"
+	const meta = "usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA"
+	deb := inventory.Package{Type: inventory.TypeDeb, Name: "python3-six", Version: "1.16.0-4", Path: "var/lib/dpkg/status"}
+	six := inventory.Package{Type: inventory.TypePyPI, Name: "six", Version: "1.16.0", Path: meta}
+	owned := []inventory.OwnedFiles{{Path: list, Owner: inventory.Owner{Type: inventory.TypeDeb, Name: "python3-six"}, Files: []string{meta}}}
+	ownerOf := func(results ...*inventory.LayerResult) *inventory.Owner {
+		t.Helper()
+		inv, _ := merge(nil, results, nil)
+		for _, p := range inv.Packages {
+			if p.Name == "six" {
+				return p.Owner
+			}
+		}
+		t.Fatalf("six missing: %+v", inv.Packages)
+		return nil
+	}
+	base := &inventory.LayerResult{DiffID: "sha256:0", Packages: []inventory.Package{deb, six}, Owned: owned}
+	if o := ownerOf(base); o == nil || *o != owned[0].Owner {
+		t.Errorf("owner = %+v", o)
+	}
+	if o := ownerOf(base, &inventory.LayerResult{DiffID: "sha256:1", Whiteouts: []string{list}}); o != nil {
+		t.Errorf("deleted list still owns: %+v", o)
+	}
+	if o := ownerOf(base, &inventory.LayerResult{DiffID: "sha256:1", Claimed: []string{list}}); o != nil {
+		t.Errorf("replaced (now empty) list still owns: %+v", o)
+	}
+	noDeb := &inventory.LayerResult{DiffID: "sha256:0", Packages: []inventory.Package{six}, Owned: owned}
+	if o := ownerOf(noDeb); o != nil {
+		t.Errorf("list of a package not installed owns: %+v", o)
+	}
+}

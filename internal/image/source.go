@@ -97,7 +97,9 @@ func openRemote(ctx context.Context, ref string, opts Options) (*Source, error) 
 		return nil, fmt.Errorf("parsing reference: %w", err)
 	}
 	remoteOpts := []remote.Option{remote.WithContext(ctx)}
-	if opts.Username != "" || opts.Password != "" {
+	if opts.Auth != nil {
+		remoteOpts = append(remoteOpts, remote.WithAuth(opts.Auth))
+	} else if opts.Username != "" || opts.Password != "" {
 		remoteOpts = append(remoteOpts, remote.WithAuth(&authn.Basic{Username: opts.Username, Password: opts.Password}))
 	} else {
 		remoteOpts = append(remoteOpts, remote.WithAuthFromKeychain(authn.DefaultKeychain))

@@ -32,6 +32,9 @@ type Analyzer interface {
 type LayerResult struct {
 	DiffID   string    `json:"diff_id"`
 	Packages []Package `json:"packages,omitempty"`
+	// Owned are the OS packages' file lists, cut down to the files that
+	// may declare a language package (OwnableFile), for AssignOwners.
+	Owned []OwnedFiles `json:"owned,omitempty"`
 	// Files are small files kept verbatim because later stages need their
 	// content across layers (os-release, /etc/passwd, /etc/group ...), keyed
 	// by path.

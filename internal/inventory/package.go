@@ -46,6 +46,9 @@ type Package struct {
 	Arch     string   `json:"arch,omitempty"`
 	// Layer is where the package was introduced or last changed.
 	Layer *LayerRef `json:"layer,omitempty"`
+	// Owner is the OS package that installed this language package, when
+	// its declaring file is in that package's file list (AssignOwners).
+	Owner *Owner `json:"owner,omitempty"`
 	// Metadata holds cataloger-specific facts (e.g. "go.toolchain",
 	// "maven.groupId", "npm.dev"); kept small and string-valued.
 	Metadata map[string]string `json:"metadata,omitempty"`

@@ -180,6 +180,7 @@ func newClient[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], q *
 		river.AddWorker(workers, &refreshWorker{q: q})
 		river.AddWorker(workers, &dailyWorker{q: q})
 		river.AddWorker(workers, &notifyWorker{q: q})
+		river.AddWorker(workers, &harborScanWorker{q: q})
 		cfg.Workers = workers
 		cfg.Middleware = []rivertype.Middleware{&timing{q: q}}
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: q.opts.Concurrency}}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-scan/vigil/internal/cvss"
 	"github.com/vigil-scan/vigil/internal/inventory"
+	"github.com/vigil-scan/vigil/internal/policy"
 	"github.com/vigil-scan/vigil/internal/result"
 	"github.com/vigil-scan/vigil/internal/vuln"
 )
@@ -25,9 +26,13 @@ const (
 	PropSourceName     = "vigil:source:name"
 	PropSourceVersion  = "vigil:source:version"
 	PropEcosystem      = "vigil:ecosystem"
-	PropFixState       = "vigil:fix_state"
-	PropFixedVersions  = "vigil:fixed_versions"
-	PropSuppression    = "vigil:suppression"
+	// PropOwnerType and PropOwnerName name the OS package that installed
+	// a language package (inventory.Package.Owner).
+	PropOwnerType     = "vigil:owner:type"
+	PropOwnerName     = "vigil:owner:name"
+	PropFixState      = "vigil:fix_state"
+	PropFixedVersions = "vigil:fixed_versions"
+	PropSuppression   = "vigil:suppression"
 )
 
 const imageBOMRef = "image"
@@ -134,6 +139,10 @@ func cdxComponent(p inventory.Package, ref string) cdx.Component {
 	if p.Source != nil {
 		add(PropSourceName, p.Source.Name)
 		add(PropSourceVersion, p.Source.Version)
+	}
+	if o := p.Owner; o != nil {
+		add(PropOwnerType, o.Type)
+		add(PropOwnerName, o.Name)
 	}
 	if l := p.Layer; l != nil {
 		add(PropLayerDiffID, l.DiffID)
@@ -301,5 +310,10 @@ func cdxAnalysis(s *vuln.Suppression) *cdx.VulnerabilityAnalysis {
 		detail += " (expires " + s.Expires.UTC().Format("2006-01-02") + ")"
 	}
 	a.Detail = detail
+	if s.Kind == policy.KindOSPackage {
+		// Not a statement that the package is unaffected: the owning OS
+		// package's own findings say whether it is.
+		a.State = ""
+	}
 	return a
 }

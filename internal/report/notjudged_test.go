@@ -3,6 +3,8 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -116,6 +118,44 @@ func TestNotJudgedStructured(t *testing.T) {
 		Write(&buf, "junit", notJudgedReport(failed), Options{})
 		if got := strings.Contains(buf.String(), `type="NOT-JUDGED"`); got != failed {
 			t.Errorf("junit failure for not-judged with gate failed=%v: %v", failed, got)
+		}
+	}
+}
+
+// The table header says what was not judged, each entry wrapped to the
+// width, at 80 and 120 columns.
+func TestNotJudgedTableGolden(t *testing.T) {
+	r := notJudgedReport(false)
+	r.Warnings = append(r.Warnings,
+		"busybox  (Alpine:v3.20): no version; not matched",
+		"alpine 3.20.3 packages skipped: no version rules for ecosystem \"Alpine:v3.20\"") // covered by an entry: not repeated
+	for _, width := range []int{80, 120} {
+		var buf bytes.Buffer
+		if err := Write(&buf, "table", r, Options{Width: width}); err != nil {
+			t.Fatal(err)
+		}
+		head, _, _ := strings.Cut(buf.String(), "\n\n")
+		for _, l := range strings.Split(head, "\n") {
+			if n := len([]rune(l)); n > width {
+				t.Errorf("width %d: header line of %d columns: %q", width, n, l)
+			}
+		}
+		if strings.Count(head, "no version rules") != 0 || !strings.Contains(head, "1 package with no comparable version") {
+			t.Errorf("width %d: header:\n%s", width, head)
+		}
+		path := filepath.Join("testdata", "golden", fmt.Sprintf("table-notjudged-%d.txt", width))
+		if *update {
+			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test -update to create it)", err)
+		}
+		if !bytes.Equal(buf.Bytes(), want) {
+			t.Errorf("%s differs from golden file; run `go test ./internal/report -update` and review the diff\ngot:\n%s", path, buf.String())
 		}
 	}
 }

@@ -88,17 +88,44 @@ func writeSPDX(w io.Writer, r *result.Report, _ Options) error {
 	}
 	refs := newPackageRefs(r.Packages, nil)
 	extracted := map[string]string{}
+	ids := make([]common.ElementID, len(refs.packages))
 	for i, p := range refs.packages {
 		pkg := spdxPackage(p, refs.refs[i], extracted)
 		doc.Packages = append(doc.Packages, pkg)
 		contains(pkg.PackageSPDXIdentifier)
+		ids[i] = pkg.PackageSPDXIdentifier
 	}
+	doc.Relationships = append(doc.Relationships, ownerRelationships(refs.packages, ids)...)
 	for _, id := range sortedKeys(extracted) {
 		doc.OtherLicenses = append(doc.OtherLicenses, &spdx.OtherLicense{
 			LicenseIdentifier: id, ExtractedText: extracted[id], LicenseName: extracted[id],
 		})
 	}
 	return spdxjson.Write(doc, w, spdxjson.Indent("  "))
+}
+
+// ownerRelationships state that an OS package CONTAINS each language
+// package it installed (inventory.Package.Owner), beside the image's own
+// CONTAINS: Syft records the same file-ownership overlap between them.
+func ownerRelationships(pkgs []inventory.Package, ids []common.ElementID) []*spdx.Relationship {
+	osIDs := map[inventory.Owner]common.ElementID{}
+	for i, p := range pkgs {
+		if o := (inventory.Owner{Type: p.Type, Name: p.Name}); p.IsOS() && osIDs[o] == "" {
+			osIDs[o] = ids[i]
+		}
+	}
+	var out []*spdx.Relationship
+	for i, p := range pkgs {
+		if p.Owner == nil {
+			continue
+		}
+		if id, ok := osIDs[*p.Owner]; ok {
+			out = append(out, &spdx.Relationship{
+				RefA: common.MakeDocElementID("", string(id)), RefB: common.MakeDocElementID("", string(ids[i])), Relationship: "CONTAINS",
+			})
+		}
+	}
+	return out
 }
 
 func spdxPackage(p inventory.Package, ref string, extracted map[string]string) *spdx.Package {

@@ -105,7 +105,7 @@ func wrapWords(s string, n, maxLines int) []string {
 // tableHeader is what a reader needs before the findings: which image,
 // which OS release, how many packages, how old the DB is, and what the
 // scan could not judge.
-func tableHeader(ew *errWriter, r *result.Report) {
+func tableHeader(ew *errWriter, r *result.Report, width int) {
 	a := r.Artifact
 	img := artifactName(a)
 	if a.Digest != "" && a.Digest != img {
@@ -127,10 +127,20 @@ func tableHeader(ew *errWriter, r *result.Report) {
 	nj := notJudged(r)
 	if len(nj) == 0 {
 		ew.printf("Not judged: nothing reported\n")
-	} else {
-		ew.printf("Not judged: %s\n", nj[0])
-		for _, l := range nj[1:] {
-			ew.printf("            %s\n", l)
+	}
+	// Each entry wrapped under the label, so a long message stays
+	// readable at 80 columns; a continuation is indented two more.
+	const indent = "            "
+	for i, entry := range nj {
+		label := indent
+		if i == 0 {
+			label = "Not judged: "
+		}
+		for j, l := range wrapWords(entry, max(width-len(indent)-2, minWrapWidth), 4) {
+			if j > 0 {
+				label = indent + "  "
+			}
+			ew.printf("%s%s\n", label, l)
 		}
 	}
 	ew.printf("\n")
@@ -163,21 +173,32 @@ func shortDigest(d string) string {
 	return algo + ":" + hex[:12]
 }
 
-// notJudged lists what the scan could not judge.
-//
-// HOOK (issue 9 item 2): the structured "not judged / unsupported OS" data
-// another change adds to result.Report belongs here; until it is on main,
-// the warnings that say packages were skipped or unmatched stand in.
+// notJudged lists what the scan could not judge: the report's structured
+// entries (OS releases and ecosystems with no data or no version rules,
+// end-of-life releases, stale feeds), then one line for single packages
+// the matcher could not compare (no or unparsable version), which only
+// its warnings name. Warnings already covered by an entry (a whole
+// ecosystem skipped) are not repeated.
 func notJudged(r *result.Report) []string {
 	var out []string
 	for _, n := range r.NotJudged {
 		out = append(out, oneLine(n.String()))
 	}
+	unmatched := 0
 	for _, w := range r.Warnings {
-		lw := strings.ToLower(w)
-		if strings.Contains(lw, "skipped") || strings.Contains(lw, "not matched") || strings.Contains(lw, "no data") || strings.Contains(lw, "unsupported") {
-			out = append(out, w)
+		if strings.HasSuffix(w, "; not matched") || strings.Contains(w, "not comparable, not matched") {
+			unmatched++
 		}
 	}
+	if unmatched > 0 {
+		out = append(out, fmt.Sprintf("%d %s with no comparable version (not matched; see the warnings)", unmatched, plural(unmatched, "package", "packages")))
+	}
 	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -40,6 +40,12 @@ type entry struct {
 	source    *inventory.SourcePackage
 	ecosystem string
 	layer     *inventory.LayerRef
+	// owner is the OS package that installed it, as Vigil's CycloneDX
+	// properties state it; ownerEntry is 1 + the index of the OS package
+	// entry that CONTAINS it (SPDX relationships between packages), 0
+	// for none.
+	owner      *inventory.Owner
+	ownerEntry int
 }
 
 // warnings counts entries that could not be fully understood, with a few
@@ -128,6 +134,12 @@ func build(ctx context.Context, doc *document) (*inventory.Inventory, error) {
 		pkg.Path = e.path
 		pkg.Licenses = e.licenses
 		pkg.Layer = e.layer
+		if !pkg.IsOS() {
+			pkg.Owner = e.owner
+			if o := e.ownerEntry - 1; o >= 0 && o < len(parsed) && parseErr[o] == nil && parsed[o].pkg.IsOS() && pkg.Owner == nil {
+				pkg.Owner = &inventory.Owner{Type: parsed[o].pkg.Type, Name: chooseName(parsed[o].pkg, doc.entries[o])}
+			}
+		}
 		inv.Packages = append(inv.Packages, pkg)
 	}
 	inv.Artifact.Layers = layers(doc.diffIDs, inv.Packages)

@@ -147,6 +147,7 @@ func componentEntry(c *cdx.Component) entry {
 		trivySrc trivySource
 		layer    inventory.LayerRef
 		hasLayer bool
+		owner    inventory.Owner
 	)
 	layer.Index = -1
 	for _, p := range props(c.Properties) {
@@ -159,6 +160,10 @@ func componentEntry(c *cdx.Component) entry {
 			src.Name = p.Value
 		case report.PropSourceVersion:
 			src.Version = p.Value
+		case report.PropOwnerType:
+			owner.Type = p.Value
+		case report.PropOwnerName:
+			owner.Name = p.Value
 		case report.PropLayerDiffID, trivyPrefix + "LayerDiffID", syftLayerID:
 			layer.DiffID, hasLayer = p.Value, true
 		case trivyPrefix + "LayerDigest":
@@ -188,6 +193,9 @@ func componentEntry(c *cdx.Component) entry {
 	}
 	if hasLayer {
 		e.layer = &layer
+	}
+	if owner.Type != "" && owner.Name != "" {
+		e.owner = &owner
 	}
 	return e
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -243,5 +244,32 @@ func TestRoundTripFixture(t *testing.T) {
 	}
 	if got.Artifact.Digest != r.Artifact.Digest {
 		t.Errorf("digest = %q, want %q", got.Artifact.Digest, r.Artifact.Digest)
+	}
+}
+
+// The owner of an OS-installed language package survives every format:
+// Vigil JSON's owner field, CycloneDX's vigil:owner properties, and SPDX's
+// CONTAINS relationship from the OS package.
+func TestRoundTripOwner(t *testing.T) {
+	r := reporttest.Report()
+	inv := &inventory.Inventory{Artifact: r.Artifact, Packages: r.Packages}
+	owners := func(ps []inventory.Package) map[string]inventory.Owner {
+		out := map[string]inventory.Owner{}
+		for _, p := range ps {
+			if p.Owner != nil {
+				out[p.Type+"/"+p.Name] = *p.Owner
+			}
+		}
+		return out
+	}
+	want := owners(inv.Packages)
+	if len(want) == 0 {
+		t.Fatal("fixture has no owned package")
+	}
+	for _, format := range []string{"json", "cyclonedx", "spdx-json"} {
+		got := owners(readBack(t, render(t, sbomReport(inv), format)).Packages)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: owners = %v, want %v", format, got, want)
+		}
 	}
 }

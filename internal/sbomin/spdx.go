@@ -56,11 +56,16 @@ func fromSPDX(d *spdx.Document) *document {
 	doc := &document{}
 	doc.artifact.Name = d.DocumentName
 	described := map[spdxcommon.ElementID]bool{}
+	// containedBy: what CONTAINS each element, in order, for the OS
+	// package that installed a language package (Vigil, Syft).
+	containedBy := map[spdxcommon.ElementID][]spdxcommon.ElementID{}
 	for _, r := range d.Relationships {
 		if r == nil {
 			continue
 		}
 		switch strings.ToUpper(r.Relationship) {
+		case "CONTAINS":
+			containedBy[r.RefB.ElementRefID] = append(containedBy[r.RefB.ElementRefID], r.RefA.ElementRefID)
 		case "DESCRIBES":
 			if r.RefA.ElementRefID == "DOCUMENT" {
 				described[r.RefB.ElementRefID] = true
@@ -77,6 +82,8 @@ func fromSPDX(d *spdx.Document) *document {
 			licenses[l.LicenseIdentifier] = l.LicenseName
 		}
 	}
+	entryOf := map[spdxcommon.ElementID]int{}
+	var ids []spdxcommon.ElementID
 	for _, p := range d.Packages {
 		if p == nil {
 			continue
@@ -99,7 +106,17 @@ func fromSPDX(d *spdx.Document) *document {
 				}
 			}
 		default:
+			entryOf[p.PackageSPDXIdentifier] = len(doc.entries)
 			doc.entries = append(doc.entries, spdxEntry(p, purl, licenses))
+			ids = append(ids, p.PackageSPDXIdentifier)
+		}
+	}
+	for i, id := range ids {
+		for _, a := range containedBy[id] {
+			if j, ok := entryOf[a]; ok && j != i {
+				doc.entries[i].ownerEntry = j + 1
+				break
+			}
 		}
 	}
 	return doc

@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-scan/vigil/internal/image"
 	"github.com/vigil-scan/vigil/internal/inventory"
 	"github.com/vigil-scan/vigil/internal/match"
+	"github.com/vigil-scan/vigil/internal/policy"
 	"github.com/vigil-scan/vigil/internal/result"
 	"github.com/vigil-scan/vigil/internal/vuln"
 )
@@ -104,6 +105,7 @@ func Evaluate(ctx context.Context, inv *inventory.Inventory, opts Options) (*res
 			return nil, fmt.Errorf("matching vulnerabilities: %w", err)
 		}
 		r.Vulnerabilities = findings
+		policy.SuppressOwned(r)
 		r.Warnings = append(r.Warnings, warns...)
 		nj, err := notJudged(ctx, inv, opts.Matcher.Store(), now)
 		if err != nil {

@@ -44,6 +44,8 @@ var routeDocs = map[string]routeDoc{
 	"PUT /api/v1/policy":                            {summary: "Store the tenant's policy (.vigil.yaml rules)", scope: store.ScopeAdmin, body: true},
 	"GET /api/v1/policy":                            {summary: "The tenant's policy", scope: store.ScopeRead},
 	"POST /api/v1/scans":                            {summary: "Publish a CI scan (docs/publish.md), idempotent on Idempotency-Key", scope: store.ScopeIngest, body: true},
+	"POST /api/v1/ingest/azure/v2/track":            {summary: "Application Insights track endpoint for Azure/publish-security-assessments' MS.CloudSecurity.CI.ScanResult events (docs/publish.md); the envelope's iKey is a Vigil ingest token", body: true},
+	"POST /api/v1/ingest/azure/v2.1/track":          {summary: "The same, at the path newer Application Insights SDKs post to", body: true},
 	"POST /api/v1/webhooks/distribution/{registry}": {summary: "CNCF Distribution notifications (bearer webhook secret)", body: true},
 	"POST /api/v1/webhooks/harbor/{registry}":       {summary: "Harbor webhooks PUSH_ARTIFACT, PULL_ARTIFACT, DELETE_ARTIFACT (bearer webhook secret)", body: true},
 	"POST /api/v1/webhooks/acr/{registry}":          {summary: "Azure Container Registry webhooks push, delete (bearer webhook secret)", body: true},
@@ -51,6 +53,9 @@ var routeDocs = map[string]routeDoc{
 	"POST /api/v1/db/refresh":                       {summary: "Queue a feed refresh", scope: store.ScopeAdmin},
 	"GET /api/v1/db/metadata":                       {summary: "DB metadata for `vigil db update --from`"},
 	"GET /api/v1/db/vigil.db":                       {summary: "The DB file (ETag = digest)"},
+	"GET /harbor/api/v1/metadata":                   {summary: "Harbor Pluggable Scanner API v1.2: scanner metadata and capabilities", scope: store.ScopeIngest},
+	"POST /harbor/api/v1/scan":                      {summary: "Harbor Pluggable Scanner API v1.2: accept a ScanRequest (202 {id}); the scan runs as a job", scope: store.ScopeIngest, body: true},
+	"GET /harbor/api/v1/scan/{id}/report":           {summary: "Harbor Pluggable Scanner API v1.2: the report (Accept picks the type; 302 + Refresh-After while scanning)", scope: store.ScopeIngest, query: []string{"sbom_media_type"}},
 }
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)

@@ -37,6 +37,8 @@ type Options struct {
 	IngestRate float64
 	// Now is the clock (tests).
 	Now func() time.Time
+	// Version is Vigil's version, as the Harbor scanner API reports it.
+	Version string
 }
 
 // Server is the HTTP handler.
@@ -111,6 +113,8 @@ func (s *Server) register() {
 	s.handle("PUT /api/v1/policy", s.auth(store.ScopeAdmin, s.putPolicy))
 	s.handle("GET /api/v1/policy", s.auth(store.ScopeRead, s.getPolicy))
 	s.handle("POST /api/v1/scans", s.auth(store.ScopeIngest, s.publishScan))
+	s.handle("POST /api/v1/ingest/azure/v2/track", s.azureTrack)
+	s.handle("POST /api/v1/ingest/azure/v2.1/track", s.azureTrack)
 	s.handle("POST /api/v1/webhooks/distribution/{registry}", s.webhook("distribution", regevent.Distribution))
 	s.handle("POST /api/v1/webhooks/harbor/{registry}", s.webhook("harbor", regevent.Harbor))
 	s.handle("POST /api/v1/webhooks/acr/{registry}", s.webhook("acr", regevent.ACR))
@@ -119,6 +123,8 @@ func (s *Server) register() {
 	s.handle("POST /api/v1/db/refresh", s.auth(store.ScopeAdmin, s.dbRefresh))
 	s.handle("GET /api/v1/db/metadata", s.dbMetadata)
 	s.handle("GET /api/v1/db/vigil.db", s.dbFile)
+
+	s.registerHarbor()
 }
 
 // ServeHTTP routes /api, health and metrics here and the rest to the UI.
@@ -171,25 +177,34 @@ func principal(r *http.Request) store.Principal {
 // auth requires a bearer token of at least scope need: no or an unknown
 // token is 401, a weaker scope 403.
 func (s *Server) auth(need store.Scope, h http.HandlerFunc) http.HandlerFunc {
+	return s.authWith(need, writeError, h)
+}
+
+// authWith is auth with the error bodies of fail (APIs with their own
+// error format, such as Harbor's).
+func (s *Server) authWith(need store.Scope, fail func(w http.ResponseWriter, status int, msg string), h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := bearer(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vigil"`)
-			writeError(w, 401, "missing bearer token")
+			fail(w, 401, "missing bearer token")
 			return
 		}
 		p, err := s.st.Authenticate(r.Context(), tok)
 		if errors.Is(err, store.ErrNotFound) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vigil", error="invalid_token"`)
-			writeError(w, 401, "invalid token")
+			fail(w, 401, "invalid token")
 			return
 		}
 		if err != nil {
-			s.internal(w, r, err)
+			if !errors.Is(err, context.Canceled) {
+				s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+				fail(w, 500, "internal error")
+			}
 			return
 		}
 		if !p.Scope.Allows(need) {
-			writeError(w, 403, "this token's scope ("+string(p.Scope)+") does not allow this; need "+string(need))
+			fail(w, 403, "this token's scope ("+string(p.Scope)+") does not allow this; need "+string(need))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)

@@ -146,7 +146,10 @@ func (s *Store) ApplyEvaluation(ctx context.Context, ev Evaluation) (EvaluationO
 			ev.ImageID, ev.Kind, built, counts.Total(), now); err != nil {
 			return err
 		}
-		return s.resolveReplaced(ctx, tx, ev.ImageID, openPairs, now)
+		if err := s.resolveReplaced(ctx, tx, ev.ImageID, openPairs, now); err != nil {
+			return err
+		}
+		return refreshEvaluated(ctx, tx, now, ev.ImageID) // the web UI's overview rollups (ui_rollup.go)
 	})
 	return out, err
 }

@@ -54,15 +54,17 @@ type Finding struct {
 
 // Suppression records why a finding is not counted.
 type Suppression struct {
-	// Kind is "policy", "allowlist" or "vex".
+	// Kind is "policy", "allowlist", "vex", "ignorefile" or "os-package".
 	Kind string `json:"kind"`
-	// Rule identifies the rule: file:line of the policy entry, or the VEX
-	// document and statement.
+	// Rule identifies the rule: file:line of the policy entry, the VEX
+	// document and statement, or "<type>:<name>" of the owning OS package.
 	Rule          string    `json:"rule"`
 	Reason        string    `json:"reason,omitempty"`
 	Justification string    `json:"justification,omitempty"`
 	Status        string    `json:"status,omitempty"`
 	Expires       time.Time `json:"expires,omitzero"`
+	// Owner is the OS package that installed the package (kind os-package).
+	Owner *inventory.Owner `json:"owner,omitempty"`
 }
 
 // MaxCVSS returns the highest base score among the finding's vectors (0 if none).

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 
 	"github.com/package-url/packageurl-go"
@@ -26,27 +27,65 @@ const (
 
 // Analyzers returns the Alpine catalogers.
 func Analyzers() []inventory.Analyzer {
-	return []inventory.Analyzer{ecosystem.StreamCataloger{ID: "apk", Paths: []string{InstalledPath}, Match: isInstalled, Parse: parseInstalled}}
+	return []inventory.Analyzer{analyzer{}}
 }
 
-func isInstalled(path string) bool { return path == InstalledPath }
+// analyzer reads the installed database: its packages, and the files of
+// each that may declare a language package (inventory.OwnedFiles).
+type analyzer struct{}
+
+func (analyzer) Name() string { return "apk" }
+
+// Version 2: the owned file lists.
+func (analyzer) Version() int { return 2 }
+
+func (analyzer) FixedPaths() []string { return []string{InstalledPath} }
+
+func (analyzer) Claims(path string, mode fs.FileMode, _ int64) bool {
+	return mode.IsRegular() && path == InstalledPath
+}
+
+func (analyzer) Analyze(ctx context.Context, f *inventory.File, out *inventory.LayerResult) error {
+	r, err := f.Reader()
+	if err != nil {
+		return fmt.Errorf("apk: %w", err)
+	}
+	db, err := parseInstalled(ctx, r, f.Path)
+	if err != nil {
+		return fmt.Errorf("apk: reading %s: %w", f.Path, err)
+	}
+	out.Packages = append(out.Packages, db.packages...)
+	out.Owned = append(out.Owned, db.owned...)
+	out.Warnings = append(out.Warnings, db.warnings...)
+	return nil
+}
+
+// database is what parseInstalled finds.
+type database struct {
+	packages []inventory.Package
+	owned    []inventory.OwnedFiles
+	warnings []string
+}
 
 // apkStanza is one package record of the installed database; only the
 // fields Vigil reports are kept.
 type apkStanza struct {
 	line, fields                          int
 	name, version, arch, origin, licenses string
+	// dir is the last F: line; files the ownable R: files under it.
+	dir   string
+	files []string
 }
 
 // parseInstalled reads an apk installed database: blank-line separated
 // stanzas of "K:value" lines. Stanzas without a name or version are skipped
 // with a warning; a line that is not "K:value" means the file is not an apk
-// database and is an error.
-func parseInstalled(ctx context.Context, r io.Reader, path string) ([]inventory.Package, []string, error) {
+// database and is an error. Each package's files are its "R:" lines, under
+// the directory of the "F:" line before them.
+func parseInstalled(ctx context.Context, r io.Reader, path string) (database, error) {
 	var (
-		pkgs     []inventory.Package
-		warnings []string
-		cur      apkStanza
+		db  database
+		cur apkStanza
 	)
 	flush := func() error {
 		defer func() { cur = apkStanza{} }()
@@ -54,13 +93,16 @@ func parseInstalled(ctx context.Context, r io.Reader, path string) ([]inventory.
 			return nil
 		}
 		if cur.name == "" || cur.version == "" {
-			warnings = append(warnings, fmt.Sprintf("%s: stanza at line %d has no package name or version; skipped", path, cur.line))
+			db.warnings = append(db.warnings, fmt.Sprintf("%s: stanza at line %d has no package name or version; skipped", path, cur.line))
 			return nil
 		}
-		if len(pkgs) >= maxPackages {
+		if len(db.packages) >= maxPackages {
 			return fmt.Errorf("more than %d packages", maxPackages)
 		}
-		pkgs = append(pkgs, cur.toPackage(path))
+		db.packages = append(db.packages, cur.toPackage(path))
+		if len(cur.files) > 0 {
+			db.owned = append(db.owned, inventory.OwnedFiles{Path: path, Owner: inventory.Owner{Type: inventory.TypeApk, Name: cur.name}, Files: cur.files})
+		}
 		return nil
 	}
 	err := ecosystem.ScanLines(ctx, r, maxLineLength, func(lineNo int, line string) error {
@@ -86,6 +128,16 @@ func parseInstalled(ctx context.Context, r io.Reader, path string) ([]inventory.
 			cur.origin = value
 		case 'L':
 			cur.licenses = value
+		case 'F':
+			cur.dir = value
+		case 'R':
+			if cur.dir != "" {
+				value = cur.dir + "/" + value
+			}
+			cur.files = inventory.KeepOwnable(cur.files, value)
+			if len(cur.files) > inventory.MaxOwnedFiles {
+				return fmt.Errorf("line %d: more than %d package manifests in one package", lineNo, inventory.MaxOwnedFiles)
+			}
 		}
 		return nil
 	})
@@ -93,9 +145,9 @@ func parseInstalled(ctx context.Context, r io.Reader, path string) ([]inventory.
 		err = flush()
 	}
 	if err != nil {
-		return nil, nil, err
+		return database{}, err
 	}
-	return pkgs, warnings, nil
+	return db, nil
 }
 
 func (s apkStanza) toPackage(path string) inventory.Package {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io/fs"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -135,7 +136,7 @@ func TestAnalyzeInstalledErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := parseInstalled(context.Background(), strings.NewReader(tt.content), InstalledPath)
+			_, err := parseInstalled(context.Background(), strings.NewReader(tt.content), InstalledPath)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -170,15 +171,54 @@ func TestClaims(t *testing.T) {
 func FuzzParseInstalled(f *testing.F) {
 	f.Add([]byte("P:musl\nV:1.2.3-r0\nA:x86_64\no:musl\nL:MIT\n\nP:x\n"))
 	f.Add([]byte("C:Q1\nP:a\nV:1\n\n\n"))
+	f.Add([]byte("P:py3-six\nV:1.16.0-r0\nF:usr/lib/python3.11/site-packages/six-1.16.0.dist-info\nR:METADATA\nR:RECORD\nF:lib/node_modules/x\nR:package.json\nR:package.json\n\nR:orphan.jar\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		pkgs, _, err := parseInstalled(context.Background(), strings.NewReader(string(b)), InstalledPath)
+		db, err := parseInstalled(context.Background(), strings.NewReader(string(b)), InstalledPath)
 		if err != nil {
 			return
 		}
-		for _, p := range pkgs {
+		names := map[string]bool{}
+		for _, p := range db.packages {
 			if p.Name == "" || p.Version == "" {
 				t.Fatalf("empty name or version: %+v", p)
 			}
+			names[p.Name] = true
+		}
+		for _, o := range db.owned {
+			if !names[o.Owner.Name] || o.Owner.Type != inventory.TypeApk || len(o.Files) == 0 {
+				t.Fatalf("owned list of no package: %+v", o)
+			}
+			for _, f := range o.Files {
+				if strings.HasPrefix(f, "/") || !inventory.OwnableFile(f) {
+					t.Fatalf("kept %q", f)
+				}
+			}
 		}
 	})
+}
+
+// TestOwnedFilesCorpus: grype's match-coverage database installs an npm
+// module from an apk subpackage; only that package.json is kept, under
+// the package that lists it, from the F:/R: lines.
+func TestOwnedFilesCorpus(t *testing.T) {
+	out, err := analyzeFile(t, corpus.Path(t, "pkgdb", "apk", "grype-alpine-match-coverage", InstalledPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []inventory.OwnedFiles{{
+		Path:  InstalledPath,
+		Owner: inventory.Owner{Type: inventory.TypeApk, Name: "npm-apk-subpackage-with-false-positive"},
+		Files: []string{"lib/node_modules/npm-apk-subpackage-with-false-positive/package.json"},
+	}}
+	if !reflect.DeepEqual(out.Owned, want) {
+		t.Errorf("owned = %+v\nwant %+v", out.Owned, want)
+	}
+	// The other databases list shared objects and binaries only.
+	out, err = analyzeFile(t, corpus.Path(t, "pkgdb", "apk", "scalibr-installed", InstalledPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Owned) != 0 {
+		t.Errorf("owned = %+v, want none", out.Owned)
+	}
 }

@@ -31,7 +31,10 @@ const (
 
 // Analyzers returns the Debian catalogers.
 func Analyzers() []inventory.Analyzer {
-	return []inventory.Analyzer{ecosystem.StreamCataloger{ID: "dpkg", Paths: []string{StatusPath, StatusDir}, Match: isStatusFile, Parse: parseStatus}}
+	return []inventory.Analyzer{
+		ecosystem.StreamCataloger{ID: "dpkg", Paths: []string{StatusPath, StatusDir}, Match: isStatusFile, Parse: parseStatus},
+		fileListAnalyzer{},
+	}
 }
 
 // isStatusFile claims the status file and each file directly in status.d

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -273,11 +274,18 @@ func FuzzReadDatabase(f *testing.F) {
 		if err := os.WriteFile(file, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		pkgs, err := readDatabase(context.Background(), file, "var/lib/rpm/"+name)
+		pkgs, owned, err := readDatabase(context.Background(), file, "var/lib/rpm/"+name)
 		if err == nil {
 			for _, p := range pkgs {
 				if p.Name == "" {
 					t.Fatalf("empty name %+v", p)
+				}
+			}
+			for _, o := range owned {
+				for _, f := range o.Files {
+					if strings.HasPrefix(f, "/") || !inventory.OwnableFile(f) {
+						t.Fatalf("kept %q", f)
+					}
 				}
 			}
 		}
@@ -299,7 +307,43 @@ func TestCheckSQLiteRejectsNullBlobs(t *testing.T) {
 		}
 	}
 	db.Close()
-	if _, err := readDatabase(context.Background(), file, "var/lib/rpm/rpmdb.sqlite"); err == nil {
+	if _, _, err := readDatabase(context.Background(), file, "var/lib/rpm/rpmdb.sqlite"); err == nil {
 		t.Error("null blob accepted")
+	}
+}
+
+// TestOwnedFilesCorpus: Amazon Linux 2023's rpmdb installs three Python
+// distributions from rpms (distutils .egg-info file and directory forms);
+// the other databases install none.
+func TestOwnedFilesCorpus(t *testing.T) {
+	file := corpus.Path(t, "pkgdb", "rpm", "gorpmdb-amazonlinux2023", "var/lib/rpm/rpmdb.sqlite")
+	_, owned, err := readDatabase(context.Background(), file, "var/lib/rpm/rpmdb.sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, o := range owned {
+		if o.Owner.Type != inventory.TypeRPM || o.Path != "var/lib/rpm/rpmdb.sqlite" {
+			t.Errorf("owned = %+v", o)
+		}
+		got[o.Owner.Name] = o.Files
+	}
+	sp := "usr/lib64/python3.9/site-packages/"
+	want := map[string][]string{
+		"python3-gpg":      {sp + "gpg-1.15.1-py3.9.egg-info"},
+		"python3-libcomps": {sp + "libcomps-0.1.18-py3.9.egg-info/PKG-INFO"},
+		"python3-rpm":      {sp + "rpm-4.16.1.3-py3.9.egg-info"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("owned files = %v\nwant %v", got, want)
+	}
+	for _, db := range []string{"gorpmdb-sle15-bci/var/lib/rpm/Packages.db", "gorpmdb-libuuid/var/lib/rpm/Packages"} {
+		_, owned, err := readDatabase(context.Background(), corpus.Path(t, "pkgdb", "rpm", db), "var/lib/rpm/Packages")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(owned) != 0 {
+			t.Errorf("%s: owned = %+v", db, owned)
+		}
 	}
 }

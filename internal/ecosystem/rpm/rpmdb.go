@@ -48,7 +48,9 @@ func Analyzers() []inventory.Analyzer {
 type dbAnalyzer struct{}
 
 func (dbAnalyzer) Name() string { return "rpmdb" }
-func (dbAnalyzer) Version() int { return 1 }
+
+// Version 2: the owned file lists.
+func (dbAnalyzer) Version() int { return 2 }
 
 func (dbAnalyzer) FixedPaths() []string { return slices.Sorted(maps.Keys(dbPaths)) }
 
@@ -62,30 +64,33 @@ func (dbAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *inventory
 	if err != nil {
 		return fmt.Errorf("rpmdb: %w", err)
 	}
-	pkgs, err := readDatabase(ctx, tmp, f.Path)
+	pkgs, owned, err := readDatabase(ctx, tmp, f.Path)
 	if err != nil {
 		return fmt.Errorf("rpmdb: reading %s: %w", f.Path, err)
 	}
 	out.Packages = append(out.Packages, pkgs...)
+	out.Owned = append(out.Owned, owned...)
 	return nil
 }
 
 // readDatabase lists the packages of the rpm database at file (a local
-// copy), reporting them under path.
-func readDatabase(ctx context.Context, file, path string) ([]inventory.Package, error) {
+// copy), reporting them under path, and each package's files that may
+// declare a language package.
+func readDatabase(ctx context.Context, file, path string) ([]inventory.Package, []inventory.OwnedFiles, error) {
 	if strings.HasSuffix(path, ".sqlite") {
 		if err := checkSQLite(ctx, file); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	infos, err := listPackages(file)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(infos) > maxPackages {
-		return nil, fmt.Errorf("more than %d packages", maxPackages)
+		return nil, nil, fmt.Errorf("more than %d packages", maxPackages)
 	}
 	pkgs := make([]inventory.Package, 0, len(infos))
+	var owned []inventory.OwnedFiles
 	for _, info := range infos {
 		if info == nil || info.Name == "" || info.Name == "gpg-pubkey" {
 			// gpg-pubkey entries are imported signing keys, not software.
@@ -95,8 +100,43 @@ func readDatabase(ctx context.Context, file, path string) ([]inventory.Package, 
 			continue
 		}
 		pkgs = append(pkgs, fromInfo(info, path))
+		if files := ownableFiles(info); len(files) > 0 {
+			owned = append(owned, inventory.OwnedFiles{Path: path, Owner: inventory.Owner{Type: inventory.TypeRPM, Name: info.Name}, Files: files})
+		}
 	}
-	return pkgs, nil
+	return pkgs, owned, nil
+}
+
+// isDir reports whether the package's i-th file is a directory (an
+// .egg-info directory holding PKG-INFO, not a distutils .egg-info file).
+func isDir(info *rpmdb.PackageInfo, i int) bool {
+	return i < len(info.FileModes) && info.FileModes[i]&0o170000 == 0o040000
+}
+
+// ownableFiles returns the package's files that may declare a language
+// package. The header stores each path as a base name and an index into
+// the directory names; the base name is tested before the path is joined
+// (PackageInfo.InstalledFiles would build every path of every package).
+// Out-of-range indexes of a malformed header are skipped.
+func ownableFiles(info *rpmdb.PackageInfo) []string {
+	var files []string
+	for i, base := range info.BaseNames {
+		if !inventory.OwnableBase(base) || isDir(info, i) {
+			continue
+		}
+		if i >= len(info.DirIndexes) {
+			break
+		}
+		d := int(info.DirIndexes[i])
+		if d < 0 || d >= len(info.DirNames) {
+			continue
+		}
+		files = inventory.KeepOwnable(files, info.DirNames[d]+base)
+		if len(files) >= inventory.MaxOwnedFiles {
+			break
+		}
+	}
+	return files
 }
 
 // listPackages calls go-rpmdb, turning a panic on malformed headers into

@@ -53,7 +53,14 @@ func Packages() []inventory.Package {
 		pkg("stdlib", "v1.15.2", inventory.TypeGolang, "Go", "pkg:golang/stdlib@v1.15.2", "usr/local/bin/app", appLayer),
 		pkg("requests", "2.19.1", inventory.TypePyPI, "PyPI", "pkg:pypi/requests@2.19.1", "usr/lib/python3.7/site-packages/requests-2.19.1.dist-info/METADATA", apkLayer, "Apache 2.0"),
 		pkg("urllib3", "1.24.1", inventory.TypePyPI, "PyPI", "pkg:pypi/urllib3@1.24.1", "usr/lib/python3.7/site-packages/urllib3-1.24.1.dist-info/METADATA", apkLayer, "MIT OR Apache-2.0"),
+		pkg("py3-yaml", "5.1-r0", inventory.TypeApk, "Alpine:v3.10", "pkg:apk/alpine/py3-yaml@5.1-r0?arch=x86_64&distro=3.10.4&upstream=py-yaml", apkDB, apkLayer, "MIT"),
+		pkg("PyYAML", "5.1", inventory.TypePyPI, "PyPI", "pkg:pypi/pyyaml@5.1", "usr/lib/python3.7/site-packages/PyYAML-5.1-py3.7.egg-info/PKG-INFO", apkLayer, "MIT"),
 	}
+	// py3-yaml installed PyYAML: apk patches it, so its PyPI findings are
+	// suppressed as os-package.
+	ps[9].Source = &inventory.SourcePackage{Name: "py-yaml", Version: "5.1-r0"}
+	ps[9].Arch = "x86_64"
+	ps[10].Owner = &inventory.Owner{Type: inventory.TypeApk, Name: "py3-yaml"}
 	ps[1].Name = "libssl1.1"
 	ps[1].Source = &inventory.SourcePackage{Name: "openssl", Version: "1.1.1d-r2"}
 	ps[1].Arch = "x86_64"
@@ -148,6 +155,16 @@ func Report() *result.Report {
 			Severity: vuln.SeverityMedium, SeveritySource: "cvss:3.0",
 			CVSS:  []vuln.CVSS{{Version: "3.0", Vector: "CVSS:3.0/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N", Score: 6.1, Source: "nvd"}},
 			Layer: apkLayer, DataSources: []string{"osv:PyPI"},
+		},
+		{
+			ID: "CVE-2020-1747", Aliases: []string{"PYSEC-2020-96"}, Title: "PyYAML: arbitrary code execution through full_load",
+			Package: ref(byName["PyYAML"]), FixedVersions: []string{"5.3.1"}, FixState: vuln.FixStateFixed,
+			Severity: vuln.SeverityCritical, SeveritySource: "cvss:3.1",
+			CVSS:  []vuln.CVSS{{Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Score: 9.8, Source: "nvd"}},
+			Layer: apkLayer, DataSources: []string{"osv:PyPI"},
+			Suppressed: &vuln.Suppression{Kind: "os-package", Rule: "apk:py3-yaml",
+				Reason: "installed by the apk package py3-yaml: its distribution's advisories apply",
+				Owner:  &inventory.Owner{Type: inventory.TypeApk, Name: "py3-yaml"}},
 		},
 	}
 	r := &result.Report{

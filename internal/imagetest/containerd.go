@@ -1,0 +1,178 @@
+package imagetest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Containerd is a real containerd (Debian's package) with its own root,
+// state and socket in a temporary directory, run without systemd.
+type Containerd struct {
+	Socket string
+	dir    string
+	cmd    *exec.Cmd
+}
+
+var (
+	containerdOnce sync.Once
+	containerd     *Containerd
+	containerdErr  error
+)
+
+// StartContainerd returns the package's containerd, starting it on first
+// use; it runs until the test binary exits (ContainerdCleanup in TestMain).
+// containerd needs root: without root or without the binaries the test is
+// skipped, or fails under CI=true, where .ci/run installs containerd and
+// runs as root.
+func StartContainerd(tb testing.TB) *Containerd {
+	tb.Helper()
+	for _, bin := range []string{"containerd", "ctr"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			if os.Getenv("CI") == "true" {
+				tb.Fatalf("%s is not installed (.ci/run installs containerd)", bin)
+			}
+			tb.Skipf("%s is not installed; apt-get install containerd to run the containerd tests", bin)
+		}
+	}
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			tb.Fatal("the containerd tests run containerd, which needs root; CI runs as root")
+		}
+		tb.Skip("containerd needs root: run the containerd tests as root")
+	}
+	containerdOnce.Do(func() { containerd, containerdErr = startContainerd() })
+	if containerdErr != nil {
+		tb.Fatalf("starting containerd: %v", containerdErr)
+	}
+	return containerd
+}
+
+// ContainerdCleanup stops containerd and removes its directories.
+func ContainerdCleanup() {
+	if containerd == nil {
+		return
+	}
+	containerd.cmd.Process.Kill()
+	containerd.cmd.Wait()
+	os.RemoveAll(containerd.dir)
+}
+
+func startContainerd() (*Containerd, error) {
+	// Short: a unix socket path is limited to 108 bytes.
+	dir, err := os.MkdirTemp("", "vigil-ctrd-*")
+	if err != nil {
+		return nil, err
+	}
+	c := &Containerd{dir: dir, Socket: filepath.Join(dir, "c.sock")}
+	// Only the metadata and content plugins are needed; the CRI plugin
+	// would set up networking, and no container is ever run.
+	config := fmt.Sprintf(`version = 2
+root = %q
+state = %q
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = %q
+[ttrpc]
+  address = %q
+[debug]
+  address = ""
+`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), c.Socket, c.Socket+".ttrpc")
+	cfg := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
+		return nil, err
+	}
+	var log bytes.Buffer
+	c.cmd = exec.Command("containerd", "--config", cfg, "--log-level", "error")
+	c.cmd.Stdout, c.cmd.Stderr = &log, &log
+	if err := c.cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	exited := make(chan struct{})
+	go func() { c.cmd.Wait(); close(exited) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case <-exited:
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("containerd exited: %s", log.String())
+		default:
+		}
+		if conn, err := net.Dial("unix", c.Socket); err == nil {
+			conn.Close()
+			if _, err := c.ctr("default", "version"); err == nil {
+				return c, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			c.cmd.Process.Kill()
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("containerd did not answer on %s: %s", c.Socket, log.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (c *Containerd) ctr(ns string, args ...string) (string, error) {
+	out, err := exec.Command("ctr", append([]string{"--address", c.Socket, "--namespace", ns}, args...)...).CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("ctr %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// Import imports a docker save or OCI archive (gzipped or not: ctr reads
+// only plain tars, so a gzipped one is unpacked to a temporary file first)
+// into namespace ns, without unpacking it into a snapshot, for every
+// platform it has. args are more ctr import flags (--index-name NAME keeps
+// an OCI archive's index as an image named NAME).
+func (c *Containerd) Import(tb testing.TB, ns, archive string, args ...string) {
+	tb.Helper()
+	f, err := os.Open(archive)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	path := archive
+	if strings.HasSuffix(archive, ".gz") {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tmp, err := os.CreateTemp("", "vigil-ctr-import-*.tar")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer os.Remove(tmp.Name())
+		if _, err := io.Copy(tmp, zr); err != nil {
+			tb.Fatal(err)
+		}
+		if err := tmp.Close(); err != nil {
+			tb.Fatal(err)
+		}
+		path = tmp.Name()
+	}
+	if out, err := c.ctr(ns, append(append([]string{"images", "import", "--no-unpack", "--all-platforms"}, args...), path)...); err != nil {
+		tb.Fatalf("%v\n%s", err, out)
+	}
+}
+
+// Images lists the image names in namespace ns.
+func (c *Containerd) Images(tb testing.TB, ns string) []string {
+	tb.Helper()
+	out, err := c.ctr(ns, "images", "list", "--quiet")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return strings.Fields(out)
+}

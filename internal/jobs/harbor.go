@@ -1,0 +1,130 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/vigil-scan/vigil/internal/harbor"
+	"github.com/vigil-scan/vigil/internal/image"
+	"github.com/vigil-scan/vigil/internal/inventory"
+	"github.com/vigil-scan/vigil/internal/match"
+	"github.com/vigil-scan/vigil/internal/result"
+	"github.com/vigil-scan/vigil/internal/scan"
+	"github.com/vigil-scan/vigil/internal/store"
+)
+
+// HarborScanArgs scans the artifact of a Harbor scan request (stored by
+// the server's /harbor API) from the registry Harbor named, with the
+// credentials it handed over.
+type HarborScanArgs struct {
+	TenantID int64  `json:"tenant_id"`
+	ScanID   string `json:"scan_id"`
+}
+
+func (HarborScanArgs) Kind() string { return "harbor_scan" }
+
+// EnqueueHarborScan queues the scan of a stored Harbor scan request.
+func (q *Queue) EnqueueHarborScan(ctx context.Context, tenantID int64, scanID string) error {
+	_, err := q.c.Insert(ctx, HarborScanArgs{TenantID: tenantID, ScanID: scanID}, &river.InsertOpts{MaxAttempts: q.opts.ScanAttempts})
+	return err
+}
+
+type harborScanWorker struct {
+	river.WorkerDefaults[HarborScanArgs]
+	q *Queue
+}
+
+func (w *harborScanWorker) Work(ctx context.Context, job *river.Job[HarborScanArgs]) error {
+	if !w.q.deps.DB.Ready() && time.Since(job.CreatedAt) < harborWaitForDB {
+		// The first DB is still being built (a fresh install): wait for it
+		// without spending attempts; Harbor keeps polling meanwhile.
+		return river.JobSnooze(20 * w.q.opts.PollInterval)
+	}
+	return w.q.harborScan(ctx, job.Args.ScanID, job.Attempt >= job.MaxAttempts)
+}
+
+// harborWaitForDB bounds how long a Harbor scan waits for the first DB.
+const harborWaitForDB = 2 * time.Hour
+
+// harborScan reads the artifact the way registry scans do (verified diff
+// IDs, through the layer store so known layers are not downloaded, and
+// keeping the new ones), evaluates it with the current DB and the
+// tenant's policy, and stores the Vigil report on the request. A failed
+// attempt is retried; the last one fails the request, which Harbor then
+// reads as an error.
+func (q *Queue) harborScan(ctx context.Context, id string, final bool) error {
+	st := q.deps.Store
+	h, err := st.HarborScanJob(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // deleted by the retention
+	}
+	if err != nil {
+		return err
+	}
+	if h.Status != store.HarborQueued {
+		return nil
+	}
+	fail := func(err error) error {
+		if serr := st.SetHarborScanError(context.WithoutCancel(ctx), id, err, final); serr != nil {
+			q.log.Error("recording Harbor scan error", "scan_id", id, "err", serr)
+		}
+		return err
+	}
+	var req harbor.ScanRequest
+	if err := json.Unmarshal([]byte(h.Request), &req); err != nil {
+		final = true
+		return river.JobCancel(fail(fmt.Errorf("stored request: %w", err)))
+	}
+	req.Registry.URL, req.Registry.Authorization = h.RegistryURL, h.Authorization
+	auth, err := harbor.Authenticator(req.Registry.Authorization)
+	if err != nil {
+		final = true
+		return river.JobCancel(fail(err))
+	}
+	ref, insecure, err := req.Ref()
+	if err != nil {
+		final = true
+		return river.JobCancel(fail(err))
+	}
+	analyzers, fp := q.analyzers()
+	known := func(ctx context.Context, diffID string) (*inventory.LayerResult, error) {
+		return st.Layer(ctx, diffID, fp)
+	}
+	opts := image.Options{Auth: auth, Insecure: insecure, TempDir: q.deps.TempDir, Logger: q.log}
+	inv, layers, err := image.ReadVerified(ctx, ref, analyzers, opts, known)
+	if err != nil {
+		return fail(fmt.Errorf("scanning %s: %w", ref, err))
+	}
+	if err := st.SaveScan(ctx, nil, store.ScanRecord{Analyzer: fp, Artifact: inv.Artifact, Layers: layers}); err != nil {
+		return fail(err)
+	}
+	var rep *result.Report
+	err = q.deps.DB.With(func(m *match.Matcher, info *result.DBInfo) error {
+		var err error
+		rep, err = scan.Evaluate(ctx, inv, scan.Options{Matcher: m, DB: info, ToolVersion: q.deps.ToolVersion})
+		return err
+	})
+	if err != nil {
+		return fail(err)
+	}
+	tenant, err := st.Tenant(ctx, h.TenantID)
+	if err != nil {
+		return fail(err)
+	}
+	rep.Vulnerabilities = q.withPolicy(tenant.Policy, rep, "tenant_id", h.TenantID)
+	rep.Summarize()
+	b, err := json.Marshal(rep)
+	if err != nil {
+		return fail(err)
+	}
+	if err := st.FinishHarborScan(ctx, id, string(b)); err != nil {
+		return err
+	}
+	q.log.Info("Harbor artifact scanned", "scan_id", id, "ref", ref, "packages", len(inv.Packages), "vulnerabilities", len(rep.Vulnerabilities))
+	return nil
+}

@@ -1,0 +1,336 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// The overview's findings-wide numbers (fixable and KEV counts, the
+// vulnerabilities in the most images, the 30-day trend) are rollups kept
+// up to date in the transaction that changes an image's findings, so the
+// overview reads a few thousand small rows instead of every open finding.
+//
+// Each image's contribution is stored (ui_image_rollup); a refresh
+// recomputes it from the image's open findings and applies the difference
+// to the tenant's per-vulnerability image counts (ui_vuln_images) and its
+// per-day change of open findings (ui_open_delta). Evaluations refresh
+// their images; deletions and restores, which only flip images.deleted_at,
+// are caught up by syncRollups before the overview reads.
+
+// rollup is what one image contributes to its tenant's overview.
+type rollup struct {
+	exists       bool
+	tenant       int64
+	live         bool
+	open         int
+	fixable, kev Counts
+	vulns        map[string]int // open vulnerability id -> severity rank
+	openByDay    map[int64]int  // open findings by the day first seen
+}
+
+func severityRank(sev string) int {
+	if i := slices.Index(Severities, sev); i >= 0 {
+		return i
+	}
+	return len(Severities) - 1
+}
+
+// contribution is the number of open findings the image adds to its
+// tenant's total: none once deleted.
+func (r rollup) contribution() int {
+	if !r.live {
+		return 0
+	}
+	return r.open
+}
+
+func (r rollup) same(o rollup) bool {
+	return r.exists && o.exists && r.tenant == o.tenant && r.live == o.live && r.open == o.open &&
+		r.fixable == o.fixable && r.kev == o.kev && encodeVulns(r.vulns) == encodeVulns(o.vulns)
+}
+
+// encodeVulns writes the vulnerability set as sorted "<rank><id>" lines.
+func encodeVulns(m map[string]int) string {
+	lines := make([]string, 0, len(m))
+	for id, rank := range m {
+		lines = append(lines, fmt.Sprintf("%d%s", rank, id))
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+func decodeVulns(s string) map[string]int {
+	m := map[string]int{}
+	for line := range strings.SplitSeq(s, "\n") {
+		if len(line) > 1 {
+			m[line[1:]] = int(line[0] - '0')
+		}
+	}
+	return m
+}
+
+const rollupCountCols = `fixable_critical, fixable_high, fixable_medium, fixable_low, fixable_unknown, kev_critical, kev_high, kev_medium, kev_low, kev_unknown`
+
+func storedRollup(ctx context.Context, tx *Tx, imageID int64) (rollup, error) {
+	r := rollup{vulns: map[string]int{}}
+	var live int
+	var vulns string
+	rows, err := tx.query(ctx, "SELECT tenant_id, live, open_findings, "+rollupCountCols+", vulns FROM ui_image_rollup WHERE image_id = ?", imageID)
+	if err != nil {
+		return r, err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		f, k := &r.fixable, &r.kev
+		if err := rows.Scan(&r.tenant, &live, &r.open, &f.Critical, &f.High, &f.Medium, &f.Low, &f.Unknown,
+			&k.Critical, &k.High, &k.Medium, &k.Low, &k.Unknown, &vulns); err != nil {
+			return r, err
+		}
+		r.exists, r.live, r.vulns = true, live == 1, decodeVulns(vulns)
+	}
+	return r, rows.Err()
+}
+
+// currentRollup computes the image's contribution from its findings. On
+// PostgreSQL it locks the image row first, so a concurrent refresh of the
+// same image waits and then sees this one's result.
+func currentRollup(ctx context.Context, tx *Tx, imageID int64) (rollup, error) {
+	r := rollup{exists: true, vulns: map[string]int{}, openByDay: map[int64]int{}}
+	lock := ""
+	if tx.d == postgres {
+		lock = " FOR UPDATE"
+	}
+	var live int
+	if err := tx.queryRow(ctx, "SELECT tenant_id, CASE WHEN deleted_at IS NULL THEN 1 ELSE 0 END FROM images WHERE id = ?"+lock, imageID).Scan(&r.tenant, &live); err != nil {
+		return r, err
+	}
+	r.live = live == 1
+	rows, err := tx.query(ctx, `SELECT vuln_id, severity, fixable, CASE WHEN data LIKE '%"kev":{%' THEN 1 ELSE 0 END, first_seen_at
+		FROM findings WHERE image_id = ? AND state = 'open'`, imageID)
+	if err != nil {
+		return r, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, sev string
+		var fix, kev int
+		var first int64
+		if err := rows.Scan(&id, &sev, &fix, &kev, &first); err != nil {
+			return r, err
+		}
+		r.open++
+		r.openByDay[first/dayMS]++
+		if fix == 1 {
+			r.fixable = r.fixable.addSeverity(sev)
+		}
+		if kev == 1 {
+			r.kev = r.kev.addSeverity(sev)
+		}
+		rank := severityRank(sev)
+		if old, ok := r.vulns[id]; !ok || rank < old {
+			r.vulns[id] = rank
+		}
+	}
+	return r, rows.Err()
+}
+
+type vulnKey struct {
+	tenant int64
+	id     string
+}
+
+type vulnDelta struct {
+	images, rank int
+}
+
+type dayKey struct{ tenant, day int64 }
+
+// refreshRollups brings the rollups of imageIDs up to date inside tx.
+func refreshRollups(ctx context.Context, tx *Tx, now int64, imageIDs ...int64) error {
+	vd := map[vulnKey]vulnDelta{}
+	dd := map[dayKey]int{}
+	today := now / dayMS
+	for _, id := range imageIDs {
+		old, err := storedRollup(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		cur, err := currentRollup(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if cur.same(old) {
+			continue
+		}
+		if old.live {
+			for v := range old.vulns {
+				if _, still := cur.vulns[v]; !still || !cur.live || cur.tenant != old.tenant {
+					k := vulnKey{old.tenant, v}
+					vd[k] = vulnDelta{images: vd[k].images - 1, rank: cmp.Or(vd[k].rank, 4)}
+				}
+			}
+		}
+		if cur.live {
+			for v, rank := range cur.vulns {
+				if _, had := old.vulns[v]; !had || !old.live || cur.tenant != old.tenant {
+					k := vulnKey{cur.tenant, v}
+					d, seen := vd[k]
+					if !seen || rank < d.rank {
+						d.rank = rank
+					}
+					d.images++
+					vd[k] = d
+				}
+			}
+		}
+		if !old.exists && cur.live {
+			// First rollup of an image (a new one, or one evaluated before
+			// rollups existed): its open findings count from the day each
+			// was first seen, so the trend keeps their history.
+			for day, n := range cur.openByDay {
+				dd[dayKey{cur.tenant, day}] += n
+			}
+		} else {
+			if old.tenant != cur.tenant && old.exists {
+				dd[dayKey{old.tenant, today}] -= old.contribution()
+				dd[dayKey{cur.tenant, today}] += cur.contribution()
+			} else {
+				dd[dayKey{cur.tenant, today}] += cur.contribution() - old.contribution()
+			}
+		}
+		f, k := cur.fixable, cur.kev
+		if _, err := tx.exec(ctx, `INSERT INTO ui_image_rollup (image_id, tenant_id, live, open_findings, `+rollupCountCols+`, vulns)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (image_id) DO UPDATE SET tenant_id = excluded.tenant_id, live = excluded.live, open_findings = excluded.open_findings,
+			fixable_critical = excluded.fixable_critical, fixable_high = excluded.fixable_high, fixable_medium = excluded.fixable_medium,
+			fixable_low = excluded.fixable_low, fixable_unknown = excluded.fixable_unknown, kev_critical = excluded.kev_critical,
+			kev_high = excluded.kev_high, kev_medium = excluded.kev_medium, kev_low = excluded.kev_low, kev_unknown = excluded.kev_unknown,
+			vulns = excluded.vulns`,
+			id, cur.tenant, boolInt(cur.live), cur.open, f.Critical, f.High, f.Medium, f.Low, f.Unknown,
+			k.Critical, k.High, k.Medium, k.Low, k.Unknown, encodeVulns(cur.vulns)); err != nil {
+			return err
+		}
+	}
+	if err := applyVulnDeltas(ctx, tx, vd); err != nil {
+		return err
+	}
+	return applyDayDeltas(ctx, tx, dd)
+}
+
+// applyVulnDeltas adds the image-count changes in key order, so concurrent
+// transactions on PostgreSQL lock the shared rows in one order (no
+// deadlock), then drops the vulnerabilities no live image has.
+func applyVulnDeltas(ctx context.Context, tx *Tx, vd map[vulnKey]vulnDelta) error {
+	keys := make([]vulnKey, 0, len(vd))
+	for k, d := range vd {
+		if d.images != 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b vulnKey) int { return cmp.Or(cmp.Compare(a.tenant, b.tenant), strings.Compare(a.id, b.id)) })
+	shrunk := map[int64]bool{}
+	for chunk := range slices.Chunk(keys, 200) {
+		args := make([]any, 0, 4*len(chunk))
+		for _, k := range chunk {
+			d := vd[k]
+			args = append(args, k.tenant, k.id, d.images, d.rank)
+			if d.images < 0 {
+				shrunk[k.tenant] = true
+			}
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO ui_vuln_images (tenant_id, vuln_id, images, severity_rank) VALUES `+
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?),", len(chunk)), ",")+`
+			ON CONFLICT (tenant_id, vuln_id) DO UPDATE SET images = ui_vuln_images.images + excluded.images,
+			severity_rank = CASE WHEN excluded.images > 0 AND excluded.severity_rank < ui_vuln_images.severity_rank THEN excluded.severity_rank ELSE ui_vuln_images.severity_rank END`,
+			args...); err != nil {
+			return err
+		}
+	}
+	for _, t := range slices.Sorted(maps.Keys(shrunk)) {
+		if _, err := tx.exec(ctx, "DELETE FROM ui_vuln_images WHERE tenant_id = ? AND images <= 0", t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyDayDeltas(ctx context.Context, tx *Tx, dd map[dayKey]int) error {
+	keys := make([]dayKey, 0, len(dd))
+	for k, n := range dd {
+		if n != 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b dayKey) int { return cmp.Or(cmp.Compare(a.tenant, b.tenant), cmp.Compare(a.day, b.day)) })
+	for _, k := range keys {
+		if _, err := tx.exec(ctx, `INSERT INTO ui_open_delta (tenant_id, day, delta) VALUES (?, ?, ?)
+			ON CONFLICT (tenant_id, day) DO UPDATE SET delta = ui_open_delta.delta + excluded.delta`, k.tenant, k.day, dd[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refreshEvaluated refreshes, inside an evaluation's transaction, the
+// rollups of the evaluated image and of the images it replaced (whose
+// findings the evaluation may have resolved).
+func refreshEvaluated(ctx context.Context, tx *Tx, now, imageID int64) error {
+	rows, err := tx.query(ctx, "SELECT id FROM images WHERE replaced_by = ?", imageID)
+	if err != nil {
+		return err
+	}
+	ids := []int64{imageID}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return refreshRollups(ctx, tx, now, ids...)
+}
+
+// syncRollups refreshes the rollups of the tenant's images whose stored
+// contribution no longer matches the image: deleted or restored since,
+// recounted, or evaluated before rollups existed. It reads one row per
+// image, not their findings, so the overview can run it every time.
+func (s *Store) syncRollups(ctx context.Context, tenantID int64) error {
+	rows, err := s.query(ctx, `SELECT i.id FROM images i LEFT JOIN ui_image_rollup r ON r.image_id = i.id
+		WHERE i.tenant_id = ? AND (
+			(r.image_id IS NULL AND i.last_evaluated_at IS NOT NULL)
+			OR r.live <> CASE WHEN i.deleted_at IS NULL THEN 1 ELSE 0 END
+			OR r.open_findings <> i.critical + i.high + i.medium + i.low + i.unknown)
+		ORDER BY i.id`, tenantID)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// Small transactions: a first sync after an upgrade may cover every image.
+	for chunk := range slices.Chunk(ids, 50) {
+		if err := s.tx(ctx, func(tx *Tx) error { return refreshRollups(ctx, tx, s.nowMS(), chunk...) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
