@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +30,8 @@ type CurrentDB struct {
 	Config    config.Config
 	UserAgent string
 	Logger    *slog.Logger
+	// Fetcher downloads the feeds (default: retries with backoff from 1 s).
+	Fetcher *feeds.Fetcher
 
 	refreshMu sync.Mutex
 	mu        sync.RWMutex
@@ -155,17 +158,24 @@ func (c *CurrentDB) Refresh(ctx context.Context) (changed []vulndb.PackageKey, f
 	if err := os.MkdirAll(filepath.Dir(c.Config.DBPath), 0o755); err != nil {
 		return nil, false, err
 	}
-	u := &feeds.Updater{Config: c.Config, Fetcher: &feeds.Fetcher{UserAgent: c.UserAgent}, Logger: c.Logger}
+	fetcher := c.Fetcher
+	if fetcher == nil {
+		fetcher = &feeds.Fetcher{UserAgent: c.UserAgent}
+	}
+	u := &feeds.Updater{Config: c.Config, Fetcher: fetcher, Logger: c.Logger}
 	res, err := u.Update(ctx, nil)
 	if err != nil {
 		return nil, false, fmt.Errorf("refreshing the vulnerability DB: %w", err)
 	}
-	if res.Failed() {
-		err = errors.New("some feeds failed and had no previous data")
-	}
+	err = feedProblems(res)
 	c.mu.RLock()
 	old := c.db
 	c.mu.RUnlock()
+	if old != nil && err != nil && !updatedAny(res) {
+		// Nothing new, and a feed broken: the build only differs from the
+		// serving one by its warnings. The previous build keeps serving.
+		return nil, false, err
+	}
 	digest, derr := fileSHA256(c.Config.DBPath)
 	if derr != nil {
 		return nil, false, derr
@@ -190,6 +200,31 @@ func (c *CurrentDB) Refresh(ctx context.Context) (changed []vulndb.PackageKey, f
 		return nil, false, ierr
 	}
 	return changed, old == nil, err
+}
+
+// feedProblems describes the feeds whose new data could not be used (the
+// DB keeps their previous rows, or has none for them); nil when all were.
+func feedProblems(res feeds.Result) error {
+	var msgs []string
+	for _, f := range res.Feeds {
+		switch f.Status {
+		case feeds.StatusFailed, feeds.StatusKept, feeds.StatusHeld:
+			msgs = append(msgs, fmt.Sprintf("%s %s: %s", f.Name, f.Status, f.Warning))
+		}
+	}
+	if msgs == nil {
+		return nil
+	}
+	return fmt.Errorf("refreshing the vulnerability DB: %s", strings.Join(msgs, "; "))
+}
+
+func updatedAny(res feeds.Result) bool {
+	for _, f := range res.Feeds {
+		if f.Status == feeds.StatusUpdated {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *CurrentDB) currentDigest() string {

@@ -237,6 +237,9 @@ func (w *refreshWorker) Work(ctx context.Context, job *river.Job[RefreshArgs]) e
 
 // Refresh rebuilds the DB and queues the re-evaluation of the images whose
 // packages' advisories changed, found through the store's index.
+// A refresh with broken feeds fails the job (retried, counted in the
+// metrics) after what it did install is put to use: the previous data of
+// those feeds keeps serving.
 func (q *Queue) Refresh(ctx context.Context) error {
 	changed, first, err := q.deps.DB.Refresh(ctx)
 	if err != nil && !q.deps.DB.Ready() {
@@ -247,14 +250,22 @@ func (q *Queue) Refresh(ctx context.Context) error {
 	}
 	if first {
 		// Nothing was matched against any DB before: scan what waited.
-		return q.EnqueuePending(ctx)
+		if perr := q.EnqueuePending(ctx); perr != nil {
+			return perr
+		}
+		return err
 	}
-	ids, ierr := q.deps.Store.ImagesWithPackages(ctx, indexKeys(changed))
-	if ierr != nil {
-		return ierr
+	if len(changed) > 0 {
+		ids, ierr := q.deps.Store.ImagesWithPackages(ctx, indexKeys(changed))
+		if ierr != nil {
+			return ierr
+		}
+		q.log.Info("advisories changed", "packages", len(changed), "images", len(ids))
+		if ierr := q.EnqueueReevaluate(ctx, ids, "advisories"); ierr != nil {
+			return ierr
+		}
 	}
-	q.log.Info("advisories changed", "packages", len(changed), "images", len(ids))
-	return q.EnqueueReevaluate(ctx, ids, "advisories")
+	return err
 }
 
 func indexKeys(ks []vulndb.PackageKey) [][2]string {

@@ -342,9 +342,14 @@ func (s *Server) failedJobs(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	// Jobs are shared by all tenants: show only this tenant's.
+	// Jobs are shared by all tenants: show only this tenant's, and the
+	// feed refreshes, which every tenant's findings depend on.
 	mine := []jobs.FailedJob{}
 	for _, j := range list {
+		if j.Kind == (jobs.RefreshArgs{}).Kind() {
+			mine = append(mine, j)
+			continue
+		}
 		var args struct {
 			TenantID int64 `json:"tenant_id"`
 		}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/vigil-scan/vigil/internal/config"
 	"github.com/vigil-scan/vigil/internal/corpus"
+	"github.com/vigil-scan/vigil/internal/feeds"
 	"github.com/vigil-scan/vigil/internal/imagetest"
 	"github.com/vigil-scan/vigil/internal/jobs"
 	"github.com/vigil-scan/vigil/internal/server"
@@ -113,7 +114,8 @@ func newEnv(t *testing.T, backend, mirror string) *env {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	e.db = &jobs.CurrentDB{Config: config.Config{DBPath: filepath.Join(dataDir, "db", "vigil.db"), CacheDir: dataDir, Mirror: mirror,
-		Feeds: config.Feeds{Alpine: config.AlpineFeed{Branches: []string{"v3.10", "v3.11"}}}}, Logger: logger}
+		Feeds: config.Feeds{Alpine: config.AlpineFeed{Branches: []string{"v3.10", "v3.11"}}}}, Logger: logger,
+		Fetcher: &feeds.Fetcher{BaseDelay: time.Millisecond}}
 	t.Cleanup(func() { e.db.Close() })
 	var err error
 	e.q, err = jobs.New(ctx, jobs.Deps{Store: e.st, DB: e.db, Logger: logger, TempDir: t.TempDir()},

@@ -81,8 +81,16 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		writeFamily(&b, "vigil_images", "gauge", "Stored images by scan status.", vals)
 	}
 	if s.opts.DB != nil {
-		if in := s.opts.DB.Info(); !in.Built.IsZero() {
+		in := s.opts.DB.Info()
+		if !in.Built.IsZero() {
 			writeFamily(&b, "vigil_db_age_seconds", "gauge", "Age of the vulnerability DB.", map[string]float64{"": time.Since(in.Built).Seconds()})
+		}
+		if in.LastRefreshAt != nil {
+			failed := int64(0)
+			if in.LastRefreshError != "" {
+				failed = 1
+			}
+			writeFamily(&b, "vigil_db_last_refresh_failed", "gauge", "1 when this process's last feed refresh failed (the previous data keeps serving).", map[string]int64{"": failed})
 		}
 	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
