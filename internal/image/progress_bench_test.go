@@ -134,3 +134,20 @@ func progressBenchImage(b *testing.B) string {
 	}
 	return progressImage.ref
 }
+
+// BenchmarkProgressTick is one redraw of the terminal line (sample the
+// counters, format the line) plus one layer callback: with a redraw every
+// 200 ms and a callback per layer, its cost times the number of ticks
+// bounds what progress adds to a scan, free of the load noise that
+// BenchmarkReadProgress's end-to-end comparison carries.
+func BenchmarkProgressTick(b *testing.B) {
+	p := &Progress{}
+	var lines atomic.Int64
+	p.OnLayer = func(int, string, int64, int, bool) { lines.Add(1) }
+	for b.Loop() {
+		p.Bytes.Add(1 << 20)
+		p.layerDone(1, "sha256:0123456789abcdef", 1<<20, 3, false)
+		fmt.Fprintf(io.Discard, "\r\x1b[Kreading layers %d/%d · %d bytes · %d packages",
+			p.LayersDone.Load(), p.LayersTotal.Load(), p.Bytes.Load(), p.Packages.Load())
+	}
+}
