@@ -122,11 +122,12 @@ func main() {
 		{"search digest", "/search?q=" + url.QueryEscape(digest[:20])},
 		{"remediation", "/remediation"},
 	}
-	// The first overview computes the findings-wide aggregates (cached per
-	// tenant, refreshed in the background): report it apart.
+	// The first overview after start is reported apart: nothing is cached
+	// in the process, so it must meet the target too.
+	fmt.Printf("load average at start: %s\n", loadavg())
 	t0 := time.Now()
 	get(c, srv.URL+"/")
-	fmt.Printf("overview, cold (aggregates over every open finding): %s\n", ms(time.Since(t0)))
+	fmt.Printf("overview, first request after start: %s\n", ms(time.Since(t0)))
 	fmt.Printf("%-34s %8s %8s %8s %9s\n", "page", "p50", "p95", "max", "bytes")
 	for _, p := range pages {
 		var ds []time.Duration
@@ -140,6 +141,15 @@ func main() {
 		slices.Sort(ds)
 		fmt.Printf("%-34s %8s %8s %8s %9d\n", p.name, ms(ds[len(ds)/2]), ms(ds[len(ds)*95/100]), ms(ds[len(ds)-1]), size)
 	}
+	fmt.Printf("load average at the end: %s\n", loadavg())
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }

@@ -96,6 +96,9 @@ func (r ScanRequest) Validate() error {
 	if a.MimeType != "" && a.MimeType != MimeOCIManifest && a.MimeType != MimeDockerManifest {
 		return &RequestError{Status: 501, Msg: fmt.Sprintf("artifact.mime_type %q: Vigil scans %s and %s", a.MimeType, MimeOCIManifest, MimeDockerManifest)}
 	}
+	if _, _, err := r.Ref(); err != nil {
+		return err
+	}
 	for i, c := range r.EnabledCapabilities {
 		switch c.Type {
 		case CapVulnerability:
@@ -153,10 +156,16 @@ func registryHost(raw string) (host string, insecure bool, err error) {
 		// The Registry v2 API lives at /v2/ of the host.
 		return "", false, invalid("registry.url %q: want the registry's base URL, without a path", raw)
 	}
-	if _, err := name.NewRegistry(u.Host); err != nil {
+	host = strings.ToLower(u.Host)
+	if !strings.ContainsAny(host, ".:") && host != "localhost" {
+		// A bare name such as harbor-core would read as the first part of
+		// a Docker Hub repository: the default port makes it a registry.
+		host += map[string]string{"http": ":80", "https": ":443"}[u.Scheme]
+	}
+	if _, err := name.NewRegistry(host); err != nil {
 		return "", false, invalid("registry.url %q: %v", raw, err)
 	}
-	return u.Host, u.Scheme == "http", nil
+	return host, u.Scheme == "http", nil
 }
 
 // Ref is the reference to pull: host/repository@digest, and whether the
@@ -166,7 +175,18 @@ func (r ScanRequest) Ref() (ref string, insecure bool, err error) {
 	if err != nil {
 		return "", false, err
 	}
-	return host + "/" + r.Artifact.Repository + "@" + r.Artifact.Digest, insecure, nil
+	ref = host + "/" + r.Artifact.Repository + "@" + r.Artifact.Digest
+	var opts []name.Option
+	if insecure {
+		opts = append(opts, name.Insecure)
+	}
+	// The reader parses the string again: it must name this registry.
+	reg, rerr := name.NewRegistry(host, opts...)
+	d, err := name.NewDigest(ref, opts...)
+	if err != nil || rerr != nil || d.RegistryStr() != reg.RegistryStr() {
+		return "", false, invalid("artifact %q in registry %q: not a valid reference", r.Artifact.Repository, host)
+	}
+	return ref, insecure, nil
 }
 
 // Authenticator turns the Authorization value Harbor hands over into

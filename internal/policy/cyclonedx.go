@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,50 +15,119 @@ var cdxStates = []string{
 	string(cdx.IASResolvedWithPedigree), string(cdx.IASInTriage), string(cdx.IASExploitable),
 }
 
-// parseCycloneDXVEX reads the vulnerabilities of a CycloneDX BOM (a
-// standalone VEX or an SBOM with embedded VEX). Only entries with an
-// analysis state take part. affects[].ref is resolved through the BOM's
-// components (bom-ref to purl); a BOM-Link's fragment and a ref that is
-// itself a purl are accepted as well. When the BOM describes an image
-// (metadata.component with an oci/docker purl), its statements apply only
-// to that image.
-func parseCycloneDXVEX(path string, data []byte) ([]vexStatement, error) {
-	var bom cdx.BOM
-	if err := json.Unmarshal(data, &bom); err != nil {
-		return nil, jsonError(path, data, err)
-	}
-	if bom.SpecVersion != 0 && bom.SpecVersion < cdx.SpecVersion1_4 {
-		return nil, fmt.Errorf("%s: CycloneDX %s has no VEX; 1.4 or later is required", path, bom.SpecVersion)
-	}
-	purls := map[string]string{}
-	var image *vexRef
-	if bom.Metadata != nil && bom.Metadata.Component != nil {
-		c := bom.Metadata.Component
-		collectPURLs(purls, []cdx.Component{*c})
-		if r := newVEXRef(c.PackageURL); r.isPURL && r.purl.isImage() {
-			image = &r
+// cdxDoc collects, in one streaming pass over a CycloneDX BOM (a
+// standalone VEX or an SBOM with embedded VEX), what its VEX needs: the
+// components' bom-ref to purl map, the metadata, and the vulnerabilities
+// with an analysis state (the others take no part). Components may come
+// after the vulnerabilities, so refs are resolved at the end.
+type cdxDoc struct {
+	spec      cdx.SpecVersion
+	purls     map[string]string
+	image     *vexRef
+	timestamp string
+	vulns     []cdxVuln
+}
+
+// cdxComponent is the part of a component the VEX needs.
+type cdxComponent struct {
+	BOMRef     string         `json:"bom-ref"`
+	PackageURL string         `json:"purl"`
+	Components []cdxComponent `json:"components"`
+}
+
+// cdxVuln is the part of a vulnerability the VEX needs.
+type cdxVuln struct {
+	index      int
+	ID         string                        `json:"id"`
+	References *[]cdx.VulnerabilityReference `json:"references"`
+	Analysis   *cdx.VulnerabilityAnalysis    `json:"analysis"`
+	Affects    *[]cdx.Affects                `json:"affects"`
+	Published  string                        `json:"published"`
+	Updated    string                        `json:"updated"`
+}
+
+// readKey reads the value of a top-level key it needs; false for others.
+func (d *cdxDoc) readKey(s *jsonStream, key string) (bool, error) {
+	switch key {
+	case "specVersion":
+		return true, s.decode(key, -1, &d.spec)
+	case "metadata":
+		var m struct {
+			Timestamp string        `json:"timestamp"`
+			Component *cdxComponent `json:"component"`
 		}
+		if err := s.decode(key, -1, &m); err != nil {
+			return true, err
+		}
+		d.timestamp = m.Timestamp
+		if c := m.Component; c != nil {
+			d.collect([]cdxComponent{*c})
+			if r := newVEXRef(c.PackageURL); r.isPURL && r.purl.isImage() {
+				d.image = &r
+			}
+		}
+		return true, nil
+	case "components":
+		return true, s.array(key, func(i int) error {
+			var c cdxComponent
+			if err := s.decode(key, i, &c); err != nil {
+				return err
+			}
+			d.collect([]cdxComponent{c})
+			return nil
+		})
 	}
-	if bom.Components != nil {
-		collectPURLs(purls, *bom.Components)
+	return false, nil
+}
+
+func (d *cdxDoc) collect(cs []cdxComponent) {
+	if d.purls == nil {
+		d.purls = map[string]string{}
+	}
+	for _, c := range cs {
+		if c.BOMRef != "" && c.PackageURL != "" {
+			d.purls[c.BOMRef] = c.PackageURL
+		}
+		d.collect(c.Components)
+	}
+}
+
+func (d *cdxDoc) readVulnerabilities(s *jsonStream) error {
+	d.vulns = d.vulns[:0]
+	return s.array("vulnerabilities", func(i int) error {
+		var v cdxVuln
+		if err := s.decode("vulnerabilities", i, &v); err != nil {
+			return err
+		}
+		if v.Analysis != nil && v.Analysis.State != "" {
+			v.index = i
+			d.vulns = append(d.vulns, v)
+		}
+		return nil
+	})
+}
+
+// statements converts the collected vulnerabilities. affects[].ref is
+// resolved through the BOM's components (bom-ref to purl); a BOM-Link's
+// fragment and a ref that is itself a purl are accepted as well. When the
+// BOM describes an image (metadata.component with an oci/docker purl), its
+// statements apply only to that image.
+func (d *cdxDoc) statements(src *vexSource) ([]vexStatement, error) {
+	path := src.path
+	if d.spec != 0 && d.spec < cdx.SpecVersion1_4 {
+		return nil, fmt.Errorf("%s: CycloneDX %s has no VEX; 1.4 or later is required", path, d.spec)
 	}
 	var docTime time.Time
-	if bom.Metadata != nil && bom.Metadata.Timestamp != "" {
-		t, err := parseTime(bom.Metadata.Timestamp)
+	if d.timestamp != "" {
+		t, err := parseTime(d.timestamp)
 		if err != nil {
 			return nil, fmt.Errorf("%s: metadata.timestamp: %w", path, err)
 		}
 		docTime = t
 	}
-	if bom.Vulnerabilities == nil {
-		return nil, nil
-	}
 	var out []vexStatement
-	for i, v := range *bom.Vulnerabilities {
-		if v.Analysis == nil || v.Analysis.State == "" {
-			continue
-		}
-		where := fmt.Sprintf("%s: vulnerabilities[%d]", path, i)
+	for _, v := range d.vulns {
+		where := fmt.Sprintf("%s: vulnerabilities[%d]", path, v.index)
 		ids := []string{v.ID}
 		if v.References != nil {
 			for _, r := range *v.References {
@@ -81,7 +149,7 @@ func parseCycloneDXVEX(path string, data []byte) ([]vexStatement, error) {
 		if t.IsZero() {
 			t = docTime
 		}
-		st := vexStatement{doc: path, index: i, ids: ids, status: string(a.State),
+		st := vexEntry{doc: path, index: v.index, ids: ids, status: string(a.State),
 			justification: string(a.Justification), reason: a.Detail, time: t}
 		if a.Response != nil {
 			var rs []string
@@ -94,30 +162,19 @@ func parseCycloneDXVEX(path string, data []byte) ([]vexStatement, error) {
 			return nil, fmt.Errorf("%s (%s): analysis without affects", where, ids[0])
 		}
 		for _, af := range *v.Affects {
-			for _, ref := range affectedRefs(af, purls) {
-				if image != nil && !ref.purl.isImage() {
-					st.products = append(st.products, vexProduct{refs: []vexRef{*image}, subs: []vexRef{ref}})
+			for _, ref := range affectedRefs(af, d.purls) {
+				if d.image != nil && !ref.purl.isImage() {
+					st.products = append(st.products, vexProduct{refs: []vexRef{*d.image}, subs: []vexRef{ref}})
 				} else {
 					st.products = append(st.products, vexProduct{refs: []vexRef{ref}})
 				}
 			}
 		}
 		if len(st.products) > 0 {
-			out = append(out, st)
+			out = append(out, pack(src, &st))
 		}
 	}
 	return out, nil
-}
-
-func collectPURLs(m map[string]string, cs []cdx.Component) {
-	for _, c := range cs {
-		if c.BOMRef != "" && c.PackageURL != "" {
-			m[c.BOMRef] = c.PackageURL
-		}
-		if c.Components != nil {
-			collectPURLs(m, *c.Components)
-		}
-	}
 }
 
 // affectedRefs resolves one affects entry to purls. With a versions list,
@@ -150,7 +207,7 @@ func affectedRefs(af cdx.Affects, purls map[string]string) []vexRef {
 			continue
 		}
 		r := base
-		r.purl.version = v.Version
+		r.purl.version, r.narrowed = v.Version, true
 		out = append(out, r)
 	}
 	return out

@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -9,17 +8,9 @@ import (
 	"time"
 )
 
-// OpenVEX document (github.com/openvex/spec, v0.2.0, with the v0.0.x
+// OpenVEX statement (github.com/openvex/spec, v0.2.0, with the v0.0.x
 // spellings: vulnerability and products as plain strings, statement-level
-// subcomponents).
-type openVEXDoc struct {
-	Context     string             `json:"@context"`
-	ID          string             `json:"@id"`
-	Timestamp   string             `json:"timestamp"`
-	LastUpdated string             `json:"last_updated"`
-	Statements  []openVEXStatement `json:"statements"`
-}
-
+// subcomponents). The document's own fields are read by readVEX.
 type openVEXStatement struct {
 	Vulnerability   openVEXVuln      `json:"vulnerability"`
 	Products        []openVEXProduct `json:"products"`
@@ -41,10 +32,10 @@ type openVEXVuln struct {
 
 func (v *openVEXVuln) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '"' {
-		return json.Unmarshal(b, &v.Name)
+		return nested(json.Unmarshal(b, &v.Name))
 	}
 	type plain openVEXVuln
-	return json.Unmarshal(b, (*plain)(v))
+	return nested(json.Unmarshal(b, (*plain)(v)))
 }
 
 type openVEXProduct struct {
@@ -56,82 +47,70 @@ type openVEXProduct struct {
 
 func (p *openVEXProduct) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '"' {
-		return json.Unmarshal(b, &p.ID)
+		return nested(json.Unmarshal(b, &p.ID))
 	}
 	type plain openVEXProduct
-	return json.Unmarshal(b, (*plain)(p))
+	return nested(json.Unmarshal(b, (*plain)(p)))
 }
 
+// refs lists the product's identifiers, not parsed: they are packed as
+// written and parsed when the statement is unpacked.
 func (p *openVEXProduct) refs() []vexRef {
 	var out []vexRef
-	if p.ID != "" {
-		out = append(out, newVEXRef(p.ID))
+	if id := strings.TrimSpace(p.ID); id != "" {
+		out = append(out, vexRef{raw: id})
 	}
 	// purl is the identifier that matters for images and packages; CPEs
 	// cannot be matched against an inventory reliably and are ignored.
-	if purl := p.Identifiers["purl"]; purl != "" && purl != p.ID {
-		out = append(out, newVEXRef(purl))
+	if purl := strings.TrimSpace(p.Identifiers["purl"]); purl != "" && purl != p.ID {
+		out = append(out, vexRef{raw: purl})
 	}
 	return out
 }
 
 var openVEXStatuses = []string{"not_affected", "affected", "fixed", "under_investigation"}
 
-func parseOpenVEX(path string, data []byte) ([]vexStatement, error) {
-	var doc openVEXDoc
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		return nil, jsonError(path, data, err)
+// openVEXEntry checks and converts statement i; a zero time means the
+// document's time (known only once the whole document is read).
+func openVEXEntry(path string, i int, s *openVEXStatement) (*vexEntry, error) {
+	where := fmt.Sprintf("%s: statement %d", path, i)
+	ids := upperIDs(append([]string{s.Vulnerability.Name, s.Vulnerability.ID, iriTail(s.Vulnerability.ID)}, s.Vulnerability.Aliases...)...)
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("%s: vulnerability has no name or @id", where)
 	}
-	docTime, err := latestTime(doc.Timestamp, doc.LastUpdated)
+	if !slices.Contains(openVEXStatuses, s.Status) {
+		return nil, fmt.Errorf("%s (%s): invalid status %q (want one of %s)", where, ids[0], s.Status, strings.Join(openVEXStatuses, ", "))
+	}
+	if len(s.Products) == 0 {
+		return nil, fmt.Errorf("%s (%s): no products", where, ids[0])
+	}
+	t, err := latestTime(s.Timestamp, s.LastUpdated)
 	if err != nil {
-		return nil, fmt.Errorf("%s: document: %w", path, err)
+		return nil, fmt.Errorf("%s (%s): %w", where, ids[0], err)
 	}
-	var out []vexStatement
-	for i, s := range doc.Statements {
-		where := fmt.Sprintf("%s: statement %d", path, i)
-		ids := upperIDs(append([]string{s.Vulnerability.Name, s.Vulnerability.ID, iriTail(s.Vulnerability.ID)}, s.Vulnerability.Aliases...)...)
-		if len(ids) == 0 {
-			return nil, fmt.Errorf("%s: vulnerability has no name or @id", where)
-		}
-		if !slices.Contains(openVEXStatuses, s.Status) {
-			return nil, fmt.Errorf("%s (%s): invalid status %q (want one of %s)", where, ids[0], s.Status, strings.Join(openVEXStatuses, ", "))
-		}
-		if len(s.Products) == 0 {
-			return nil, fmt.Errorf("%s (%s): no products", where, ids[0])
-		}
-		t, err := latestTime(s.Timestamp, s.LastUpdated)
-		if err != nil {
-			return nil, fmt.Errorf("%s (%s): %w", where, ids[0], err)
-		}
-		if t.IsZero() {
-			t = docTime
-		}
-		st := vexStatement{
-			doc: path, index: i, ids: ids, status: s.Status, time: t,
-			justification: s.Justification, reason: s.ImpactStatement, action: s.ActionStatement,
-		}
-		if st.reason == "" {
-			st.reason = s.StatusNotes
-		} else if s.StatusNotes != "" {
-			st.reason += " (" + s.StatusNotes + ")"
-		}
-		for _, p := range s.Products {
-			vp := vexProduct{refs: p.refs()}
-			for _, h := range p.Hashes {
-				vp.hashes = append(vp.hashes, h)
-			}
-			for _, sub := range append(p.Subcomponents, s.Subcomponents...) {
-				vp.subs = append(vp.subs, sub.refs()...)
-			}
-			if len(vp.refs) == 0 && len(vp.hashes) == 0 {
-				return nil, fmt.Errorf("%s (%s): a product has no @id, purl or hashes", where, ids[0])
-			}
-			st.products = append(st.products, vp)
-		}
-		out = append(out, st)
+	st := &vexEntry{
+		doc: path, index: i, ids: ids, status: s.Status, time: t,
+		justification: s.Justification, reason: s.ImpactStatement, action: s.ActionStatement,
 	}
-	return out, nil
+	if st.reason == "" {
+		st.reason = s.StatusNotes
+	} else if s.StatusNotes != "" {
+		st.reason += " (" + s.StatusNotes + ")"
+	}
+	for _, p := range s.Products {
+		vp := vexProduct{refs: p.refs()}
+		for _, h := range p.Hashes {
+			vp.hashes = append(vp.hashes, h)
+		}
+		for _, sub := range append(p.Subcomponents, s.Subcomponents...) {
+			vp.subs = append(vp.subs, sub.refs()...)
+		}
+		if len(vp.refs) == 0 && len(vp.hashes) == 0 {
+			return nil, fmt.Errorf("%s (%s): a product has no @id, purl or hashes", where, ids[0])
+		}
+		st.products = append(st.products, vp)
+	}
+	return st, nil
 }
 
 // latestTime parses the non-empty timestamps and returns the latest.

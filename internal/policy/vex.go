@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -17,9 +19,9 @@ import (
 // maxVEXSize bounds a VEX document read into memory.
 const maxVEXSize = 64 << 20
 
-// vexStatement is one statement of an OpenVEX document or one analysed
+// vexEntry is one statement of an OpenVEX document or one analysed
 // vulnerability of a CycloneDX VEX, in one shape.
-type vexStatement struct {
+type vexEntry struct {
 	doc   string
 	index int
 	// ids are the vulnerability's name, @id and aliases, upper case.
@@ -53,6 +55,9 @@ type vexRef struct {
 	purl purlRef
 	// isPURL is set when raw parsed as a package URL.
 	isPURL bool
+	// narrowed is set when purl.version is not raw's but a version the
+	// document lists separately (CycloneDX affects[].versions).
+	narrowed bool
 }
 
 func newVEXRef(s string) vexRef {
@@ -61,9 +66,9 @@ func newVEXRef(s string) vexRef {
 	return vexRef{raw: s, purl: p, isPURL: ok}
 }
 
-func (s *vexStatement) ref() string { return fmt.Sprintf("%s#%d", s.doc, s.index) }
+func (s *vexEntry) ref() string { return fmt.Sprintf("%s#%d", s.doc, s.index) }
 
-func (s *vexStatement) suppresses() bool {
+func (s *vexEntry) suppresses() bool {
 	switch s.status {
 	case "not_affected", "fixed", "false_positive", "resolved", "resolved_with_pedigree":
 		return true
@@ -71,13 +76,13 @@ func (s *vexStatement) suppresses() bool {
 	return false
 }
 
-func (s *vexStatement) suppression() *vuln.Suppression {
+func (s *vexEntry) suppression() *vuln.Suppression {
 	return &vuln.Suppression{Kind: KindVEX, Rule: s.ref(), Status: s.status,
 		Justification: s.justification, Reason: s.reason}
 }
 
 // annotation is the note a non-suppressing statement leaves on a finding.
-func (s *vexStatement) annotation() string {
+func (s *vexEntry) annotation() string {
 	note := fmt.Sprintf("VEX %s (%s)", s.status, s.ref())
 	var parts []string
 	if s.reason != "" {
@@ -95,7 +100,9 @@ func (s *vexStatement) annotation() string {
 // vexIndex finds the statements about a finding quickly.
 type vexIndex struct {
 	stmts []vexStatement
-	byID  map[string][]int
+	byID  map[string][]int32
+	// expanded holds the statements unpacked so far.
+	expanded map[int32]*vexEntry
 	// pkgs are the report's package purls, parsed once.
 	pkgs   []purlRef
 	purls  map[string]purlRef
@@ -103,11 +110,21 @@ type vexIndex struct {
 }
 
 func newVEXIndex(stmts []vexStatement, r *result.Report) *vexIndex {
-	x := &vexIndex{stmts: stmts, byID: map[string][]int{}, purls: map[string]purlRef{}, report: r}
+	x := &vexIndex{stmts: stmts, byID: map[string][]int32{}, expanded: map[int32]*vexEntry{},
+		purls: map[string]purlRef{}, report: r}
+	// Only the ids the report names are indexed: a large VEX document
+	// says something about far more vulnerabilities than one image has.
+	for i := range r.Vulnerabilities {
+		f := &r.Vulnerabilities[i]
+		x.byID[strings.ToUpper(f.ID)] = nil
+		for _, a := range f.Aliases {
+			x.byID[strings.ToUpper(a)] = nil
+		}
+	}
 	for i := range stmts {
-		for _, id := range stmts[i].ids {
-			if l := x.byID[id]; len(l) == 0 || l[len(l)-1] != i {
-				x.byID[id] = append(l, i)
+		for id := range strings.SplitSeq(stmts[i].ids, "\n") {
+			if l, ok := x.byID[id]; ok && (len(l) == 0 || l[len(l)-1] != int32(i)) {
+				x.byID[id] = append(l, int32(i))
 			}
 		}
 	}
@@ -123,11 +140,11 @@ func newVEXIndex(stmts []vexStatement, r *result.Report) *vexIndex {
 
 // latest returns the most recent statement that applies to the finding, or
 // nil. Ties in time go to the statement loaded last.
-func (x *vexIndex) latest(f *vuln.Finding, img imageView) *vexStatement {
+func (x *vexIndex) latest(f *vuln.Finding, img imageView) *vexEntry {
 	if len(x.stmts) == 0 {
 		return nil
 	}
-	var cand []int
+	var cand []int32
 	for _, id := range append([]string{f.ID}, f.Aliases...) {
 		cand = append(cand, x.byID[strings.ToUpper(id)]...)
 	}
@@ -137,9 +154,9 @@ func (x *vexIndex) latest(f *vuln.Finding, img imageView) *vexStatement {
 	slices.Sort(cand)
 	cand = slices.Compact(cand)
 	pkg, ok := x.parsed(f.Package.PURL)
-	var best *vexStatement
+	var best *vexEntry
 	for _, i := range cand {
-		s := &x.stmts[i]
+		s := x.expand(i)
 		if !x.applies(s, f, pkg, ok, img) {
 			continue
 		}
@@ -148,6 +165,15 @@ func (x *vexIndex) latest(f *vuln.Finding, img imageView) *vexStatement {
 		}
 	}
 	return best
+}
+
+func (x *vexIndex) expand(i int32) *vexEntry {
+	if e, ok := x.expanded[i]; ok {
+		return e
+	}
+	e := x.stmts[i].expand()
+	x.expanded[i] = e
+	return e
 }
 
 func (x *vexIndex) parsed(purl string) (purlRef, bool) {
@@ -159,7 +185,7 @@ func (x *vexIndex) parsed(purl string) (purlRef, bool) {
 	return p, p.typ != ""
 }
 
-func (x *vexIndex) applies(s *vexStatement, f *vuln.Finding, pkg purlRef, ok bool, img imageView) bool {
+func (x *vexIndex) applies(s *vexEntry, f *vuln.Finding, pkg purlRef, ok bool, img imageView) bool {
 	matchSubs := func(subs []vexRef) bool {
 		return slices.ContainsFunc(subs, func(r vexRef) bool {
 			return r.isPURL && r.purl.matchPackage(f.Package, pkg, ok)
@@ -212,13 +238,15 @@ func (p *vexProduct) identifiesImage(img imageView) bool {
 }
 
 // LoadVEX reads an OpenVEX (JSON) or CycloneDX VEX (JSON, spec 1.4 to 1.6)
-// document; the format is detected from the content.
+// document; the format is detected from the content. The document is
+// streamed (jsonStream), not read whole.
 func LoadVEX(path string) (*Policy, error) {
-	data, err := readLimited(path, maxVEXSize)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	stmts, err := parseVEX(path, data)
+	defer f.Close()
+	stmts, err := readVEX(path, f)
 	if err != nil {
 		return nil, err
 	}
@@ -226,19 +254,98 @@ func LoadVEX(path string) (*Policy, error) {
 }
 
 func parseVEX(path string, data []byte) ([]vexStatement, error) {
-	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, jsonError(path, data, err)
+	return readVEX(path, bytes.NewReader(data))
+}
+
+// vexDoc is what one pass over a VEX document collects, whatever its
+// format; the format is known only at the end (keys come in any order).
+type vexDoc struct {
+	context, bomFormat     string
+	hasStatements, hasCSAF bool
+	hasVulns               bool
+	timestamp, lastUpdated string
+	openvex                []vexStatement
+	cdx                    cdxDoc
+}
+
+// readVEX reads a VEX document in one streaming pass.
+func readVEX(path string, src io.ReadSeeker) ([]vexStatement, error) {
+	return readVEXMax(path, src, maxVEXSize)
+}
+
+func readVEXMax(path string, src io.ReadSeeker, max int64) ([]vexStatement, error) {
+	s := newJSONStream(path, src, max)
+	var d vexDoc
+	str := func(key string, dst *string, strict bool) error {
+		if strict {
+			return s.decode(key, -1, dst)
+		}
+		var raw json.RawMessage
+		if err := s.decode(key, -1, &raw); err != nil {
+			return err
+		}
+		_ = json.Unmarshal(raw, dst)
+		return nil
 	}
-	var bomFormat, context string
-	_ = json.Unmarshal(probe["bomFormat"], &bomFormat)
-	_ = json.Unmarshal(probe["@context"], &context)
+	origin := &vexSource{path: path}
+	var st openVEXStatement
+	err := s.object("", func(key string) error {
+		switch key {
+		case "@context":
+			return str(key, &d.context, false)
+		case "bomFormat":
+			return str(key, &d.bomFormat, false)
+		case "timestamp":
+			return str(key, &d.timestamp, true)
+		case "last_updated":
+			return str(key, &d.lastUpdated, true)
+		case "statements":
+			d.hasStatements = true
+			d.openvex = d.openvex[:0]
+			return s.array("statements", func(i int) error {
+				st = openVEXStatement{}
+				if err := s.decode("statements", i, &st); err != nil {
+					return err
+				}
+				e, err := openVEXEntry(path, i, &st)
+				if err != nil {
+					return err
+				}
+				d.openvex = append(d.openvex, pack(origin, e))
+				return nil
+			})
+		case "vulnerabilities":
+			d.hasVulns = true
+			if d.hasCSAF {
+				return s.skip()
+			}
+			return d.cdx.readVulnerabilities(s)
+		case "document":
+			d.hasCSAF = true
+			return s.skip()
+		}
+		if ok, err := d.cdx.readKey(s, key); ok {
+			return err
+		}
+		return s.skip()
+	})
+	if err == nil {
+		err = s.end()
+	}
+	if err != nil {
+		return nil, err
+	}
 	switch {
-	case bomFormat == "CycloneDX":
-		return parseCycloneDXVEX(path, data)
-	case strings.HasPrefix(context, "https://openvex.dev/ns") || probe["statements"] != nil:
-		return parseOpenVEX(path, data)
-	case probe["document"] != nil && probe["vulnerabilities"] != nil:
+	case d.bomFormat == "CycloneDX":
+		return d.cdx.statements(origin)
+	case strings.HasPrefix(d.context, "https://openvex.dev/ns") || d.hasStatements:
+		docTime, err := latestTime(d.timestamp, d.lastUpdated)
+		if err != nil {
+			return nil, fmt.Errorf("%s: document: %w", path, err)
+		}
+		origin.time = docTime
+		return slices.Clip(d.openvex), nil
+	case d.hasCSAF && d.hasVulns:
 		return nil, fmt.Errorf("%s: CSAF documents are not supported; convert to OpenVEX (vexctl) or CycloneDX VEX", path)
 	}
 	return nil, fmt.Errorf("%s: not a VEX document: expected OpenVEX (\"@context\": \"https://openvex.dev/ns/...\") or CycloneDX (\"bomFormat\": \"CycloneDX\")", path)

@@ -92,31 +92,59 @@ func scanImage(sc interface{ Scan(...any) error }) (Image, error) {
 
 // Images lists the tenant's images matching f, newest first.
 func (s *Store) Images(ctx context.Context, tenantID int64, f ImageFilter) (Page[Image], error) {
-	page := Page[Image]{Items: []Image{}}
+	c, err := imageConds(tenantID, f)
+	if err != nil {
+		return Page[Image]{Items: []Image{}}, err
+	}
+	return s.imagePage(ctx, tenantID, c, clampLimit(f.Limit))
+}
+
+// conds is a query's WHERE conditions (joined by AND) and their arguments.
+type conds struct {
+	where []string
+	args  []any
+}
+
+func (c *conds) add(cond string, a ...any) {
+	c.where = append(c.where, cond)
+	c.args = append(c.args, a...)
+}
+
+func (c *conds) sql() string { return strings.Join(c.where, " AND ") }
+
+// imageConds turns an ImageFilter into conditions on images i; Images and
+// SearchImages share it.
+func imageConds(tenantID int64, f ImageFilter) (*conds, error) {
 	after, err := parsePageToken(f.PageToken)
 	if err != nil {
-		return page, err
+		return nil, err
 	}
-	where := []string{"i.tenant_id = ?"}
-	args := []any{tenantID}
-	add := func(cond string, a ...any) {
-		where = append(where, cond)
-		args = append(args, a...)
+	c := &conds{}
+	if f.Repository != "" {
+		// The repository's few images come from images(repository_id,
+		// digest): "+ 0" and the registry inside the subquery keep
+		// SQLite's planner (no statistics) from walking every image of
+		// the tenant or registry in id order instead.
+		c.add("i.tenant_id + 0 = ?", tenantID)
+		if f.RegistryID != "" {
+			c.add("i.repository_id IN (SELECT rp.id FROM repositories rp WHERE rp.tenant_id = ? AND rp.registry_id = ? AND rp.name = ?)", tenantID, registryFilter(f.RegistryID), f.Repository)
+		} else {
+			c.add("i.repository_id IN (SELECT rp.id FROM repositories rp WHERE rp.tenant_id = ? AND rp.name = ?)", tenantID, f.Repository)
+		}
+	} else {
+		c.add("i.tenant_id = ?", tenantID)
+		if f.RegistryID != "" {
+			c.add("i.registry_id = ?", registryFilter(f.RegistryID))
+		}
 	}
 	if !f.IncludeDeleted {
-		add("i.deleted_at IS NULL")
+		c.add("i.deleted_at IS NULL")
 	}
 	if after > 0 {
-		add("i.id < ?", after)
-	}
-	if f.RegistryID != "" {
-		add("i.registry_id = ?", f.RegistryID)
-	}
-	if f.Repository != "" {
-		add("p.name = ?", f.Repository)
+		c.add("i.id < ?", after)
 	}
 	if f.Digest != "" {
-		add("i.digest = ?", f.Digest)
+		c.add("i.digest = ?", f.Digest)
 	}
 	if len(f.Severity) > 0 {
 		var ors []string
@@ -125,56 +153,89 @@ func (s *Store) Images(ctx context.Context, tenantID int64, f ImageFilter) (Page
 			case "critical", "high", "medium", "low", "unknown":
 				ors = append(ors, "i."+sev+" > 0")
 			default:
-				return page, errors.New("severity: want critical, high, medium, low or unknown")
+				return nil, errors.New("severity: want critical, high, medium, low or unknown")
 			}
 		}
-		add("(" + strings.Join(ors, " OR ") + ")")
+		c.add("(" + strings.Join(ors, " OR ") + ")")
 	}
 	if f.Fixable != nil {
 		if *f.Fixable {
-			add("i.fixable > 0")
+			c.add("i.fixable > 0")
 		} else {
-			add("i.fixable = 0")
+			c.add("i.fixable = 0")
 		}
 	}
 	if f.Running != nil {
-		add(runningExpr+" = ?", boolInt(*f.Running))
+		c.add(runningExpr+" = ?", boolInt(*f.Running))
 	}
+	// Lists built once from the findings indexes, not a probe per image.
 	if f.CVE != "" {
-		add("EXISTS (SELECT 1 FROM findings fc WHERE fc.image_id = i.id AND fc.vuln_id = ? AND fc.state = 'open')", f.CVE)
+		c.add("i.id IN (SELECT fc.image_id FROM findings fc WHERE fc.vuln_id = ? AND fc.state = 'open')", f.CVE)
 	}
 	if f.Package != "" {
-		add("EXISTS (SELECT 1 FROM findings fp WHERE fp.image_id = i.id AND fp.package = ? AND fp.state = 'open')", f.Package)
+		c.add("i.id IN (SELECT fp.image_id FROM findings fp WHERE fp.package = ? AND fp.state = 'open')", f.Package)
 	}
-	return s.imagePage(ctx, tenantID, where, args, clampLimit(f.Limit))
+	return c, nil
 }
 
-// imagePage runs one page of an image listing (newest first) under the
-// given conditions and fills tags and CI runs; Images and SearchImages
-// share it.
-func (s *Store) imagePage(ctx context.Context, tenantID int64, where []string, args []any, limit int) (Page[Image], error) {
-	var page Page[Image]
-	q := "SELECT " + imageColumns + " FROM images i JOIN repositories p ON p.id = i.repository_id WHERE " + strings.Join(where, " AND ") + " ORDER BY i.id DESC LIMIT ?"
+// imagePage runs one page of an image listing (newest first) under c and
+// fills tags and CI runs.
+func (s *Store) imagePage(ctx context.Context, tenantID int64, c *conds, limit int) (Page[Image], error) {
+	q := "SELECT " + imageColumns + " FROM images i JOIN repositories p ON p.id = i.repository_id WHERE " + c.sql() + " ORDER BY i.id DESC LIMIT ?"
+	page, err := queryPage(ctx, s, q, c.args, limit, scanImage, func(im Image) int64 { return im.ID })
+	if err != nil {
+		return page, err
+	}
+	return page, s.decorate(ctx, tenantID, page.Items)
+}
+
+// queryPage runs q, which ends in "LIMIT ?", for one row more than limit:
+// that row says there is a next page, whose token is the id of the last
+// item kept (lists are ordered by id, newest first).
+func queryPage[T any](ctx context.Context, s *Store, q string, args []any, limit int, scan func(interface{ Scan(...any) error }) (T, error), id func(T) int64) (Page[T], error) {
+	page := Page[T]{Items: []T{}}
 	rows, err := s.query(ctx, q, append(args, limit+1)...)
 	if err != nil {
 		return page, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		im, err := scanImage(rows)
+		it, err := scan(rows)
 		if err != nil {
 			return page, err
 		}
-		page.Items = append(page.Items, im)
+		page.Items = append(page.Items, it)
 	}
 	if err := rows.Err(); err != nil {
 		return page, err
 	}
 	if len(page.Items) > limit {
 		page.Items = page.Items[:limit]
-		page.NextPageToken = pageToken(page.Items[limit-1].ID)
+		page.NextPageToken = pageToken(id(page.Items[limit-1]))
 	}
-	return page, s.decorate(ctx, tenantID, page.Items)
+	return page, nil
+}
+
+// images runs an image query (columns imageColumns) and fills tags and CI
+// runs.
+func (s *Store) images(ctx context.Context, tenantID int64, q string, args ...any) ([]Image, error) {
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Image{}
+	for rows.Next() {
+		im, err := scanImage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, im)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, s.decorate(ctx, tenantID, out)
 }
 
 // decorate fills tags and CI runs for a page of images in two queries.
@@ -289,12 +350,9 @@ func (s *Store) Findings(ctx context.Context, tenantID int64, f FindingFilter) (
 	if err != nil {
 		return page, err
 	}
-	where := []string{"i.tenant_id = ?"}
-	args := []any{tenantID}
-	add := func(cond string, a ...any) {
-		where = append(where, cond)
-		args = append(args, a...)
-	}
+	c := &conds{}
+	add := c.add
+	add("i.tenant_id = ?", tenantID)
 	if f.Digest != "" {
 		im, err := s.Image(ctx, tenantID, f.Digest)
 		if err != nil {
@@ -325,39 +383,22 @@ func (s *Store) Findings(ctx context.Context, tenantID int64, f FindingFilter) (
 	if f.Running != nil {
 		add(runningExpr+" = ?", boolInt(*f.Running))
 	}
-	limit := clampLimit(f.Limit)
 	q := `SELECT f.id, f.state, f.first_seen_at, f.resolved_at, f.db_built_at, f.data, i.digest FROM findings f JOIN images i ON i.id = f.image_id
-		WHERE ` + strings.Join(where, " AND ") + " ORDER BY f.id DESC LIMIT ?"
-	rows, err := s.query(ctx, q, append(args, limit+1)...)
-	if err != nil {
-		return page, err
-	}
-	defer rows.Close()
-	for rows.Next() {
+		WHERE ` + c.sql() + " ORDER BY f.id DESC LIMIT ?"
+	return queryPage(ctx, s, q, c.args, clampLimit(f.Limit), func(sc interface{ Scan(...any) error }) (Finding, error) {
 		var fd Finding
 		var first int64
 		var resolved, built sql.NullInt64
 		var data string
-		if err := rows.Scan(&fd.id, &fd.State, &first, &resolved, &built, &data, &fd.Image); err != nil {
-			return page, err
-		}
-		if err := json.Unmarshal([]byte(data), &fd.Finding); err != nil {
-			return page, err
+		if err := sc.Scan(&fd.id, &fd.State, &first, &resolved, &built, &data, &fd.Image); err != nil {
+			return fd, err
 		}
 		fd.FirstSeenAt, fd.ResolvedAt, fd.DBBuiltAt = msTime(first), msPtr(resolved), msPtr(built)
 		if f.Digest != "" {
 			fd.Image = ""
 		}
-		page.Items = append(page.Items, fd)
-	}
-	if err := rows.Err(); err != nil {
-		return page, err
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		page.NextPageToken = pageToken(page.Items[limit-1].id)
-	}
-	return page, nil
+		return fd, json.Unmarshal([]byte(data), &fd.Finding)
+	}, func(fd Finding) int64 { return fd.id })
 }
 
 func anys(ss []string) []any {
@@ -396,38 +437,24 @@ func (s *Store) Repositories(ctx context.Context, tenantID int64, f RepositoryFi
 	args := []any{tenantID}
 	if f.RegistryID != "" {
 		where += " AND p.registry_id = ?"
-		args = append(args, f.RegistryID)
+		args = append(args, registryFilter(f.RegistryID))
 	}
 	if after > 0 {
 		where += " AND p.id < ?"
 		args = append(args, after)
 	}
-	limit := clampLimit(f.Limit)
+	// Page the repositories first, then count only their images.
 	q := `SELECT p.id, p.registry_id, p.name, COUNT(i.id),
 		COALESCE(SUM(CASE WHEN i.critical + i.high + i.medium + i.low + i.unknown > 0 THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(i.critical), 0), COALESCE(SUM(i.high), 0), COALESCE(SUM(i.medium), 0), COALESCE(SUM(i.low), 0), COALESCE(SUM(i.unknown), 0)
-		FROM repositories p LEFT JOIN images i ON i.repository_id = p.id AND i.deleted_at IS NULL
-		WHERE ` + where + ` GROUP BY p.id, p.registry_id, p.name ORDER BY p.id DESC LIMIT ?`
-	rows, err := s.query(ctx, q, append(args, limit+1)...)
-	if err != nil {
-		return page, err
-	}
-	defer rows.Close()
-	for rows.Next() {
+		FROM (SELECT p.id, p.registry_id, p.name FROM repositories p WHERE ` + where + ` ORDER BY p.id DESC LIMIT ?) p
+		LEFT JOIN images i ON i.repository_id = p.id AND i.deleted_at IS NULL
+		GROUP BY p.id, p.registry_id, p.name ORDER BY p.id DESC`
+	return queryPage(ctx, s, q, args, clampLimit(f.Limit), func(sc interface{ Scan(...any) error }) (Repository, error) {
 		var r Repository
-		if err := rows.Scan(&r.ID, &r.RegistryID, &r.Name, &r.Images, &r.Unhealthy, &r.Counts.Critical, &r.Counts.High, &r.Counts.Medium, &r.Counts.Low, &r.Counts.Unknown); err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, r)
-	}
-	if err := rows.Err(); err != nil {
-		return page, err
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		page.NextPageToken = pageToken(page.Items[limit-1].ID)
-	}
-	return page, nil
+		err := sc.Scan(&r.ID, &r.RegistryID, &r.Name, &r.Images, &r.Unhealthy, &r.Counts.Critical, &r.Counts.High, &r.Counts.Medium, &r.Counts.Low, &r.Counts.Unknown)
+		return r, err
+	}, func(r Repository) int64 { return r.ID })
 }
 
 // Summary is the tenant-wide view: open findings by severity and images by

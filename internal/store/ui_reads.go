@@ -102,28 +102,8 @@ func (s *Store) OpenFindingsOf(ctx context.Context, tenantID int64, vulnID, pkg,
 		where += " AND f.id < ?"
 		args = append(args, after)
 	}
-	limit = clampLimit(limit)
-	rows, err := s.query(ctx, `SELECT `+findingRowColumns+` FROM findings f JOIN images i ON i.id = f.image_id JOIN repositories p ON p.id = i.repository_id
-		WHERE `+where+` ORDER BY f.id DESC LIMIT ?`, append(args, limit+1)...)
-	if err != nil {
-		return page, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanFindingRow(rows)
-		if err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, r)
-	}
-	if err := rows.Err(); err != nil {
-		return page, err
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		page.NextPageToken = pageToken(page.Items[limit-1].ID)
-	}
-	return page, nil
+	return queryPage(ctx, s, `SELECT `+findingRowColumns+` FROM findings f JOIN images i ON i.id = f.image_id JOIN repositories p ON p.id = i.repository_id
+		WHERE `+where+` ORDER BY f.id DESC LIMIT ?`, args, clampLimit(limit), scanFindingRow, func(r FindingRow) int64 { return r.ID })
 }
 
 // ImageSearch is a text search over the tenant's images: Text matches the
@@ -135,8 +115,10 @@ type ImageSearch struct {
 	Repository string
 	Severity   string // critical, high, medium, low, unknown
 	Running    bool
-	Limit      int
-	PageToken  string
+	// VulnID keeps images with an open finding of this id.
+	VulnID    string
+	Limit     int
+	PageToken string
 }
 
 // likeEscape escapes LIKE wildcards; queries use ESCAPE '\'.
@@ -146,56 +128,43 @@ func likeEscape(s string) string {
 
 // SearchImages lists the tenant's images (not deleted) matching q, newest first.
 func (s *Store) SearchImages(ctx context.Context, tenantID int64, q ImageSearch) (Page[Image], error) {
-	page := Page[Image]{Items: []Image{}}
-	after, err := parsePageToken(q.PageToken)
-	if err != nil {
-		return page, err
-	}
-	where := []string{"i.tenant_id = ?", "i.deleted_at IS NULL"}
-	args := []any{tenantID}
-	add := func(cond string, a ...any) {
-		where = append(where, cond)
-		args = append(args, a...)
-	}
-	if after > 0 {
-		add("i.id < ?", after)
-	}
-	if q.RegistryID != "" {
-		add("i.registry_id = ?", q.RegistryID)
-	}
-	if q.Repository != "" {
-		add("p.name = ?", q.Repository)
-	}
-	switch q.Severity {
-	case "critical", "high", "medium", "low", "unknown":
-		add("i." + q.Severity + " > 0")
-	case "":
-	default:
-		return page, errors.New("severity: want critical, high, medium, low or unknown")
+	f := ImageFilter{RegistryID: q.RegistryID, Repository: q.Repository, CVE: q.VulnID, PageToken: q.PageToken}
+	if q.Severity != "" {
+		f.Severity = []string{q.Severity}
 	}
 	if q.Running {
-		add(runningExpr + " = 1")
+		f.Running = &q.Running
+	}
+	c, err := imageConds(tenantID, f)
+	if err != nil {
+		return Page[Image]{Items: []Image{}}, err
 	}
 	if t := strings.TrimSpace(q.Text); t != "" {
 		repo, tag, digest := splitReference(t)
-		var ors []string
 		if digest != "" {
-			add("i.digest LIKE ? ESCAPE '\\'", likeEscape(digest)+"%")
+			c.add("i.digest LIKE ? ESCAPE '\\'", likeEscape(digest)+"%")
 		}
 		if repo != "" {
-			ors = append(ors, "p.name LIKE ? ESCAPE '\\'")
-			args = append(args, "%"+likeEscape(repo)+"%")
+			// Matches are looked up in lists built once (repositories and
+			// tags whose names contain the text), not per image; a digest
+			// can only contain hex text.
+			like := "%" + likeEscape(repo) + "%"
+			inRepo := "i.repository_id IN (SELECT rp.id FROM repositories rp WHERE rp.tenant_id = ? AND rp.name LIKE ? ESCAPE '\\')"
 			if digest == "" && tag == "" {
-				ors = append(ors, "i.digest LIKE ? ESCAPE '\\'", "EXISTS (SELECT 1 FROM tags t WHERE t.image_id = i.id AND t.tag LIKE ? ESCAPE '\\')")
-				args = append(args, "%"+likeEscape(repo)+"%", "%"+likeEscape(repo)+"%")
+				ors, orArgs := []string{inRepo, "i.id IN (SELECT t.image_id FROM tags t WHERE t.tag LIKE ? ESCAPE '\\')"}, []any{tenantID, like, like}
+				if strings.Trim(strings.ToLower(repo), "sh:0123456789abcdef") == "" {
+					ors, orArgs = append(ors, "i.digest LIKE ? ESCAPE '\\'"), append(orArgs, like)
+				}
+				c.add("("+strings.Join(ors, " OR ")+")", orArgs...)
+			} else {
+				c.add(inRepo, tenantID, like)
 			}
-			where = append(where, "("+strings.Join(ors, " OR ")+")")
 		}
 		if tag != "" {
-			add("EXISTS (SELECT 1 FROM tags t WHERE t.image_id = i.id AND t.tag = ?)", tag)
+			c.add("EXISTS (SELECT 1 FROM tags t WHERE t.image_id = i.id AND t.tag = ?)", tag)
 		}
 	}
-	return s.imagePage(ctx, tenantID, where, args, clampLimit(q.Limit))
+	return s.imagePage(ctx, tenantID, c, clampLimit(q.Limit))
 }
 
 // splitReference splits "host/repo:tag@sha256:…" into repository (without
@@ -219,41 +188,84 @@ func splitReference(t string) (repo, tag, digest string) {
 // MostVulnerable lists the tenant's images with the most severe open
 // findings (critical first, then high, ...).
 func (s *Store) MostVulnerable(ctx context.Context, tenantID int64, limit int) ([]Image, error) {
-	rows, err := s.query(ctx, "SELECT "+imageColumns+` FROM images i JOIN repositories p ON p.id = i.repository_id
+	return s.images(ctx, tenantID, "SELECT "+imageColumns+` FROM images i JOIN repositories p ON p.id = i.repository_id
 		WHERE i.tenant_id = ? AND i.deleted_at IS NULL AND i.critical + i.high + i.medium + i.low + i.unknown > 0
 		ORDER BY i.critical DESC, i.high DESC, i.medium DESC, i.low DESC, i.unknown DESC, i.id DESC LIMIT ?`, tenantID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Image{}
-	for rows.Next() {
-		im, err := scanImage(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, im)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return out, s.decorate(ctx, tenantID, out)
 }
 
-// RunningCounts sums the open findings of the tenant's running images.
+// RunningCounts sums the open findings of the tenant's running images,
+// starting from the (few) running digests rather than every image.
 func (s *Store) RunningCounts(ctx context.Context, tenantID int64) (Counts, error) {
 	var c Counts
 	err := s.queryRow(ctx, `SELECT COALESCE(SUM(i.critical), 0), COALESCE(SUM(i.high), 0), COALESCE(SUM(i.medium), 0), COALESCE(SUM(i.low), 0), COALESCE(SUM(i.unknown), 0)
-		FROM images i WHERE i.tenant_id = ? AND i.deleted_at IS NULL AND `+runningExpr+` = 1`, tenantID).
+		FROM images i WHERE i.tenant_id = ? AND i.deleted_at IS NULL AND i.digest IN (SELECT ri.digest FROM running_images ri WHERE ri.tenant_id = ?)`, tenantID, tenantID).
 		Scan(&c.Critical, &c.High, &c.Medium, &c.Low, &c.Unknown)
 	return c, err
 }
 
-// OpenAggregates are the overview's findings-wide numbers.
+// RegistryCount is a registry's live images, those with open findings,
+// and their open findings by severity.
+type RegistryCount struct {
+	Images, Unhealthy int
+	Counts            Counts
+}
+
+// liveTotals are RegistryCounts and a checksum of which images have open
+// findings, to compare with the rollups.
+type liveTotals struct {
+	byRegistry map[string]RegistryCount
+	check      rollupCheck
+}
+
+// rollupCheck identifies the set of images with open findings and their
+// total: equal on images and on the rollups when those are in sync.
+type rollupCheck struct {
+	unhealthy, open, idSum int64
+}
+
+// RegistryCounts counts the tenant's live images per registry id ("" for
+// CI-only images) in one pass over its images.
+func (s *Store) RegistryCounts(ctx context.Context, tenantID int64) (map[string]RegistryCount, error) {
+	t, err := s.liveTotals(ctx, tenantID)
+	return t.byRegistry, err
+}
+
+func (s *Store) liveTotals(ctx context.Context, tenantID int64) (liveTotals, error) {
+	out := liveTotals{byRegistry: map[string]RegistryCount{}}
+	rows, err := s.query(ctx, `SELECT registry_id, COUNT(*), COALESCE(SUM(CASE WHEN critical + high + medium + low + unknown > 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(critical), 0), COALESCE(SUM(high), 0), COALESCE(SUM(medium), 0), COALESCE(SUM(low), 0), COALESCE(SUM(unknown), 0),
+		COALESCE(SUM(CASE WHEN critical + high + medium + low + unknown > 0 THEN id ELSE 0 END), 0)
+		FROM images WHERE tenant_id = ? AND deleted_at IS NULL GROUP BY registry_id`, tenantID)
+	if err != nil {
+		return out, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var r RegistryCount
+		var idSum int64
+		c := &r.Counts
+		if err := rows.Scan(&id, &r.Images, &r.Unhealthy, &c.Critical, &c.High, &c.Medium, &c.Low, &c.Unknown, &idSum); err != nil {
+			return out, err
+		}
+		out.byRegistry[id] = r
+		out.check.unhealthy += int64(r.Unhealthy)
+		out.check.open += int64(c.Total())
+		out.check.idSum += idSum
+	}
+	return out, rows.Err()
+}
+
+// OpenAggregates are the overview's numbers.
 type OpenAggregates struct {
-	Fixable Counts
-	KEV     Counts
-	Top     []VulnImpact
+	// Open counts the open findings of live images, Images those images,
+	// ByRegistry both per registry id ("" for CI-only images).
+	Open       Counts
+	Images     int
+	ByRegistry map[string]RegistryCount
+	Fixable    Counts
+	KEV        Counts
+	Top        []VulnImpact
 	// Trend is the open findings at the end of each of the last days,
 	// oldest first.
 	Trend []TrendDay
@@ -274,23 +286,35 @@ type TrendDay struct {
 
 const dayMS = int64(24 * time.Hour / time.Millisecond)
 
-// OpenAggregates reads the tenant's rollups (ui_rollup.go): fixable and
-// KEV counts by severity, the top vulnerabilities by the number of images
-// with them open, and the open findings at the end of each of the last
-// days, given openNow, today's total (Summary's). The cost follows the
-// number of images and vulnerabilities, not of findings.
-func (s *Store) OpenAggregates(ctx context.Context, tenantID int64, top, openNow, days int) (OpenAggregates, error) {
-	var out OpenAggregates
-	if err := s.syncRollups(ctx, tenantID); err != nil {
+// OpenAggregates computes the overview from one pass over the tenant's
+// images and its rollups (ui_rollup.go): open findings per registry,
+// fixable and KEV counts by severity, the top vulnerabilities by the
+// number of images with them open, and the open findings at the end of
+// each of the last days. The cost follows the number of images and
+// vulnerabilities, not of findings.
+func (s *Store) OpenAggregates(ctx context.Context, tenantID int64, top, days int) (OpenAggregates, error) {
+	out := OpenAggregates{}
+	live, err := s.liveTotals(ctx, tenantID)
+	if err != nil {
 		return out, err
 	}
-	f, k := &out.Fixable, &out.KEV
-	if err := s.queryRow(ctx, `SELECT COALESCE(SUM(fixable_critical), 0), COALESCE(SUM(fixable_high), 0), COALESCE(SUM(fixable_medium), 0),
-		COALESCE(SUM(fixable_low), 0), COALESCE(SUM(fixable_unknown), 0), COALESCE(SUM(kev_critical), 0), COALESCE(SUM(kev_high), 0),
-		COALESCE(SUM(kev_medium), 0), COALESCE(SUM(kev_low), 0), COALESCE(SUM(kev_unknown), 0)
-		FROM ui_image_rollup WHERE tenant_id = ? AND live = 1`, tenantID).
-		Scan(&f.Critical, &f.High, &f.Medium, &f.Low, &f.Unknown, &k.Critical, &k.High, &k.Medium, &k.Low, &k.Unknown); err != nil {
+	out.ByRegistry = live.byRegistry
+	for _, r := range live.byRegistry {
+		out.Open, out.Images = out.Open.Add(r.Counts), out.Images+r.Images
+	}
+	check, err := s.rollupSums(ctx, tenantID, &out)
+	if err != nil {
 		return out, err
+	}
+	if check != live.check {
+		// Images deleted, restored or evaluated before rollups existed
+		// since the last overview: bring their rollups up to date.
+		if err := s.syncRollups(ctx, tenantID); err != nil {
+			return out, err
+		}
+		if _, err := s.rollupSums(ctx, tenantID, &out); err != nil {
+			return out, err
+		}
 	}
 	rows, err := s.query(ctx, `SELECT vuln_id, severity_rank, images FROM ui_vuln_images WHERE tenant_id = ? AND images > 0
 		ORDER BY images DESC, severity_rank, vuln_id LIMIT ?`, tenantID, top)
@@ -311,8 +335,22 @@ func (s *Store) OpenAggregates(ctx context.Context, tenantID int64, top, openNow
 	if err := rows.Err(); err != nil {
 		return out, err
 	}
-	out.Trend, err = s.openTrend(ctx, tenantID, openNow, days)
+	out.Trend, err = s.openTrend(ctx, tenantID, out.Open.Total(), days)
 	return out, err
+}
+
+// rollupSums reads the fixable and KEV sums of the tenant's live images'
+// rollups into out, and their checksum.
+func (s *Store) rollupSums(ctx context.Context, tenantID int64, out *OpenAggregates) (rollupCheck, error) {
+	var c rollupCheck
+	f, k := &out.Fixable, &out.KEV
+	err := s.queryRow(ctx, `SELECT COALESCE(SUM(fixable_critical), 0), COALESCE(SUM(fixable_high), 0), COALESCE(SUM(fixable_medium), 0),
+		COALESCE(SUM(fixable_low), 0), COALESCE(SUM(fixable_unknown), 0), COALESCE(SUM(kev_critical), 0), COALESCE(SUM(kev_high), 0),
+		COALESCE(SUM(kev_medium), 0), COALESCE(SUM(kev_low), 0), COALESCE(SUM(kev_unknown), 0),
+		COUNT(*), COALESCE(SUM(open_findings), 0), COALESCE(SUM(image_id), 0)
+		FROM ui_image_rollup WHERE tenant_id = ? AND live = 1 AND open_findings > 0`, tenantID).
+		Scan(&f.Critical, &f.High, &f.Medium, &f.Low, &f.Unknown, &k.Critical, &k.High, &k.Medium, &k.Low, &k.Unknown, &c.unhealthy, &c.open, &c.idSum)
+	return c, err
 }
 
 // openTrend walks back from today's total: the open findings at the end
@@ -433,6 +471,26 @@ func (s *Store) Resolutions(ctx context.Context, tenantID int64, kind, pageTok s
 	return page, nil
 }
 
+// RegistryHeads lists the tenant's registries by name with their ids and
+// URLs only, without the counts Registries computes per registry (the UI
+// takes them from RegistryCounts, one pass for all registries).
+func (s *Store) RegistryHeads(ctx context.Context, tenantID int64) ([]Registry, error) {
+	rows, err := s.query(ctx, "SELECT id, name, url FROM registries WHERE tenant_id = ? ORDER BY name", tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Registry{}
+	for rows.Next() {
+		var r Registry
+		if err := rows.Scan(&r.ID, &r.Name, &r.URL); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // RegistryNames maps the tenant's registry ids to names, without the
 // counts Registries computes.
 func (s *Store) RegistryNames(ctx context.Context, tenantID int64) (map[string]string, error) {
@@ -456,23 +514,29 @@ func (s *Store) RegistryNames(ctx context.Context, tenantID int64) (map[string]s
 // finding of vulnID, newest first; the findings index finds them, so the
 // cost follows the matches, not the number of images.
 func (s *Store) ImagesWithVuln(ctx context.Context, tenantID int64, vulnID string, limit int) ([]Image, error) {
-	rows, err := s.query(ctx, "SELECT "+imageColumns+` FROM images i JOIN repositories p ON p.id = i.repository_id
+	return s.images(ctx, tenantID, "SELECT "+imageColumns+` FROM images i JOIN repositories p ON p.id = i.repository_id
 		WHERE i.tenant_id = ? AND i.deleted_at IS NULL AND i.id IN (SELECT f.image_id FROM findings f WHERE f.vuln_id = ? AND f.state = 'open')
 		ORDER BY i.id DESC LIMIT ?`, tenantID, vulnID, limit)
-	if err != nil {
-		return nil, err
+}
+
+// CIOnlyRegistryID stands, in image and repository filters, for the images
+// known only from CI/CD publishes (`vigil publish`), which belong to no
+// registry. Registry ids are "reg_…", so it names no real registry.
+const CIOnlyRegistryID = "ci"
+
+func registryFilter(id string) string {
+	if id == CIOnlyRegistryID {
+		return ""
 	}
-	defer rows.Close()
-	out := []Image{}
-	for rows.Next() {
-		im, err := scanImage(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, im)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return out, s.decorate(ctx, tenantID, out)
+	return id
+}
+
+// CIOnlyRegistry counts the tenant's CI-only images like a registry's.
+func (s *Store) CIOnlyRegistry(ctx context.Context, tenantID int64) (Registry, error) {
+	r := Registry{ID: CIOnlyRegistryID, Name: "CI/CD only"}
+	err := s.queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN critical + high + medium + low + unknown > 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(critical), 0), COALESCE(SUM(high), 0), COALESCE(SUM(medium), 0), COALESCE(SUM(low), 0), COALESCE(SUM(unknown), 0)
+		FROM images WHERE tenant_id = ? AND registry_id = '' AND deleted_at IS NULL`, tenantID).
+		Scan(&r.Images, &r.Unhealthy, &r.Counts.Critical, &r.Counts.High, &r.Counts.Medium, &r.Counts.Low, &r.Counts.Unknown)
+	return r, err
 }

@@ -178,9 +178,21 @@ func checkAggregates(t *testing.T, st *Store, tenant int64, step string) OpenAgg
 	if err != nil {
 		t.Fatal(err)
 	}
-	agg, err := st.OpenAggregates(context.Background(), tenant, 100, sum.Counts.Total(), 30)
+	agg, err := st.OpenAggregates(context.Background(), tenant, 100, 30)
 	if err != nil {
 		t.Fatalf("%s: %v", step, err)
+	}
+	if agg.Open != sum.Counts || agg.Images != sum.Images {
+		t.Errorf("%s: open %+v in %d images, want %+v in %d", step, agg.Open, agg.Images, sum.Counts, sum.Images)
+	}
+	regs, err := st.Registries(context.Background(), tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range regs {
+		if c := agg.ByRegistry[r.ID]; c.Images != r.Images || c.Unhealthy != r.Unhealthy || c.Counts != r.Counts {
+			t.Errorf("%s: registry %s counts %+v, want %+v", step, r.Name, c, r)
+		}
 	}
 	fix, kev, top := bruteAggregates(t, st, tenant)
 	if agg.Fixable != fix || agg.KEV != kev {
@@ -331,6 +343,10 @@ func TestSearchImages(t *testing.T) {
 			{"severity", ImageSearch{Severity: "critical"}, []string{"shop/app:1.0"}},
 			{"severity low", ImageSearch{Severity: "low"}, []string{"tools/cli:latest"}},
 			{"running", ImageSearch{Running: true}, []string{"shop/app:1.0"}},
+			{"vulnerability", ImageSearch{VulnID: "CVE-2021-3711"}, []string{"shop/app:1.0"}},
+			{"vulnerability and repository", ImageSearch{VulnID: "CVE-2022-0001", Repository: "shop/app"}, nil},
+			{"repository in a registry", ImageSearch{RegistryID: ra, Repository: "tools/cli"}, nil},
+			{"hex text matches digests", ImageSearch{Text: "0000000000000000000000000000000000000000000000000000000000007"}, []string{"tools/cli:latest"}},
 			{"another tenant's registry", ImageSearch{RegistryID: rb}, nil},
 		} {
 			p, err := st.SearchImages(f.ctx, a, tc.q)
@@ -578,6 +594,92 @@ func TestExceptions(t *testing.T) {
 		}
 		if _, _, err := st.CreateException(f.ctx, Principal{TenantID: b, TokenID: "t"}, Exception{VulnID: "CVE-1", Reason: "x"}); !errors.Is(err, ErrInvalidPolicy) {
 			t.Errorf("exception on a list policy: %v", err)
+		}
+	})
+}
+
+func TestUISessions(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+		st.SetClock(func() time.Time { return now })
+		tok, err := st.CreateToken(ctx, "acme", ScopeAdmin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := st.Authenticate(ctx, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CreateUISession(ctx, "h1", p.TokenID, "csrf-1", now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CreateUISession(ctx, "h1", p.TokenID, "csrf-2", now.Add(time.Hour)); err == nil {
+			t.Error("a second session with the same id hash was stored")
+		}
+		u, err := st.UISession(ctx, "h1")
+		if err != nil || u.Principal != p || u.CSRF != "csrf-1" {
+			t.Fatalf("session = %+v, %v; want %+v", u, err, p)
+		}
+		if _, err := st.UISession(ctx, "h2"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("unknown session: %v", err)
+		}
+		// A session whose token is gone ends with it.
+		if err := st.CreateUISession(ctx, "h3", "tok_gone", "c", now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.UISession(ctx, "h3"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("session of a missing token: %v", err)
+		}
+		if err := st.DeleteUISession(ctx, "h1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.UISession(ctx, "h1"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("deleted session: %v", err)
+		}
+		// Expiry, and expired rows are dropped when the next session starts.
+		if err := st.CreateUISession(ctx, "h4", p.TokenID, "c", now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(time.Hour)
+		if _, err := st.UISession(ctx, "h4"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("expired session: %v", err)
+		}
+		if err := st.CreateUISession(ctx, "h5", p.TokenID, "c", now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := st.queryRow(ctx, "SELECT COUNT(*) FROM ui_sessions").Scan(&n); err != nil || n != 1 {
+			t.Errorf("%d sessions stored after the sweep, want 1 (%v)", n, err)
+		}
+	})
+}
+
+func TestCIOnlyRegistry(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *Store) {
+		f := fixture{t, st, context.Background()}
+		a, b := f.tenant("acme"), f.tenant("other")
+		ra := f.registry(a, "main")
+		f.push(a, ra, "shop/app", "1", testDigest(1))
+		_, ci, _, err := st.RecordCIRun(f.ctx, a, CIRunInput{IdempotencyKey: "k", Digest: testDigest(2), Repository: "tools/cli", Provider: "gitlab-ci", Report: "{}"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.evaluate(ci, fnd("CVE-2022-0001", "zlib", "MEDIUM"))
+		r, err := st.CIOnlyRegistry(f.ctx, a)
+		if err != nil || r.ID != CIOnlyRegistryID || r.Images != 1 || r.Unhealthy != 1 || r.Counts != (Counts{Medium: 1}) {
+			t.Errorf("CI-only registry = %+v, %v", r, err)
+		}
+		if r, _ := st.CIOnlyRegistry(f.ctx, b); r.Images != 0 {
+			t.Errorf("another tenant's CI-only registry has %d images", r.Images)
+		}
+		p, err := st.SearchImages(f.ctx, a, ImageSearch{RegistryID: CIOnlyRegistryID})
+		if err != nil || len(p.Items) != 1 || p.Items[0].Digest != testDigest(2) {
+			t.Errorf("CI-only images = %+v, %v", p.Items, err)
+		}
+		repos, err := st.Repositories(f.ctx, a, RepositoryFilter{RegistryID: CIOnlyRegistryID})
+		if err != nil || len(repos.Items) != 1 || repos.Items[0].Name != "tools/cli" {
+			t.Errorf("CI-only repositories = %+v, %v", repos.Items, err)
 		}
 	})
 }

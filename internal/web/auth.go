@@ -43,16 +43,26 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	// A previous session of this browser ends: no session fixation.
 	if c, err := r.Cookie(cookieName); err == nil {
-		h.sessions.delete(c.Value)
+		if err := h.sessions.delete(r.Context(), c.Value); err != nil {
+			h.fail(w, r, nil, err)
+			return
+		}
 	}
-	id := h.sessions.create(p)
+	id, err := h.sessions.create(r.Context(), p)
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
 	http.SetCookie(w, h.sessionCookie(r, id, int(sessionTTL.Seconds())))
 	h.opts.Logger.Info("web: signed in", "tenant", p.TenantName, "scope", p.Scope, "token_id", p.TokenID)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (h *Handler) signOut(w http.ResponseWriter, r *http.Request, st *reqState) {
-	h.sessions.delete(st.id)
+	if err := h.sessions.delete(r.Context(), st.id); err != nil {
+		h.fail(w, r, st, err)
+		return
+	}
 	http.SetCookie(w, h.sessionCookie(r, "", -1))
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }

@@ -26,10 +26,16 @@ type Principal struct {
 func (p Principal) Admin() bool { return p.Scope == "admin" }
 
 // Backend is every piece of data the pages read or write. It is narrow on
-// purpose: the service's store implements it (store.go), and the handler's
-// unit tests use a small in-memory one. Every method is tenant-scoped.
+// purpose: the service's store implements it (store.go). Every method is
+// tenant-scoped.
 type Backend interface {
 	Authenticate(ctx context.Context, token string) (Principal, error)
+	// CreateSession stores a session under the hash of its cookie value;
+	// Session returns a live one's principal and CSRF token (ErrNotFound
+	// when missing, expired, or its token is gone); DeleteSession ends one.
+	CreateSession(ctx context.Context, idHash string, p Principal, csrf string, expires time.Time) error
+	Session(ctx context.Context, idHash string) (Principal, string, error)
+	DeleteSession(ctx context.Context, idHash string) error
 
 	Overview(ctx context.Context, tenant int64) (Overview, error)
 	Registries(ctx context.Context, tenant int64) ([]Registry, error)
@@ -78,6 +84,7 @@ func (c Counts) Of(sev string) int {
 type Overview struct {
 	Open, Fixable, Running, KEV Counts
 	Images                      int
+	Registries                  int // registries, with CI/CD only when it has images
 	// UnhealthyRegistries have at least one image with an open finding: the
 	// recommendation "Container registry images should have vulnerability
 	// findings resolved".
@@ -181,6 +188,7 @@ type ImageQuery struct {
 	RegistryID string
 	Repository string
 	Text       string // reference, tag or digest substring
+	VulnID     string // an open finding of this vulnerability id
 	Severity   string // at least one open finding of this severity
 	Running    bool
 	After      string // page token from the previous page's Next

@@ -63,7 +63,7 @@ func New(b Backend, opts Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{backend: b, opts: opts, sessions: newSessions(opts.Now), pages: pages, mux: http.NewServeMux()}
+	h := &Handler{backend: b, opts: opts, sessions: &sessions{b: b, now: opts.Now}, pages: pages, mux: http.NewServeMux()}
 	h.static = http.StripPrefix("/static/", http.FileServerFS(sub))
 	h.routes()
 	return h, nil
@@ -118,7 +118,11 @@ func (h *Handler) authed(fn func(http.ResponseWriter, *http.Request, *reqState))
 		var s *session
 		ok := false
 		if err == nil {
-			s, ok = h.sessions.get(c.Value)
+			s, ok, err = h.sessions.get(r.Context(), c.Value)
+			if err != nil {
+				h.fail(w, r, nil, err)
+				return
+			}
 		}
 		if !ok {
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {

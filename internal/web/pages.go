@@ -22,11 +22,6 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request, st *reqState)
 		h.fail(w, r, st, err)
 		return
 	}
-	regs, err := h.backend.Registries(r.Context(), tenant)
-	if err != nil {
-		h.fail(w, r, st, err)
-		return
-	}
 	d := overviewData{
 		Overview:  ov,
 		Trend:     newTrendChart(ov.Trend),
@@ -34,7 +29,7 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request, st *reqState)
 		FixBars:   newSeverityBars(ov.Fixable),
 		RunBars:   newSeverityBars(ov.Running),
 		KEVBars:   newSeverityBars(ov.KEV),
-		Registers: len(regs),
+		Registers: ov.Registries,
 	}
 	h.render(w, r, st, http.StatusOK, "overview", "Overview", "overview", d)
 }
@@ -256,7 +251,12 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, st *reqState) {
 	l := newLink(r.URL.Path, v)
 	d := searchData{Q: q, Link: l}
 	if q != "" {
+		// A vulnerability id lists the images that have it open; other
+		// text searches image references, tags and digests.
 		iq := ImageQuery{Text: q, After: tokenParam(v, "ipage"), Limit: pageSize}
+		if looksLikeVulnID(q) {
+			iq.Text, iq.VulnID = "", normalizeVulnID(q)
+		}
 		imgs, err := h.backend.Images(r.Context(), tenant, iq)
 		if err != nil {
 			h.fail(w, r, st, err)
@@ -265,7 +265,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, st *reqState) {
 		fq := findingQuery(v)
 		fq.Text, fq.After = "", tokenParam(v, "fpage")
 		if looksLikeVulnID(q) {
-			fq.VulnID = q
+			fq.VulnID = normalizeVulnID(q)
 		} else {
 			fq.Package = q
 		}
@@ -279,6 +279,21 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, st *reqState) {
 		d.FindingPager = newPager(l, "fpage", fq.After, len(fs.Items), fs.Next, fs.Total)
 	}
 	h.render(w, r, st, http.StatusOK, "search", "Search", "search", d)
+}
+
+// normalizeVulnID spells a typed id as the feeds do: the prefix in upper
+// case, a GHSA id's rest in lower case (GHSA-jfh8-c2jp-5v3q), other ids'
+// rest in upper case (CVE-2021-3711, ALSA-2024:0265).
+func normalizeVulnID(id string) string {
+	prefix, rest, ok := strings.Cut(strings.TrimSpace(id), "-")
+	if !ok {
+		return strings.ToUpper(id)
+	}
+	prefix = strings.ToUpper(prefix)
+	if prefix == "GHSA" {
+		return prefix + "-" + strings.ToLower(rest)
+	}
+	return prefix + "-" + strings.ToUpper(rest)
 }
 
 // looksLikeVulnID tells an advisory id (CVE-2021-3711, GHSA-…, GO-2022-0001,

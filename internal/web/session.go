@@ -1,23 +1,25 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"net/http"
-	"sync"
 	"time"
 )
 
 // Session cookies name a server-side session; the session holds the
-// principal and its CSRF synchronizer token. Sessions live in the process
-// (a restart signs everyone out, and API replicas behind a load balancer
-// need sticky sessions); they are bounded in number and expire.
+// principal and its CSRF synchronizer token. Sessions are stored through
+// the Backend (the service database), keyed by the SHA-256 of the cookie
+// value, so they survive a restart and work across API replicas, and a
+// database dump reveals no live cookie.
 const (
 	cookieName     = "vigil_session"
 	sessionTTL     = 12 * time.Hour
-	maxSessions    = 10000
 	csrfField      = "csrf_token"
 	csrfHeader     = "X-CSRF-Token"
 	sessionIDBytes = 32
@@ -26,19 +28,11 @@ const (
 type session struct {
 	principal Principal
 	csrf      string
-	expires   time.Time
 }
 
-// sessions is the in-memory session table, keyed by the SHA-256 of the
-// cookie value so a memory dump does not reveal live cookies.
 type sessions struct {
-	mu  sync.Mutex
-	m   map[[32]byte]*session
+	b   Backend
 	now func() time.Time
-}
-
-func newSessions(now func() time.Time) *sessions {
-	return &sessions{m: map[[32]byte]*session{}, now: now}
 }
 
 func randomToken(n int) string {
@@ -47,60 +41,35 @@ func randomToken(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+func hashSessionID(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
+
 // create starts a session and returns the cookie value.
-func (s *sessions) create(p Principal) string {
+func (s *sessions) create(ctx context.Context, p Principal) (string, error) {
 	id := randomToken(sessionIDBytes)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	if len(s.m) >= maxSessions {
-		s.sweepLocked(now)
-		if len(s.m) >= maxSessions { // still full: drop the oldest-expiring one
-			var oldest [32]byte
-			var at time.Time
-			for k, v := range s.m {
-				if at.IsZero() || v.expires.Before(at) {
-					oldest, at = k, v.expires
-				}
-			}
-			delete(s.m, oldest)
-		}
-	}
-	s.m[sha256.Sum256([]byte(id))] = &session{principal: p, csrf: randomToken(32), expires: now.Add(sessionTTL)}
-	return id
+	return id, s.b.CreateSession(ctx, hashSessionID(id), p, randomToken(32), s.now().Add(sessionTTL))
 }
 
-func (s *sessions) sweepLocked(now time.Time) {
-	for k, v := range s.m {
-		if !now.Before(v.expires) {
-			delete(s.m, k)
-		}
-	}
-}
-
-// get returns the live session of a cookie value.
-func (s *sessions) get(id string) (*session, bool) {
+// get returns the live session of a cookie value (false when there is
+// none or it has expired).
+func (s *sessions) get(ctx context.Context, id string) (*session, bool, error) {
 	if id == "" || len(id) > 128 {
-		return nil, false
+		return nil, false, nil
 	}
-	k := sha256.Sum256([]byte(id))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[k]
-	if !ok {
-		return nil, false
+	p, csrf, err := s.b.Session(ctx, hashSessionID(id))
+	if errors.Is(err, ErrNotFound) {
+		return nil, false, nil
 	}
-	if !s.now().Before(v.expires) {
-		delete(s.m, k)
-		return nil, false
+	if err != nil {
+		return nil, false, err
 	}
-	return v, true
+	return &session{principal: p, csrf: csrf}, true, nil
 }
 
-func (s *sessions) delete(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, sha256.Sum256([]byte(id)))
+func (s *sessions) delete(ctx context.Context, id string) error {
+	return s.b.DeleteSession(ctx, hashSessionID(id))
 }
 
 // validCSRF compares the token a form or header sent with the session's.

@@ -51,7 +51,30 @@ func (b *StoreBackend) Authenticate(ctx context.Context, token string) (Principa
 	if err != nil {
 		return Principal{}, err
 	}
-	return Principal{TenantID: p.TenantID, TenantName: p.Tenant, Scope: string(p.Scope), TokenID: p.TokenID}, nil
+	return principal(p), nil
+}
+
+func principal(p store.Principal) Principal {
+	return Principal{TenantID: p.TenantID, TenantName: p.Tenant, Scope: string(p.Scope), TokenID: p.TokenID}
+}
+
+// CreateSession stores a UI session in the database.
+func (b *StoreBackend) CreateSession(ctx context.Context, idHash string, p Principal, csrf string, expires time.Time) error {
+	return b.st.CreateUISession(ctx, idHash, p.TokenID, csrf, expires)
+}
+
+// Session returns a live UI session.
+func (b *StoreBackend) Session(ctx context.Context, idHash string) (Principal, string, error) {
+	u, err := b.st.UISession(ctx, idHash)
+	if err != nil {
+		return Principal{}, "", mapErr(err)
+	}
+	return principal(u.Principal), u.CSRF, nil
+}
+
+// DeleteSession ends a UI session.
+func (b *StoreBackend) DeleteSession(ctx context.Context, idHash string) error {
+	return b.st.DeleteUISession(ctx, idHash)
 }
 
 func counts(c store.Counts) Counts {
@@ -71,8 +94,10 @@ func (b *StoreBackend) image(im store.Image, regs map[string]string) Image {
 		Status: im.Status, Error: im.Error, PushedAt: tm(im.PushedAt), PulledAt: tm(im.PulledAt), EvaluatedAt: tm(im.LastEvaluatedAt),
 		DBBuiltAt: tm(im.DBBuiltAt), Running: im.Running, Counts: counts(im.Counts), ReplacedBy: im.ReplacedBy,
 	}
-	if out.RegistryName == "" && im.RegistryID == "" {
-		out.RegistryName = "CI/CD only"
+	if im.RegistryID == "" {
+		// Known only from `vigil publish`: listed under the CI/CD only
+		// pseudo-registry.
+		out.RegistryID, out.RegistryName = store.CIOnlyRegistryID, "CI/CD only"
 	}
 	for _, c := range im.CI {
 		out.CI = append(out.CI, CIRun{Provider: c.Provider, Workflow: c.Workflow, RunURL: c.RunURL, Repository: c.Repository,
@@ -97,24 +122,25 @@ func (b *StoreBackend) registryNames(ctx context.Context, tenant int64) (map[str
 	return b.st.RegistryNames(ctx, tenant)
 }
 
-// Overview assembles the dashboard from image-level counts and the
-// store's findings-wide rollups.
+// Overview assembles the dashboard from one pass over the tenant's images
+// and the store's findings-wide rollups.
 func (b *StoreBackend) Overview(ctx context.Context, tenant int64) (Overview, error) {
 	var ov Overview
-	sum, err := b.st.Summary(ctx, tenant)
+	agg, err := b.st.OpenAggregates(ctx, tenant, 10, 30)
 	if err != nil {
 		return ov, err
 	}
-	ov.Open, ov.Images = counts(sum.Counts), sum.Images
+	ov.Open, ov.Images = counts(agg.Open), agg.Images
 	run, err := b.st.RunningCounts(ctx, tenant)
 	if err != nil {
 		return ov, err
 	}
 	ov.Running = counts(run)
-	regs, err := b.Registries(ctx, tenant)
+	regs, err := b.registries(ctx, tenant, agg.ByRegistry)
 	if err != nil {
 		return ov, err
 	}
+	ov.Registries = len(regs)
 	names := map[string]string{}
 	for _, r := range regs {
 		names[r.ID] = r.Name
@@ -128,10 +154,6 @@ func (b *StoreBackend) Overview(ctx context.Context, tenant int64) (Overview, er
 	}
 	for _, im := range mv {
 		ov.MostVulnerable = append(ov.MostVulnerable, b.image(im, names))
-	}
-	agg, err := b.st.OpenAggregates(ctx, tenant, 10, sum.Counts.Total(), 30)
-	if err != nil {
-		return ov, err
 	}
 	ov.Fixable, ov.KEV = counts(agg.Fixable), counts(agg.KEV)
 	for _, v := range agg.Top {
@@ -153,26 +175,58 @@ func (b *StoreBackend) Overview(ctx context.Context, tenant int64) (Overview, er
 	return ov, nil
 }
 
-// Registries lists the tenant's registries with counts.
+func registry(r store.Registry) Registry {
+	return Registry{ID: r.ID, Name: r.Name, URL: r.URL, Images: r.Images, Unhealthy: r.Unhealthy, Counts: counts(r.Counts)}
+}
+
+// Registries lists the tenant's registries with counts, then the CI/CD
+// only pseudo-registry when images were published from CI without being
+// pushed to a registered registry.
 func (b *StoreBackend) Registries(ctx context.Context, tenant int64) ([]Registry, error) {
-	regs, err := b.st.Registries(ctx, tenant)
+	byReg, err := b.st.RegistryCounts(ctx, tenant)
 	if err != nil {
 		return nil, err
 	}
+	return b.registries(ctx, tenant, byReg)
+}
+
+func (b *StoreBackend) registries(ctx context.Context, tenant int64, byReg map[string]store.RegistryCount) ([]Registry, error) {
+	regs, err := b.st.RegistryHeads(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	if ci, ok := byReg[""]; ok && ci.Images > 0 {
+		regs = append(regs, store.Registry{ID: store.CIOnlyRegistryID, Name: "CI/CD only"})
+	}
 	out := make([]Registry, 0, len(regs))
 	for _, r := range regs {
-		out = append(out, Registry{ID: r.ID, Name: r.Name, URL: r.URL, Images: r.Images, Unhealthy: r.Unhealthy, Counts: counts(r.Counts)})
+		c := byReg[registryKey(r.ID)]
+		r.Images, r.Unhealthy, r.Counts = c.Images, c.Unhealthy, c.Counts
+		out = append(out, registry(r))
 	}
 	return out, nil
 }
 
-// Registry returns one registry of the tenant.
+func registryKey(id string) string {
+	if id == store.CIOnlyRegistryID {
+		return ""
+	}
+	return id
+}
+
+// Registry returns one registry of the tenant, or the CI/CD only one.
 func (b *StoreBackend) Registry(ctx context.Context, tenant int64, id string) (Registry, error) {
-	r, err := b.st.Registry(ctx, tenant, id)
+	var r store.Registry
+	var err error
+	if id == store.CIOnlyRegistryID {
+		r, err = b.st.CIOnlyRegistry(ctx, tenant)
+	} else {
+		r, err = b.st.Registry(ctx, tenant, id)
+	}
 	if err != nil {
 		return Registry{}, mapErr(err)
 	}
-	return Registry{ID: r.ID, Name: r.Name, URL: r.URL, Images: r.Images, Unhealthy: r.Unhealthy, Counts: counts(r.Counts)}, nil
+	return registry(r), nil
 }
 
 // Repositories lists a registry's repositories.
@@ -183,7 +237,7 @@ func (b *StoreBackend) Repositories(ctx context.Context, tenant int64, registryI
 	}
 	out := Page[Repository]{Next: p.NextPageToken, Total: -1}
 	for _, r := range p.Items {
-		out.Items = append(out.Items, Repository{RegistryID: r.RegistryID, Name: r.Name, Images: r.Images, Counts: counts(r.Counts)})
+		out.Items = append(out.Items, Repository{RegistryID: cmp.Or(r.RegistryID, store.CIOnlyRegistryID), Name: r.Name, Images: r.Images, Counts: counts(r.Counts)})
 	}
 	return out, nil
 }
@@ -191,7 +245,7 @@ func (b *StoreBackend) Repositories(ctx context.Context, tenant int64, registryI
 // Images searches the tenant's images.
 func (b *StoreBackend) Images(ctx context.Context, tenant int64, q ImageQuery) (Page[Image], error) {
 	p, err := b.st.SearchImages(ctx, tenant, store.ImageSearch{Text: q.Text, RegistryID: q.RegistryID, Repository: q.Repository,
-		Severity: strings.ToLower(q.Severity), Running: q.Running, Limit: q.Limit, PageToken: q.After})
+		Severity: strings.ToLower(q.Severity), Running: q.Running, VulnID: normalizeVulnID(q.VulnID), Limit: q.Limit, PageToken: q.After})
 	if err != nil {
 		return Page[Image]{}, mapErr(err)
 	}
@@ -261,7 +315,7 @@ func (b *StoreBackend) Findings(ctx context.Context, tenant int64, q FindingQuer
 		if q.VulnID == "" && q.Package == "" {
 			return Page[Finding]{Total: 0}, nil
 		}
-		p, err := b.st.OpenFindingsOf(ctx, tenant, strings.ToUpper(q.VulnID), q.Package, q.After, q.Limit)
+		p, err := b.st.OpenFindingsOf(ctx, tenant, normalizeVulnID(q.VulnID), q.Package, q.After, q.Limit)
 		if err != nil {
 			return Page[Finding]{}, mapErr(err)
 		}
