@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/vigil-scan/vigil/internal/catalog"
@@ -57,5 +58,69 @@ func BenchmarkWalkLayer(b *testing.B) {
 		if _, err := walkLayer(context.Background(), bytesReader(blob), inventory.Layer{DiffID: diffID}, analyzers, opts); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkDebianOwnership measures what OS-package ownership costs: a
+// Debian-like layer of 400 packages, each with a dpkg .list of 60 paths
+// (one a Python .dist-info it installs) and the files themselves, walked
+// and merged with every package cataloger, with and without the dpkg
+// file-list analyzer. The ratio of the two is the overhead.
+func BenchmarkDebianOwnership(b *testing.B) {
+	const pkgs, perList = 400, 60
+	var entries []imagetest.Entry
+	var status strings.Builder
+	body := string(make([]byte, 1024))
+	for i := range pkgs {
+		name := "python3-pkg" + itoa(i)
+		fmt.Fprintf(&status, "Package: %s\nStatus: install ok installed\nVersion: 1.0-%d\nArchitecture: all\n\n", name, i)
+		meta := fmt.Sprintf("usr/lib/python3/dist-packages/pkg%d-1.0.dist-info/METADATA", i)
+		var list strings.Builder
+		list.WriteString("/" + meta + "\n")
+		entries = append(entries, imagetest.Entry{Name: meta, Body: "Metadata-Version: 2.1\nName: pkg" + itoa(i) + "\nVersion: 1.0\n"})
+		for j := range perList - 1 {
+			p := fmt.Sprintf("usr/lib/python3/dist-packages/pkg%d/mod%d.py", i, j)
+			list.WriteString("/" + p + "\n")
+			entries = append(entries, imagetest.Entry{Name: p, Body: body})
+		}
+		entries = append(entries, imagetest.Entry{Name: "var/lib/dpkg/info/" + name + ".list", Body: list.String()})
+	}
+	entries = append(entries, imagetest.Entry{Name: "var/lib/dpkg/status", Body: status.String()},
+		imagetest.Entry{Name: "etc/os-release", Body: "ID=debian\nVERSION_ID=\"12\"\n"})
+	tarBytes := imagetest.LayerTar(b, entries...)
+	blob := gzipBytes(b, tarBytes)
+	diffID := fmt.Sprintf("sha256:%x", sha256.Sum256(tarBytes))
+	all := withOSRelease(catalog.Packages())
+	var without []inventory.Analyzer
+	for _, a := range all {
+		if a.Name() != "dpkg-files" {
+			without = append(without, a)
+		}
+	}
+	opts := Options{}.withDefaults()
+	for _, tc := range []struct {
+		name      string
+		analyzers []inventory.Analyzer
+		owned     int
+	}{{"without-file-lists", without, 0}, {"with-file-lists", all, pkgs}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(tarBytes)))
+			for b.Loop() {
+				r, err := walkLayer(context.Background(), bytesReader(blob), inventory.Layer{DiffID: diffID}, tc.analyzers, opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				inv, _ := merge(nil, []*inventory.LayerResult{r}, nil)
+				owned := 0
+				for _, p := range inv.Packages {
+					if p.Owner != nil {
+						owned++
+					}
+				}
+				if owned != tc.owned {
+					b.Fatalf("%d owned packages, want %d", owned, tc.owned)
+				}
+			}
+		})
 	}
 }

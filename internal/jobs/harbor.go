@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -39,8 +40,16 @@ type harborScanWorker struct {
 }
 
 func (w *harborScanWorker) Work(ctx context.Context, job *river.Job[HarborScanArgs]) error {
+	if !w.q.deps.DB.Ready() && time.Since(job.CreatedAt) < harborWaitForDB {
+		// The first DB is still being built (a fresh install): wait for it
+		// without spending attempts; Harbor keeps polling meanwhile.
+		return river.JobSnooze(20 * w.q.opts.PollInterval)
+	}
 	return w.q.harborScan(ctx, job.Args.ScanID, job.Attempt >= job.MaxAttempts)
 }
+
+// harborWaitForDB bounds how long a Harbor scan waits for the first DB.
+const harborWaitForDB = 2 * time.Hour
 
 // harborScan reads the artifact the way registry scans do (verified diff
 // IDs, through the layer store so known layers are not downloaded, and

@@ -49,8 +49,29 @@ var (
 	secretKeys = []string{"rule", "path", "image", "reason", "expires"}
 )
 
-// parseFile parses a policy file without touching the file system.
+// parseFile parses a policy file without touching the file system. A large
+// file's lists are parsed piece by piece (yamlchunks.go).
 func parseFile(file string, data []byte) (*Policy, []vexFile, error) {
+	if len(data) > chunkBytes {
+		return parseFilePieces(file, data, chunkBytes)
+	}
+	return parseFileLists(file, data, nil)
+}
+
+// parseFilePieces parses data's lists in pieces of about piece bytes; on
+// any error, or a layout splitLists does not handle, data is parsed whole.
+func parseFilePieces(file string, data []byte, piece int) (*Policy, []vexFile, error) {
+	if skeleton, lists, ok := splitLists(data, []string{"ignore", "checks", "secrets", "vex"}, piece); ok && len(lists) > 0 {
+		if p, vex, err := parseFileLists(file, skeleton, lists); err == nil {
+			return p, vex, nil
+		}
+	}
+	return parseFileLists(file, data, nil)
+}
+
+// parseFileLists parses data; the items of lists[key] follow those of
+// key's value in data.
+func parseFileLists(file string, data []byte, lists map[string][]yamlChunk) (*Policy, []vexFile, error) {
 	root, err := yamlDoc(file, data)
 	if err != nil {
 		return nil, nil, err
@@ -59,7 +80,7 @@ func parseFile(file string, data []byte) (*Policy, []vexFile, error) {
 	if root == nil {
 		return p, nil, nil
 	}
-	r := nodeReader{file: file}
+	r := nodeReader{file: file, lists: lists}
 	var vex []vexFile
 	err = r.fields(root, "the policy file", fileKeys, func(key string, k, v *yaml.Node) error {
 		switch key {
@@ -115,6 +136,17 @@ func (r nodeReader) each(v *yaml.Node, key string, fn func(*yaml.Node) error) er
 	for _, n := range items {
 		if err := fn(n); err != nil {
 			return err
+		}
+	}
+	for _, c := range r.lists[key] {
+		items, err := chunkItems(r.file, c)
+		if err != nil {
+			return err
+		}
+		for _, n := range items {
+			if err := fn(n); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -63,6 +63,8 @@ func yamlError(file string, err error) error {
 // nodeReader walks yaml.v3 nodes with errors that carry file:line.
 type nodeReader struct {
 	file string
+	// lists holds the pieces of top-level lists parsed on their own.
+	lists map[string][]yamlChunk
 }
 
 func (r nodeReader) errf(n *yaml.Node, format string, args ...any) error {

@@ -66,6 +66,8 @@ func (s *Server) harborScan(w http.ResponseWriter, r *http.Request) {
 		writeHarborError(w, 429, "too many scan requests; retry later")
 		return
 	}
+	// A ScanRequest is a few hundred bytes: 1 MiB like the webhooks.
+	r.Body = http.MaxBytesReader(w, r.Body, min(s.opts.MaxBody, maxHarborRequest))
 	req, err := harbor.DecodeScanRequest(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -102,6 +104,8 @@ func (s *Server) harborScan(w http.ResponseWriter, r *http.Request) {
 	}
 	writeHarbor(w, 202, harbor.MimeScanResponse, harbor.ScanResponse{ID: id})
 }
+
+const maxHarborRequest = 1 << 20
 
 func (s *Server) harborInternal(w http.ResponseWriter, r *http.Request, err error) {
 	if r.Context().Err() != nil {

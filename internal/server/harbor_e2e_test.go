@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -26,12 +27,16 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/vigil-scan/vigil/internal/config"
 	"github.com/vigil-scan/vigil/internal/corpus"
 	"github.com/vigil-scan/vigil/internal/harbor"
 	"github.com/vigil-scan/vigil/internal/image"
+	"github.com/vigil-scan/vigil/internal/imagetest"
+	"github.com/vigil-scan/vigil/internal/jobs"
 	"github.com/vigil-scan/vigil/internal/match"
 	"github.com/vigil-scan/vigil/internal/result"
 	"github.com/vigil-scan/vigil/internal/scan"
+	"github.com/vigil-scan/vigil/internal/server"
 	"github.com/vigil-scan/vigil/internal/store"
 )
 
@@ -392,6 +397,10 @@ func TestHarborScannerAPI(t *testing.T) {
 			}
 			specErr(r)
 		}
+		big := `{"registry": {"url": "http://x"}, "artifact": {"repository": "a", "digest": "` + digest + `", "tag": "` + strings.Repeat("t", 2<<20) + `"}}`
+		if r := c.call("POST", "/harbor/api/v1/scan", "", "", big, false); r.status != 413 || specErr(r) == "" {
+			t.Errorf("2 MiB scan request: %d", r.status)
+		}
 		r = c.call("GET", "/harbor/api/v1/scan/"+id+"/report", "/scan/{scan_request_id}/report", "application/pdf", "", true)
 		if r.status != 501 {
 			t.Errorf("unsupported Accept: %d %s", r.status, r.body)
@@ -448,4 +457,60 @@ func TestHarborScannerAPI(t *testing.T) {
 		// The service still works.
 		e.do("GET", "/readyz", "", nil, 200, nil)
 	})
+}
+
+// On a fresh install the first DB is still being built: a scan request
+// waits for it (302s, no attempts spent) and completes once it is there.
+func TestHarborScanWaitsForFirstDB(t *testing.T) {
+	spec := loadHarborSpec(t)
+	ctx := context.Background()
+	st := openStore(t, "sqlite")
+	dataDir := t.TempDir()
+	db := &jobs.CurrentDB{Config: config.Config{DBPath: filepath.Join(dataDir, "db", "vigil.db"), CacheDir: dataDir, Mirror: feedMirror(t, "v3.10"),
+		Feeds: config.Feeds{Alpine: config.AlpineFeed{Branches: []string{"v3.10"}}}}}
+	t.Cleanup(func() { db.Close() })
+	q, err := jobs.New(ctx, jobs.Deps{Store: st, DB: db, TempDir: t.TempDir()},
+		jobs.Options{Work: true, Concurrency: 2, PollInterval: 50 * time.Millisecond, RetryBase: 100 * time.Millisecond, ScanAttempts: 2, Daily: -1, Refresh: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		q.Stop(c)
+	})
+	srv := httptest.NewServer(server.New(server.Options{Store: st, Queue: q, DB: db}))
+	t.Cleanup(srv.Close)
+	host := imagetest.Registry(t)
+	img := alpineImage(t, true)
+	imagetest.Push(t, img, host+"/library/alpine:3.10")
+	d, _ := img.Digest()
+	token, _ := st.CreateToken(ctx, "acme", store.ScopeIngest)
+	c := &harborClient{t: t, base: srv.URL, token: token, spec: spec,
+		http: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+
+	r := c.call("GET", "/harbor/api/v1/metadata", "/metadata", "", "", true)
+	if strings.Contains(string(r.body), "vulnerability-database-updated-at") {
+		t.Errorf("metadata names a DB time without a DB: %s", r.body)
+	}
+	id := c.submit(map[string]any{"registry": map[string]any{"url": "http://" + host},
+		"artifact": map[string]any{"repository": "library/alpine", "digest": d.String()}}, 202)
+	// Longer than the job's retries would take (2 attempts, 100 ms backoff).
+	time.Sleep(3 * time.Second)
+	r = c.call("GET", "/harbor/api/v1/scan/"+id+"/report", "/scan/{scan_request_id}/report", "", "", true)
+	if r.status != 302 {
+		t.Fatalf("before the first DB: %d %s", r.status, r.body)
+	}
+	if err := q.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r = c.poll(id, "", "")
+	var rep harborReport
+	json.Unmarshal(r.body, &rep)
+	if r.status != 200 || len(rep.Vulnerabilities) == 0 {
+		t.Errorf("after the first DB: %d, %d findings", r.status, len(rep.Vulnerabilities))
+	}
 }

@@ -3,6 +3,7 @@ package debian
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -104,4 +105,22 @@ func FuzzParseFileList(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkParseFileList reads a 2,000-line .list (a large python3-* or
+// library package): the per-list cost the dpkg-files analyzer adds.
+func BenchmarkParseFileList(b *testing.B) {
+	var list strings.Builder
+	list.WriteString("/usr/lib/python3/dist-packages/big-1.0.dist-info/METADATA\n")
+	for i := range 1999 {
+		fmt.Fprintf(&list, "/usr/lib/python3/dist-packages/big/sub%d/module_%d.py\n", i%40, i)
+	}
+	content := []byte(list.String())
+	b.SetBytes(int64(len(content)))
+	for b.Loop() {
+		files, err := parseFileList(context.Background(), bytes.NewReader(content), false)
+		if err != nil || len(files) != 1 {
+			b.Fatal(files, err)
+		}
+	}
 }
