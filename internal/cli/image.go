@@ -350,6 +350,7 @@ Exit codes: 0 pass, 1 (or --exit-code) the gate failed, 2 the scan could not run
 			if err != nil {
 				return timeoutError(ctx, f.timeout, err)
 			}
+			sayImageSource(app, f.quiet, ref, r.Artifact.Source)
 			return f.finish(cmd.Context(), app, p, r)
 		},
 	}

@@ -115,6 +115,16 @@ func startFeedProgress(app *App, quiet bool) (p *feeds.Progress, stop func()) {
 	})
 }
 
+// sayImageSource tells, unless quiet, where a bare reference was found
+// when it was a local daemon's image rather than the registry's (the JSON
+// says it as artifact.source).
+func sayImageSource(app *App, quiet bool, ref, source string) {
+	if quiet || !image.IsBareReference(ref) || source == "" || source == "registry" {
+		return
+	}
+	fmt.Fprintf(app.Err, "vigil: %s: read from the local %s image store (--image-src remote reads the registry's)\n", ref, source)
+}
+
 func shortID(d string) string {
 	if len(d) > 19 {
 		return d[:19]

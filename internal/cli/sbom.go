@@ -63,6 +63,7 @@ func newSbomCmd(app *App) *cobra.Command {
 			if err != nil {
 				return timeoutError(ctx, timeout, err)
 			}
+			sayImageSource(app, quiet, args[0], inv.Artifact.Source)
 			r := inventoryReport(inv)
 			if !quiet {
 				for _, w := range r.Warnings {

@@ -139,7 +139,10 @@ func newWorkerCmd(app *App) *cobra.Command {
 service, against the PostgreSQL database that 'vigil serve' uses, so API
 replicas and workers scale separately. Every process needs the same server
 key (VIGIL_SECRET_KEY, or the same secret.key in --data-dir) to read registry
-passwords; each keeps its own vulnerability DB in its data directory.`,
+passwords. The vulnerability DB is built by whichever process runs the feed
+refresh and published in the database; every process loads the newest build
+from there (at start, before matching, and every 30 s) into its data
+directory, without fetching the feeds itself.`,
 		Example: `  VIGIL_SECRET_KEY=... vigil worker --database postgres://vigil@db/vigil --data-dir /var/lib/vigil-worker`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -150,6 +153,10 @@ passwords; each keeps its own vulnerability DB in its data directory.`,
 	opts.registerJobFlags(cmd)
 	return cmd
 }
+
+// sharedDBPoll is how often a process looks for a newer shared DB build
+// besides the look each job takes before matching.
+const sharedDBPoll = 30 * time.Second
 
 func durationSetting(flag time.Duration, file, name string) (time.Duration, error) {
 	if flag != 0 || file == "" {
@@ -205,10 +212,18 @@ func runServe(ctx context.Context, app *App, opts serveOptions) error {
 	}
 	defer st.Close()
 	cdb := &jobs.CurrentDB{Config: cfg, UserAgent: "vigil/" + Version, Logger: logger}
+	if st.Postgres() {
+		// Processes sharing one PostgreSQL share the DB the refresh builds.
+		cdb.Shared = st
+	}
 	if err := cdb.Load(); err != nil {
 		logger.Warn("the existing vulnerability DB cannot be read; rebuilding it", "err", err)
 	}
 	defer cdb.Close()
+	if _, err := cdb.Sync(ctx); err != nil {
+		logger.Warn("the shared vulnerability DB cannot be loaded", "err", err)
+	}
+	go cdb.Watch(ctx, sharedDBPoll)
 	q, err := jobs.New(ctx, jobs.Deps{Store: st, DB: cdb, Logger: logger, ToolVersion: Version, TempDir: filepath.Join(cfg.Server.DataDir, "tmp")}, jo)
 	if err != nil {
 		return err

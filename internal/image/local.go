@@ -182,3 +182,9 @@ func isRootFSDir(ref string) bool {
 	_, err = os.Stat(ref + "/oci-layout")
 	return err != nil
 }
+
+// IsBareReference reports whether ref names neither a scheme nor a path:
+// Open looks for it in the Sources in turn.
+func IsBareReference(ref string) bool {
+	return sourceKind(ref) == "registry" && !looksLikePath(ref)
+}

@@ -75,18 +75,21 @@ func startContainerd() (*Containerd, error) {
 	}
 	c := &Containerd{dir: dir, Socket: filepath.Join(dir, "c.sock")}
 	// Only the metadata and content plugins are needed; the CRI plugin
-	// would set up networking, and no container is ever run.
+	// would set up networking, and no container is ever run. Every path
+	// is under dir: the opt plugin would otherwise create /opt/containerd.
 	config := fmt.Sprintf(`version = 2
 root = %q
 state = %q
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
 [grpc]
   address = %q
 [ttrpc]
   address = %q
 [debug]
   address = ""
-`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), c.Socket, c.Socket+".ttrpc")
+[plugins."io.containerd.internal.v1.opt"]
+  path = %q
+`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), c.Socket, c.Socket+".ttrpc", filepath.Join(dir, "opt"))
 	cfg := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-scan/vigil/internal/feeds"
 	"github.com/vigil-scan/vigil/internal/match"
 	"github.com/vigil-scan/vigil/internal/result"
+	"github.com/vigil-scan/vigil/internal/store"
 	"github.com/vigil-scan/vigil/internal/vulndb"
 )
 
@@ -32,6 +33,10 @@ type CurrentDB struct {
 	Logger    *slog.Logger
 	// Fetcher downloads the feeds (default: retries with backoff from 1 s).
 	Fetcher *feeds.Fetcher
+	// Shared, when set, is the database every process of the deployment
+	// uses: a refresh publishes its build there, and the other processes
+	// load the newest build from it instead of fetching the feeds.
+	Shared *store.Store
 
 	refreshMu sync.Mutex
 	mu        sync.RWMutex
@@ -41,6 +46,7 @@ type CurrentDB struct {
 	servePath string
 	lastErr   error
 	lastTry   time.Time
+	lastSync  time.Time
 }
 
 // Load opens the DB file if one exists (a restart keeps serving the DB it
@@ -158,6 +164,9 @@ func (c *CurrentDB) Refresh(ctx context.Context) (changed []vulndb.PackageKey, f
 	if err := os.MkdirAll(filepath.Dir(c.Config.DBPath), 0o755); err != nil {
 		return nil, false, err
 	}
+	if _, err := c.syncLocked(ctx); err != nil && c.Logger != nil {
+		c.Logger.Warn("the shared vulnerability DB cannot be loaded; refreshing from this process's copy", "err", err)
+	}
 	fetcher := c.Fetcher
 	if fetcher == nil {
 		fetcher = &feeds.Fetcher{UserAgent: c.UserAgent}
@@ -198,6 +207,9 @@ func (c *CurrentDB) Refresh(ctx context.Context) (changed []vulndb.PackageKey, f
 	}
 	if ierr := c.install(); ierr != nil {
 		return nil, false, ierr
+	}
+	if perr := c.publish(ctx); perr != nil {
+		return changed, old == nil, errors.Join(err, perr)
 	}
 	return changed, old == nil, err
 }

@@ -40,6 +40,9 @@ type ReevaluateArgs struct {
 	ImageIDs []int64 `json:"image_ids"`
 	// Reason is "advisories" (after a refresh) or "daily".
 	Reason string `json:"reason"`
+	// DB is the digest of the DB build that queued it: a worker serving an
+	// older build loads the shared one first.
+	DB string `json:"db,omitempty"`
 }
 
 func (ReevaluateArgs) Kind() string { return "reevaluate" }
@@ -67,6 +70,44 @@ func (q *Queue) EnqueueScan(ctx context.Context, tenantID int64, digest string, 
 	return err
 }
 
+// ScanRequest is one digest to scan.
+type ScanRequest struct {
+	TenantID int64
+	Digest   string
+}
+
+// EnqueueScans queues scans of many digests in one insert (the webhook
+// intake's batch); digests already pending or running are no-ops, as for
+// EnqueueScan. With tx (SQLite only, see InTx) the jobs are inserted in
+// that store transaction.
+func (q *Queue) EnqueueScans(ctx context.Context, tx *store.Tx, reqs []ScanRequest) error {
+	params := make([]river.InsertManyParams, 0, len(reqs))
+	seen := make(map[ScanRequest]bool, len(reqs))
+	for _, r := range reqs {
+		// One insert must not hold one unique job twice (River refuses it).
+		if seen[r] {
+			continue
+		}
+		seen[r] = true
+		params = append(params, river.InsertManyParams{Args: ScanArgs{TenantID: r.TenantID, Digest: r.Digest},
+			InsertOpts: &river.InsertOpts{MaxAttempts: q.opts.ScanAttempts, UniqueOpts: *uniquePending}})
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	var err error
+	if tx != nil && q.sqliteC != nil {
+		_, err = q.sqliteC.InsertManyTx(ctx, tx.SQL(), params)
+	} else {
+		_, err = q.c.InsertMany(ctx, params)
+	}
+	return err
+}
+
+// InTx reports whether jobs can be inserted in a store transaction
+// (SQLite: the store and River share the writer connection).
+func (q *Queue) InTx() bool { return q.sqliteC != nil }
+
 // EnqueueRefresh queues a DB refresh (one at a time).
 func (q *Queue) EnqueueRefresh(ctx context.Context) error {
 	_, err := q.c.Insert(ctx, RefreshArgs{}, &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByState: uniquePending.ByState}})
@@ -76,10 +117,14 @@ func (q *Queue) EnqueueRefresh(ctx context.Context) error {
 // EnqueueReevaluate queues re-evaluation of images in batches.
 func (q *Queue) EnqueueReevaluate(ctx context.Context, ids []int64, reason string) error {
 	const batch = 500
+	db := ""
+	if q.deps.DB != nil {
+		db = q.deps.DB.Digest()
+	}
 	var params []river.InsertManyParams
 	for start := 0; start < len(ids); start += batch {
 		part := ids[start:min(start+batch, len(ids))]
-		params = append(params, river.InsertManyParams{Args: ReevaluateArgs{ImageIDs: part, Reason: reason}, InsertOpts: &river.InsertOpts{MaxAttempts: 5}})
+		params = append(params, river.InsertManyParams{Args: ReevaluateArgs{ImageIDs: part, Reason: reason, DB: db}, InsertOpts: &river.InsertOpts{MaxAttempts: 5}})
 	}
 	if len(params) == 0 {
 		return nil
@@ -161,6 +206,9 @@ func (q *Queue) scan(ctx context.Context, a ScanArgs, final bool) error {
 
 // evaluate matches an inventory and records the result on each image.
 func (q *Queue) evaluate(ctx context.Context, ids []int64, inv *inventory.Inventory, kind string) error {
+	if err := q.deps.DB.Fresh(ctx); err != nil {
+		q.log.Warn("checking the shared vulnerability DB; matching with the one loaded", "err", err)
+	}
 	var rep *result.Report
 	err := q.deps.DB.With(func(m *match.Matcher, info *result.DBInfo) error {
 		var err error
@@ -192,6 +240,12 @@ type reevaluateWorker struct {
 }
 
 func (w *reevaluateWorker) Work(ctx context.Context, job *river.Job[ReevaluateArgs]) error {
+	if db := job.Args.DB; db != "" && db != w.q.deps.DB.Digest() {
+		// Another process refreshed: match with its build, not ours.
+		if _, err := w.q.deps.DB.Sync(ctx); err != nil {
+			return err
+		}
+	}
 	_, err := w.q.Reevaluate(ctx, job.Args.ImageIDs, job.Args.Reason)
 	return err
 }

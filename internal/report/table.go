@@ -3,10 +3,12 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/vigil-scan/vigil/internal/inventory"
 	"github.com/vigil-scan/vigil/internal/result"
 	"github.com/vigil-scan/vigil/internal/vuln"
 )
@@ -172,6 +174,12 @@ func totalLine(s result.Summary) string {
 
 func writePackageTable(ew *errWriter, r *result.Report, opts Options) {
 	t := &textTable{header: []string{"NAME", "VERSION", "TYPE", "PATH", "LAYER", "BASE"}, colorCol: -1}
+	// OWNER (the OS package that installed a language package) only
+	// when some package has one.
+	owners := slices.ContainsFunc(r.Packages, func(p inventory.Package) bool { return p.Owner != nil })
+	if owners {
+		t.header = append(t.header, "OWNER")
+	}
 	for _, p := range sortedPackages(r.Packages) {
 		layer, base := "", ""
 		if p.Layer != nil {
@@ -180,7 +188,15 @@ func writePackageTable(ew *errWriter, r *result.Report, opts Options) {
 				base = "yes"
 			}
 		}
-		t.rows = append(t.rows, []string{p.Name, p.Version, p.Type, p.Path, layer, base})
+		row := []string{p.Name, p.Version, p.Type, p.Path, layer, base}
+		if owners {
+			owner := ""
+			if p.Owner != nil {
+				owner = p.Owner.Type + ":" + p.Owner.Name
+			}
+			row = append(row, owner)
+		}
+		t.rows = append(t.rows, row)
 	}
 	ew.printf("%s — %s\n", artifactName(r.Artifact), osTarget(r.Artifact.OS))
 	ew.do(func(w io.Writer) error { return t.write(w, opts.Color) })

@@ -42,6 +42,7 @@ const pgURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 type env struct {
 	t        *testing.T
 	st       *store.Store
+	opts     store.Options
 	q        *jobs.Queue
 	db       *jobs.CurrentDB
 	srv      *httptest.Server
@@ -54,6 +55,14 @@ type env struct {
 // openStore opens a fresh SQLite file, or a fresh PostgreSQL schema that is
 // dropped after the test, so parallel runs never share state.
 func openStore(t *testing.T, backend string) *store.Store {
+	t.Helper()
+	st, _ := openStoreOpts(t, backend)
+	return st
+}
+
+// openStoreOpts is openStore that also returns the options, to open the
+// same database again (another process).
+func openStoreOpts(t *testing.T, backend string) (*store.Store, store.Options) {
 	t.Helper()
 	keys, err := store.LoadKeyring("", t.TempDir())
 	if err != nil {
@@ -85,7 +94,7 @@ func openStore(t *testing.T, backend string) *store.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return st
+	return st, opts
 }
 
 // feedMirror is a feeds mirror holding only the corpus's Alpine secdb for
@@ -106,8 +115,16 @@ func feedMirror(t *testing.T, branches ...string) string {
 
 func newEnv(t *testing.T, backend, mirror string) *env {
 	t.Helper()
+	return newEnvWith(t, backend, mirror, nil)
+}
+
+// newEnvWith is newEnv with a hook that sees the env (its store opened,
+// nothing else yet) and its DB before the first refresh.
+func newEnvWith(t *testing.T, backend, mirror string, hook func(*env, *jobs.CurrentDB)) *env {
+	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, st: openStore(t, backend)}
+	e := &env{t: t}
+	e.st, e.opts = openStoreOpts(t, backend)
 	dataDir := t.TempDir()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
@@ -117,6 +134,9 @@ func newEnv(t *testing.T, backend, mirror string) *env {
 		Feeds: config.Feeds{Alpine: config.AlpineFeed{Branches: []string{"v3.10", "v3.11"}}}}, Logger: logger,
 		Fetcher: &feeds.Fetcher{BaseDelay: time.Millisecond}}
 	t.Cleanup(func() { e.db.Close() })
+	if hook != nil {
+		hook(e, e.db)
+	}
 	var err error
 	e.q, err = jobs.New(ctx, jobs.Deps{Store: e.st, DB: e.db, Logger: logger, TempDir: t.TempDir()},
 		jobs.Options{Work: true, Concurrency: 2, PollInterval: 50 * time.Millisecond, RetryBase: 200 * time.Millisecond, ScanAttempts: 3, Daily: -1, Refresh: -1})
