@@ -291,6 +291,9 @@ func TestHarborScannerAPI(t *testing.T) {
 		if err := json.Unmarshal(r.body, &rep); err != nil {
 			t.Fatal(err)
 		}
+		if h, err := e.st.HarborScanJob(ctx, id); err != nil || h.Authorization != "" || h.Status != store.HarborDone {
+			t.Errorf("the registry authorization outlived the scan: %q %s %v", h.Authorization, h.Status, err)
+		}
 		if rep.Artifact.Digest != digest || rep.Artifact.Repository != "library/alpine" || rep.Scanner.Name != "Vigil" || rep.GeneratedAt.IsZero() {
 			t.Errorf("report header: %+v %+v", rep.Artifact, rep.Scanner)
 		}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -134,6 +135,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p != "/healthz" && p != "/readyz" && p != "/metrics" {
 		s.opts.UI.ServeHTTP(w, r)
 		return
+	}
+	if strings.HasPrefix(p, "/api/v1/ingest/azure/") && strings.Contains(p, "//") {
+		// Application Insights SDKs append "/v2/track" to the connection
+		// string's IngestionEndpoint, which often ends in "/"; the mux
+		// would answer a redirect the SDK does not follow.
+		r.URL.Path, r.URL.RawPath = path.Clean(p), ""
 	}
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: 200}
