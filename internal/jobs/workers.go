@@ -206,15 +206,7 @@ func (q *Queue) scan(ctx context.Context, a ScanArgs, final bool) error {
 
 // evaluate matches an inventory and records the result on each image.
 func (q *Queue) evaluate(ctx context.Context, ids []int64, inv *inventory.Inventory, kind string) error {
-	if err := q.deps.DB.Fresh(ctx); err != nil {
-		q.log.Warn("checking the shared vulnerability DB; matching with the one loaded", "err", err)
-	}
-	var rep *result.Report
-	err := q.deps.DB.With(func(m *match.Matcher, info *result.DBInfo) error {
-		var err error
-		rep, err = scan.Evaluate(ctx, inv, scan.Options{Matcher: m, DB: info, ToolVersion: q.deps.ToolVersion})
-		return err
-	})
+	rep, err := q.match(ctx, inv)
 	if err != nil {
 		return err
 	}
@@ -232,6 +224,21 @@ func (q *Queue) evaluate(ctx context.Context, ids []int64, inv *inventory.Invent
 		}
 	}
 	return nil
+}
+
+// match evaluates an inventory with the newest vulnerability DB: every job
+// that matches (registry scans, re-evaluations, Harbor scans) goes through it.
+func (q *Queue) match(ctx context.Context, inv *inventory.Inventory) (*result.Report, error) {
+	if err := q.deps.DB.Fresh(ctx); err != nil {
+		q.log.Warn("checking the shared vulnerability DB; matching with the one loaded", "err", err)
+	}
+	var rep *result.Report
+	err := q.deps.DB.With(func(m *match.Matcher, info *result.DBInfo) error {
+		var err error
+		rep, err = scan.Evaluate(ctx, inv, scan.Options{Matcher: m, DB: info, ToolVersion: q.deps.ToolVersion})
+		return err
+	})
+	return rep, err
 }
 
 type reevaluateWorker struct {
