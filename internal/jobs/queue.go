@@ -124,10 +124,13 @@ type client interface {
 
 // Queue is the job queue of one process.
 type Queue struct {
-	c    client
-	deps Deps
-	opts Options
-	log  *slog.Logger
+	c client
+	// sqliteC is c on SQLite, whose transactions are the store's (jobs
+	// can be inserted in a store transaction); nil on PostgreSQL.
+	sqliteC *river.Client[*sql.Tx]
+	deps    Deps
+	opts    Options
+	log     *slog.Logger
 
 	mmu     sync.Mutex
 	seconds map[string]float64
@@ -145,7 +148,8 @@ func New(ctx context.Context, deps Deps, opts Options) (*Queue, error) {
 	if deps.Store.Postgres() {
 		q.c, err = newClient[pgx.Tx](ctx, riverpgxv5.New(deps.Store.Pool()), q)
 	} else {
-		q.c, err = newClient[*sql.Tx](ctx, riversqlite.New(deps.Store.WriteDB()), q)
+		q.sqliteC, err = newClient[*sql.Tx](ctx, riversqlite.New(deps.Store.WriteDB()), q)
+		q.c = q.sqliteC
 	}
 	if err != nil {
 		return nil, err

@@ -70,6 +70,44 @@ func (q *Queue) EnqueueScan(ctx context.Context, tenantID int64, digest string, 
 	return err
 }
 
+// ScanRequest is one digest to scan.
+type ScanRequest struct {
+	TenantID int64
+	Digest   string
+}
+
+// EnqueueScans queues scans of many digests in one insert (the webhook
+// intake's batch); digests already pending or running are no-ops, as for
+// EnqueueScan. With tx (SQLite only, see InTx) the jobs are inserted in
+// that store transaction.
+func (q *Queue) EnqueueScans(ctx context.Context, tx *store.Tx, reqs []ScanRequest) error {
+	params := make([]river.InsertManyParams, 0, len(reqs))
+	seen := make(map[ScanRequest]bool, len(reqs))
+	for _, r := range reqs {
+		// One insert must not hold one unique job twice (River refuses it).
+		if seen[r] {
+			continue
+		}
+		seen[r] = true
+		params = append(params, river.InsertManyParams{Args: ScanArgs{TenantID: r.TenantID, Digest: r.Digest},
+			InsertOpts: &river.InsertOpts{MaxAttempts: q.opts.ScanAttempts, UniqueOpts: *uniquePending}})
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	var err error
+	if tx != nil && q.sqliteC != nil {
+		_, err = q.sqliteC.InsertManyTx(ctx, tx.SQL(), params)
+	} else {
+		_, err = q.c.InsertMany(ctx, params)
+	}
+	return err
+}
+
+// InTx reports whether jobs can be inserted in a store transaction
+// (SQLite: the store and River share the writer connection).
+func (q *Queue) InTx() bool { return q.sqliteC != nil }
+
 // EnqueueRefresh queues a DB refresh (one at a time).
 func (q *Queue) EnqueueRefresh(ctx context.Context) error {
 	_, err := q.c.Insert(ctx, RefreshArgs{}, &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByState: uniquePending.ByState}})
@@ -168,15 +206,7 @@ func (q *Queue) scan(ctx context.Context, a ScanArgs, final bool) error {
 
 // evaluate matches an inventory and records the result on each image.
 func (q *Queue) evaluate(ctx context.Context, ids []int64, inv *inventory.Inventory, kind string) error {
-	if err := q.deps.DB.Fresh(ctx); err != nil {
-		q.log.Warn("checking the shared vulnerability DB; matching with the one loaded", "err", err)
-	}
-	var rep *result.Report
-	err := q.deps.DB.With(func(m *match.Matcher, info *result.DBInfo) error {
-		var err error
-		rep, err = scan.Evaluate(ctx, inv, scan.Options{Matcher: m, DB: info, ToolVersion: q.deps.ToolVersion})
-		return err
-	})
+	rep, err := q.match(ctx, inv)
 	if err != nil {
 		return err
 	}
@@ -194,6 +224,21 @@ func (q *Queue) evaluate(ctx context.Context, ids []int64, inv *inventory.Invent
 		}
 	}
 	return nil
+}
+
+// match evaluates an inventory with the newest vulnerability DB: every job
+// that matches (registry scans, re-evaluations, Harbor scans) goes through it.
+func (q *Queue) match(ctx context.Context, inv *inventory.Inventory) (*result.Report, error) {
+	if err := q.deps.DB.Fresh(ctx); err != nil {
+		q.log.Warn("checking the shared vulnerability DB; matching with the one loaded", "err", err)
+	}
+	var rep *result.Report
+	err := q.deps.DB.With(func(m *match.Matcher, info *result.DBInfo) error {
+		var err error
+		rep, err = scan.Evaluate(ctx, inv, scan.Options{Matcher: m, DB: info, ToolVersion: q.deps.ToolVersion})
+		return err
+	})
+	return rep, err
 }
 
 type reevaluateWorker struct {

@@ -12,11 +12,13 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/vigil-scan/vigil/internal/jobs"
+	"github.com/vigil-scan/vigil/internal/regevent"
 	"github.com/vigil-scan/vigil/internal/store"
 )
 
@@ -38,6 +40,9 @@ type Options struct {
 	Now func() time.Time
 	// Version is Vigil's version, as the Harbor scanner API reports it.
 	Version string
+	// HarborRegistries are the registry hosts Harbor scan requests may
+	// name (host or host:port); empty allows any.
+	HarborRegistries []string
 }
 
 // Server is the HTTP handler.
@@ -50,6 +55,7 @@ type Server struct {
 	routes  []string
 	limiter *limiter
 	metrics *metrics
+	intake  *intake
 	bg      sync.WaitGroup
 }
 
@@ -69,6 +75,7 @@ func New(opts Options) *Server {
 	}
 	s := &Server{opts: opts, st: opts.Store, q: opts.Queue, log: opts.Logger, mux: http.NewServeMux(),
 		limiter: newLimiter(opts.IngestRate), metrics: newMetrics()}
+	s.intake = &intake{st: opts.Store, q: opts.Queue, log: opts.Logger}
 	s.register()
 	return s
 }
@@ -112,9 +119,9 @@ func (s *Server) register() {
 	s.handle("POST /api/v1/scans", s.auth(store.ScopeIngest, s.publishScan))
 	s.handle("POST /api/v1/ingest/azure/v2/track", s.azureTrack)
 	s.handle("POST /api/v1/ingest/azure/v2.1/track", s.azureTrack)
-	s.handle("POST /api/v1/webhooks/distribution/{registry}", s.distributionWebhook)
-	s.handle("POST /api/v1/webhooks/harbor/{registry}", s.harborWebhook)
-	s.handle("POST /api/v1/webhooks/acr/{registry}", s.acrWebhook)
+	s.handle("POST /api/v1/webhooks/distribution/{registry}", s.webhook("distribution", regevent.Distribution))
+	s.handle("POST /api/v1/webhooks/harbor/{registry}", s.webhook("harbor", regevent.Harbor))
+	s.handle("POST /api/v1/webhooks/acr/{registry}", s.webhook("acr", regevent.ACR))
 
 	s.handle("GET /api/v1/db", s.auth(store.ScopeRead, s.dbInfo))
 	s.handle("POST /api/v1/db/refresh", s.auth(store.ScopeAdmin, s.dbRefresh))
@@ -131,6 +138,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p != "/healthz" && p != "/readyz" && p != "/metrics" {
 		s.opts.UI.ServeHTTP(w, r)
 		return
+	}
+	if strings.HasPrefix(p, "/api/v1/ingest/azure/") && strings.Contains(p, "//") {
+		// Application Insights SDKs append "/v2/track" to the connection
+		// string's IngestionEndpoint, which often ends in "/"; the mux
+		// would answer a redirect the SDK does not follow.
+		r.URL.Path, r.URL.RawPath = path.Clean(p), ""
 	}
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: 200}

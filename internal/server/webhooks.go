@@ -1,39 +1,52 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
-	"regexp"
-	"strings"
-	"time"
 
+	"github.com/vigil-scan/vigil/internal/regevent"
 	"github.com/vigil-scan/vigil/internal/store"
 )
 
-// maxWebhookBody bounds a webhook delivery; Distribution batches a few
-// events per envelope, far below this.
-const maxWebhookBody = 1 << 20
-
-// maxEventsPerDelivery bounds the events of one envelope.
-const maxEventsPerDelivery = 1000
-
+// Names as the distribution reference grammar allows them (API inputs).
 var (
-	digestRE = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
-	// repositoryRE is the distribution reference grammar's path.
-	repositoryRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
-	tagRE        = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	digestRE = regevent.DigestRE
+	tagRE    = regevent.TagRE
 )
 
-// manifestMediaTypes are the targets a scan is about; blob (layer, config)
-// events are ignored.
-var manifestMediaTypes = map[string]bool{
-	"application/vnd.docker.distribution.manifest.v2+json":      true,
-	"application/vnd.docker.distribution.manifest.list.v2+json": true,
-	"application/vnd.docker.distribution.manifest.v1+json":      true,
-	"application/vnd.docker.distribution.manifest.v1+prettyjws": true,
-	"application/vnd.oci.image.manifest.v1+json":                true,
-	"application/vnd.oci.image.index.v1+json":                   true,
+func quoteShort(s string) string { return regevent.Quote(s) }
+
+// webhook serves one registry webhook format: bearer secret of the
+// registry, rate limit, bounded body, parse, validate, record, enqueue.
+func (s *Server) webhook(format string, parse regevent.Parser) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tenant, regID, ok := s.webhookAuth(w, r, format)
+		if !ok {
+			return
+		}
+		p, err := parse(r.Body, r.Header.Get("Content-Type"))
+		if err != nil {
+			s.metrics.webhook(format, "bad_request", 1)
+			var we *regevent.Error
+			var mbe *http.MaxBytesError
+			switch {
+			case errors.As(err, &mbe):
+				writeError(w, 413, "webhook body too large")
+			case errors.As(err, &we):
+				writeError(w, we.Status, we.Msg)
+			default:
+				writeError(w, 400, "invalid "+format+" payload: "+err.Error())
+			}
+			return
+		}
+		evs := make([]store.ImageEvent, len(p.Events))
+		for i, e := range p.Events {
+			evs[i] = store.ImageEvent{TenantID: tenant, RegistryID: regID, Repository: e.Repository, Digest: e.Digest,
+				Tag: e.Tag, Action: e.Action, At: e.At, Key: e.Key}
+		}
+		s.metrics.webhook(format, "ignored", p.Ignored)
+		s.ingest(w, r, format, evs)
+	}
 }
 
 // webhookAuth checks the registry id and its bearer secret, and the
@@ -63,132 +76,33 @@ func (s *Server) webhookAuth(w http.ResponseWriter, r *http.Request, format stri
 		writeError(w, 429, "too many webhook deliveries; retry later")
 		return 0, "", false
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxWebhookBody)
+	r.Body = http.MaxBytesReader(w, r.Body, regevent.MaxBody)
 	return tenant, regID, true
-}
-
-// distributionEnvelope is the CNCF Distribution notification envelope
-// (media types application/vnd.docker.distribution.events.v1+json and
-// v2+json share it).
-type distributionEnvelope struct {
-	Events []distributionEvent `json:"events"`
-}
-
-type distributionEvent struct {
-	ID        string    `json:"id"`
-	Timestamp time.Time `json:"timestamp"`
-	Action    string    `json:"action"`
-	Target    struct {
-		MediaType  string `json:"mediaType"`
-		Digest     string `json:"digest"`
-		Repository string `json:"repository"`
-		Tag        string `json:"tag"`
-		URL        string `json:"url"`
-	} `json:"target"`
-}
-
-func (s *Server) distributionWebhook(w http.ResponseWriter, r *http.Request) {
-	const format = "distribution"
-	tenant, regID, ok := s.webhookAuth(w, r, format)
-	if !ok {
-		return
-	}
-	ct := strings.ToLower(strings.TrimSpace(strings.Split(r.Header.Get("Content-Type"), ";")[0]))
-	switch ct {
-	case "application/vnd.docker.distribution.events.v1+json", "application/vnd.docker.distribution.events.v2+json", "application/json", "":
-	default:
-		s.metrics.webhook(format, "bad_request", 1)
-		writeError(w, 415, "content type "+ct+": want application/vnd.docker.distribution.events.v2+json (or v1)")
-		return
-	}
-	var env distributionEnvelope
-	dec := json.NewDecoder(r.Body)
-	if err := dec.Decode(&env); err != nil {
-		s.metrics.webhook(format, "bad_request", 1)
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeError(w, 413, "webhook body too large")
-			return
-		}
-		writeError(w, 400, "invalid notification envelope: "+err.Error())
-		return
-	}
-	if len(env.Events) > maxEventsPerDelivery {
-		s.metrics.webhook(format, "bad_request", 1)
-		writeError(w, 413, "too many events in one delivery")
-		return
-	}
-	var evs []store.ImageEvent
-	ignored := 0
-	for _, e := range env.Events {
-		if !manifestMediaTypes[e.Target.MediaType] || (e.Action != "push" && e.Action != "pull" && e.Action != "delete") {
-			ignored++
-			continue
-		}
-		ev := store.ImageEvent{TenantID: tenant, RegistryID: regID, Repository: e.Target.Repository, Digest: e.Target.Digest,
-			Tag: e.Target.Tag, Action: e.Action, At: e.Timestamp}
-		if e.ID != "" {
-			ev.Key = "distribution:" + e.ID
-		}
-		if msg := validateEvent(ev); msg != "" {
-			s.metrics.webhook(format, "bad_request", 1)
-			writeError(w, 400, msg)
-			return
-		}
-		evs = append(evs, ev)
-	}
-	s.metrics.webhook(format, "ignored", ignored)
-	s.ingest(w, r, format, evs)
-}
-
-// validateEvent checks an event's names before anything is stored.
-func validateEvent(ev store.ImageEvent) string {
-	if !repositoryRE.MatchString(ev.Repository) || len(ev.Repository) > 255 {
-		return "invalid repository name " + quoteShort(ev.Repository)
-	}
-	if ev.Digest != "" && !digestRE.MatchString(ev.Digest) {
-		return "invalid digest " + quoteShort(ev.Digest) + ": want sha256:<64 hex>"
-	}
-	if ev.Digest == "" && ev.Action != store.ActionDelete {
-		return "event without a digest"
-	}
-	if ev.Tag != "" && !tagRE.MatchString(ev.Tag) {
-		return "invalid tag " + quoteShort(ev.Tag)
-	}
-	return ""
-}
-
-func quoteShort(s string) string {
-	if len(s) > 80 {
-		s = s[:80] + "…"
-	}
-	b, _ := json.Marshal(s)
-	return string(b)
 }
 
 // ingest records events and queues the scans they call for. A duplicate
 // (redelivery, replay) changes nothing and still answers 202, so the
-// registry stops retrying.
+// registry stops retrying. Concurrent deliveries share one commit (intake).
 func (s *Server) ingest(w http.ResponseWriter, r *http.Request, format string, evs []store.ImageEvent) {
-	res, err := s.st.RecordEvents(r.Context(), evs)
+	if len(evs) == 0 {
+		writeJSON(w, 202, map[string]int{"accepted": 0, "duplicates": 0, "scans": 0})
+		return
+	}
+	res, err := s.intake.record(r.Context(), evs)
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
 	accepted, dups, scans := 0, 0, 0
-	for i, x := range res {
-		if x.Duplicate {
+	for _, x := range res {
+		switch {
+		case x.Duplicate:
 			dups++
-			continue
-		}
-		accepted++
-		if x.Scan && s.q != nil {
-			if err := s.q.EnqueueScan(r.Context(), evs[i].TenantID, x.Digest, false); err != nil {
-				// The image stays pending; the scheduler re-enqueues it.
-				s.log.Error("enqueueing a scan", "digest", x.Digest, "err", err)
-				continue
-			}
+		case x.Scan && s.q != nil:
+			accepted++
 			scans++
+		default:
+			accepted++
 		}
 	}
 	s.metrics.webhook(format, "accepted", accepted)

@@ -66,6 +66,49 @@ func (s *Store) RecordEvents(ctx context.Context, evs []ImageEvent) ([]EventResu
 	return out, err
 }
 
+// RecordEventBatch applies several deliveries' events in one transaction
+// (the webhook intake coalesces concurrent deliveries into one commit).
+// Each delivery runs in its own savepoint: one that fails is rolled back
+// alone and gets its error in errs; err is for the whole batch. then, if
+// not nil, runs in the transaction after the events (enqueueing their
+// scans with the events, atomically).
+func (s *Store) RecordEventBatch(ctx context.Context, deliveries [][]ImageEvent, then func(*Tx, [][]EventResult) error) (out [][]EventResult, errs []error, err error) {
+	err = s.tx(ctx, func(tx *Tx) error {
+		tx.prepared()
+		out = make([][]EventResult, len(deliveries))
+		errs = make([]error, len(deliveries))
+		for d, evs := range deliveries {
+			if _, err := tx.tx.ExecContext(ctx, "SAVEPOINT delivery"); err != nil {
+				return err
+			}
+			res := make([]EventResult, len(evs))
+			var derr error
+			for i, ev := range evs {
+				if res[i], derr = s.recordEvent(ctx, tx, ev); derr != nil {
+					derr = fmt.Errorf("event %d: %w", i, derr)
+					break
+				}
+			}
+			if derr != nil {
+				errs[d] = derr
+				if _, err := tx.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT delivery"); err != nil {
+					return err
+				}
+			} else {
+				out[d] = res
+			}
+			if _, err := tx.tx.ExecContext(ctx, "RELEASE SAVEPOINT delivery"); err != nil {
+				return err
+			}
+		}
+		if then != nil {
+			return then(tx, out)
+		}
+		return nil
+	})
+	return out, errs, err
+}
+
 func (s *Store) recordEvent(ctx context.Context, tx *Tx, ev ImageEvent) (EventResult, error) {
 	res := EventResult{Digest: ev.Digest}
 	now := s.nowMS()

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 )
 
 // Registry is a container registry the tenant connected. Secrets are never
@@ -180,6 +182,7 @@ func (s *Store) Registries(ctx context.Context, tenantID int64) ([]Registry, err
 
 // DeleteRegistry removes a registry; its images leave every list.
 func (s *Store) DeleteRegistry(ctx context.Context, tenantID int64, id string) error {
+	defer s.webhookKeys.forget(id)
 	return s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.exec(ctx, "DELETE FROM registries WHERE tenant_id = ? AND id = ?", tenantID, id)
 		if err != nil {
@@ -197,18 +200,65 @@ func (s *Store) DeleteRegistry(ctx context.Context, tenantID int64, id string) e
 // in constant time. Unknown registries and wrong secrets are both
 // ErrNotFound, so the endpoint does not reveal which registries exist.
 func (s *Store) RegistryForWebhook(ctx context.Context, id, secret string) (tenantID int64, err error) {
-	var hash string
-	err = s.queryRow(ctx, "SELECT tenant_id, webhook_secret_hash FROM registries WHERE id = ?", id).Scan(&tenantID, &hash)
-	if errors.Is(err, sql.ErrNoRows) {
+	k, ok := s.webhookKeys.get(id, s.now())
+	if !ok {
+		err = s.queryRow(ctx, "SELECT tenant_id, webhook_secret_hash FROM registries WHERE id = ?", id).Scan(&k.tenantID, &k.hash)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, ErrNotFound
+		}
+		if err != nil {
+			return 0, err
+		}
+		s.webhookKeys.put(id, k, s.now())
+	}
+	if k.hash == "" || secret == "" || subtle.ConstantTimeCompare([]byte(k.hash), []byte(secretHash(secret))) != 1 {
 		return 0, ErrNotFound
 	}
-	if err != nil {
-		return 0, err
+	return k.tenantID, nil
+}
+
+// webhookKeyTTL is how long a registry's webhook secret hash is reused
+// without reading it again: every delivery would otherwise cost a read. A
+// registry deleted through another replica accepts deliveries that long
+// (they fail on the missing registry).
+const webhookKeyTTL = 10 * time.Second
+
+type webhookKey struct {
+	tenantID int64
+	hash     string
+	at       time.Time
+}
+
+// webhookKeyCache holds registries' webhook secret hashes (never secrets).
+type webhookKeyCache struct {
+	mu   sync.Mutex
+	keys map[string]webhookKey
+}
+
+func (c *webhookKeyCache) get(id string, now time.Time) (webhookKey, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.keys[id]
+	if !ok || now.Sub(k.at) > webhookKeyTTL || now.Before(k.at) {
+		return webhookKey{}, false
 	}
-	if hash == "" || secret == "" || subtle.ConstantTimeCompare([]byte(hash), []byte(secretHash(secret))) != 1 {
-		return 0, ErrNotFound
+	return k, true
+}
+
+func (c *webhookKeyCache) put(id string, k webhookKey, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.keys == nil || len(c.keys) > 10000 {
+		c.keys = map[string]webhookKey{}
 	}
-	return tenantID, nil
+	k.at = now
+	c.keys[id] = k
+}
+
+func (c *webhookKeyCache) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.keys, id)
 }
 
 // RegistryCredentials decrypts what a worker needs to pull (not tenant

@@ -64,6 +64,8 @@ type Store struct {
 	path string
 	keys *Keyring
 	now  func() time.Time
+	// webhookKeys caches registries' webhook secret hashes.
+	webhookKeys webhookKeyCache
 }
 
 // Open connects, creates the database if needed and applies pending
@@ -103,6 +105,10 @@ func openPostgres(ctx context.Context, opts Options) (*Store, error) {
 		}
 		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
 	}
+	// The store's queries are short index walks; PostgreSQL's JIT, which
+	// a large row estimate switches on, spent 100+ ms compiling for one of
+	// them (the web UI's remediation page) that then ran in 1 ms.
+	cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	cfg.MaxConns = max(int32(runtime.GOMAXPROCS(0))*4, 8)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -231,20 +237,67 @@ func (s *Store) tx(ctx context.Context, fn func(*Tx) error) error {
 type Tx struct {
 	tx *sql.Tx
 	d  dialect
+	// stmts caches prepared statements for transactions that repeat a few
+	// statements many times (a batch of webhook events): modernc's SQLite
+	// parses every unprepared statement again. PostgreSQL's pgx already
+	// caches prepared statements per connection, so it stays nil there.
+	stmts map[string]*sql.Stmt
+}
+
+// prepared makes t reuse prepared statements (SQLite only); they are closed
+// with the transaction.
+func (t *Tx) prepared() {
+	if t.d == sqlite && t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+}
+
+func (t *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := t.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	t.stmts[q] = st
+	return st, nil
 }
 
 // SQL is the underlying transaction (the job queue inserts jobs in it).
 func (t *Tx) SQL() *sql.Tx { return t.tx }
 
 func (t *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if t.stmts != nil {
+		st, err := t.stmt(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		return st.ExecContext(ctx, args...)
+	}
 	return t.tx.ExecContext(ctx, t.d.rebind(q), args...)
 }
 
 func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if t.stmts != nil {
+		st, err := t.stmt(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		return st.QueryContext(ctx, args...)
+	}
 	return t.tx.QueryContext(ctx, t.d.rebind(q), args...)
 }
 
 func (t *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if t.stmts != nil {
+		st, err := t.stmt(ctx, q)
+		if err != nil {
+			// QueryRowContext on the transaction reports the same error.
+			return t.tx.QueryRowContext(ctx, q, args...)
+		}
+		return st.QueryRowContext(ctx, args...)
+	}
 	return t.tx.QueryRowContext(ctx, t.d.rebind(q), args...)
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
@@ -14,7 +15,8 @@ import (
 // up to date in the transaction that changes an image's findings, so the
 // overview reads a few thousand small rows instead of every open finding.
 //
-// Each image's contribution is stored (ui_image_rollup); a refresh
+// Each image's contribution is stored (ui_image_rollup, its vulnerability
+// list in ui_image_vulns); a refresh
 // recomputes it from the image's open findings and applies the difference
 // to the tenant's per-vulnerability image counts (ui_vuln_images) and its
 // per-day change of open findings (ui_open_delta). Evaluations refresh
@@ -79,7 +81,7 @@ func storedRollup(ctx context.Context, tx *Tx, imageID int64) (rollup, error) {
 	r := rollup{vulns: map[string]int{}}
 	var live int
 	var vulns string
-	rows, err := tx.query(ctx, "SELECT tenant_id, live, open_findings, "+rollupCountCols+", vulns FROM ui_image_rollup WHERE image_id = ?", imageID)
+	rows, err := tx.query(ctx, "SELECT r.tenant_id, r.live, r.open_findings, "+rollupCountCols+", COALESCE(v.vulns, '') FROM ui_image_rollup r LEFT JOIN ui_image_vulns v ON v.image_id = r.image_id WHERE r.image_id = ?", imageID)
 	if err != nil {
 		return r, err
 	}
@@ -203,15 +205,18 @@ func refreshRollups(ctx context.Context, tx *Tx, now int64, imageIDs ...int64) e
 			}
 		}
 		f, k := cur.fixable, cur.kev
-		if _, err := tx.exec(ctx, `INSERT INTO ui_image_rollup (image_id, tenant_id, live, open_findings, `+rollupCountCols+`, vulns)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		if _, err := tx.exec(ctx, `INSERT INTO ui_image_vulns (image_id, vulns) VALUES (?, ?) ON CONFLICT (image_id) DO UPDATE SET vulns = excluded.vulns`,
+			id, encodeVulns(cur.vulns)); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO ui_image_rollup (image_id, tenant_id, live, open_findings, `+rollupCountCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (image_id) DO UPDATE SET tenant_id = excluded.tenant_id, live = excluded.live, open_findings = excluded.open_findings,
 			fixable_critical = excluded.fixable_critical, fixable_high = excluded.fixable_high, fixable_medium = excluded.fixable_medium,
 			fixable_low = excluded.fixable_low, fixable_unknown = excluded.fixable_unknown, kev_critical = excluded.kev_critical,
-			kev_high = excluded.kev_high, kev_medium = excluded.kev_medium, kev_low = excluded.kev_low, kev_unknown = excluded.kev_unknown,
-			vulns = excluded.vulns`,
+			kev_high = excluded.kev_high, kev_medium = excluded.kev_medium, kev_low = excluded.kev_low, kev_unknown = excluded.kev_unknown`,
 			id, cur.tenant, boolInt(cur.live), cur.open, f.Critical, f.High, f.Medium, f.Low, f.Unknown,
-			k.Critical, k.High, k.Medium, k.Low, k.Unknown, encodeVulns(cur.vulns)); err != nil {
+			k.Critical, k.High, k.Medium, k.Low, k.Unknown); err != nil {
 			return err
 		}
 	}
@@ -279,51 +284,43 @@ func applyDayDeltas(ctx context.Context, tx *Tx, dd map[dayKey]int) error {
 // rollups of the evaluated image and of the images it replaced (whose
 // findings the evaluation may have resolved).
 func refreshEvaluated(ctx context.Context, tx *Tx, now, imageID int64) error {
-	rows, err := tx.query(ctx, "SELECT id FROM images WHERE replaced_by = ?", imageID)
+	replaced, err := int64s(tx.query(ctx, "SELECT id FROM images WHERE replaced_by = ?", imageID))
 	if err != nil {
 		return err
 	}
-	ids := []int64{imageID}
+	return refreshRollups(ctx, tx, now, append([]int64{imageID}, replaced...)...)
+}
+
+// int64s reads a one-column integer result.
+func int64s(rows *sql.Rows, err error) ([]int64, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
+			return nil, err
 		}
-		ids = append(ids, id)
+		out = append(out, id)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	return refreshRollups(ctx, tx, now, ids...)
+	return out, rows.Err()
 }
 
 // syncRollups refreshes the rollups of the tenant's images whose stored
 // contribution no longer matches the image: deleted or restored since,
-// recounted, or evaluated before rollups existed. It reads one row per
-// image, not their findings, so the overview can run it every time.
+// recounted, or evaluated before rollups existed. It joins one row per
+// image, not their findings; OpenAggregates runs it when the rollups'
+// checksum differs from the images'.
 func (s *Store) syncRollups(ctx context.Context, tenantID int64) error {
-	rows, err := s.query(ctx, `SELECT i.id FROM images i LEFT JOIN ui_image_rollup r ON r.image_id = i.id
+	ids, err := int64s(s.query(ctx, `SELECT i.id FROM images i LEFT JOIN ui_image_rollup r ON r.image_id = i.id
 		WHERE i.tenant_id = ? AND (
 			(r.image_id IS NULL AND i.last_evaluated_at IS NOT NULL)
 			OR r.live <> CASE WHEN i.deleted_at IS NULL THEN 1 ELSE 0 END
 			OR r.open_findings <> i.critical + i.high + i.medium + i.low + i.unknown)
-		ORDER BY i.id`, tenantID)
+		ORDER BY i.id`, tenantID))
 	if err != nil {
-		return err
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	// Small transactions: a first sync after an upgrade may cover every image.
