@@ -128,4 +128,3 @@ func BenchmarkDebianOwnership(b *testing.B) {
 		})
 	}
 }
-
