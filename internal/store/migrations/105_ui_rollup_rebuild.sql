@@ -26,4 +26,4 @@ CREATE INDEX ui_image_rollup_tenant ON ui_image_rollup (tenant_id);
 -- The overview reads this index instead of the wide image rows: the live
 -- images' counts per registry in one pass, and the most vulnerable images
 -- in order (critical first), without sorting every image.
-CREATE INDEX images_ui_counts ON images (tenant_id, deleted_at, critical, high, medium, low, unknown, id, registry_id);
+CREATE INDEX images_ui_counts ON images (tenant_id, critical, high, medium, low, unknown, id, registry_id, deleted_at) WHERE deleted_at IS NULL;
