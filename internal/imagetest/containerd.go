@@ -183,3 +183,10 @@ func (c *Containerd) Images(tb testing.TB, ns string) []string {
 	}
 	return strings.Fields(out)
 }
+
+// BlobPath is where containerd's content store keeps the blob with digest
+// "sha256:HEX" (for tests that tamper with it).
+func (c *Containerd) BlobPath(digest string) string {
+	algo, hex, _ := strings.Cut(digest, ":")
+	return filepath.Join(c.dir, "root", "io.containerd.content.v1.content", "blobs", algo, hex)
+}
