@@ -217,12 +217,7 @@ func (q *Queue) evaluate(ctx context.Context, ids []int64, inv *inventory.Invent
 // evaluations matches an inventory once and returns each image's result
 // (its tenant's policy applied).
 func (q *Queue) evaluations(ctx context.Context, ids []int64, inv *inventory.Inventory, kind string) ([]store.Evaluation, error) {
-	var rep *result.Report
-	err := q.deps.DB.With(func(m *match.Matcher, info *result.DBInfo) error {
-		var err error
-		rep, err = scan.Evaluate(ctx, inv, scan.Options{Matcher: m, DB: info, ToolVersion: q.deps.ToolVersion})
-		return err
-	})
+	rep, err := q.match(ctx, inv)
 	if err != nil {
 		return nil, err
 	}
@@ -239,6 +234,21 @@ func (q *Queue) evaluations(ctx context.Context, ids []int64, inv *inventory.Inv
 		out = append(out, store.Evaluation{ImageID: id, Kind: kind, DBBuilt: built, Findings: findings})
 	}
 	return out, nil
+}
+
+// match evaluates an inventory with the newest vulnerability DB: every job
+// that matches (registry scans, re-evaluations, Harbor scans) goes through it.
+func (q *Queue) match(ctx context.Context, inv *inventory.Inventory) (*result.Report, error) {
+	if err := q.deps.DB.Fresh(ctx); err != nil {
+		q.log.Warn("checking the shared vulnerability DB; matching with the one loaded", "err", err)
+	}
+	var rep *result.Report
+	err := q.deps.DB.With(func(m *match.Matcher, info *result.DBInfo) error {
+		var err error
+		rep, err = scan.Evaluate(ctx, inv, scan.Options{Matcher: m, DB: info, ToolVersion: q.deps.ToolVersion})
+		return err
+	})
+	return rep, err
 }
 
 type reevaluateWorker struct {

@@ -48,13 +48,14 @@ func TestApplyPolicyFile(t *testing.T) {
 
 	f := filepath.Join("testdata", "vigil.yaml")
 	want := map[string]string{
-		"CVE-2019-5482":  "policy " + f + ":4",     // id + package name
-		"CVE-2022-41723": "policy " + f + ":7",     // alias, image glob
-		"CVE-2021-3449":  "",                       // expired on 2024-01-31
-		"CVE-2019-11236": "",                       // image glob does not match
-		"CVE-2020-1967":  "",                       // no rule
-		"CVE-2022-28391": "vex vex.openvex.json#0", // suppressed before, kept
-		"CVE-2023-32681": "policy .vigil.yaml:12",  // suppressed before, kept
+		"CVE-2019-5482":  "policy " + f + ":4",      // id + package name
+		"CVE-2022-41723": "policy " + f + ":7",      // alias, image glob
+		"CVE-2021-3449":  "",                        // expired on 2024-01-31
+		"CVE-2019-11236": "",                        // image glob does not match
+		"CVE-2020-1967":  "",                        // no rule
+		"CVE-2022-28391": "vex vex.openvex.json#0",  // suppressed before, kept
+		"CVE-2023-32681": "policy .vigil.yaml:12",   // suppressed before, kept
+		"CVE-2020-1747":  "os-package apk:py3-yaml", // installed by an OS package, kept
 	}
 	for id, w := range want {
 		if got := rule(finding(t, r, id).Suppressed); got != w {
@@ -83,7 +84,7 @@ func TestApplyPolicyFile(t *testing.T) {
 	}
 
 	r.Summarize()
-	if r.Summary.Suppressed != 4 || r.Summary.Total != 4 {
+	if r.Summary.Suppressed != 5 || r.Summary.Total != 4 {
 		t.Errorf("summary: suppressed %d total %d", r.Summary.Suppressed, r.Summary.Total)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,9 @@ type Options struct {
 	Now func() time.Time
 	// Version is Vigil's version, as the Harbor scanner API reports it.
 	Version string
+	// HarborRegistries are the registry hosts Harbor scan requests may
+	// name (host or host:port); empty allows any.
+	HarborRegistries []string
 }
 
 // Server is the HTTP handler.
@@ -134,6 +138,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p != "/healthz" && p != "/readyz" && p != "/metrics" {
 		s.opts.UI.ServeHTTP(w, r)
 		return
+	}
+	if strings.HasPrefix(p, "/api/v1/ingest/azure/") && strings.Contains(p, "//") {
+		// Application Insights SDKs append "/v2/track" to the connection
+		// string's IngestionEndpoint, which often ends in "/"; the mux
+		// would answer a redirect the SDK does not follow.
+		r.URL.Path, r.URL.RawPath = path.Clean(p), ""
 	}
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: 200}

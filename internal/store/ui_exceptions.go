@@ -76,19 +76,8 @@ func (s *Store) CreateException(ctx context.Context, p Principal, e Exception) (
 				WHERE i.tenant_id = ? AND i.deleted_at IS NULL AND f.state IN ('open', 'suppressed') AND UPPER(f.vuln_id) = ?`
 			args = append(args, strings.ToUpper(e.VulnID))
 		}
-		rows, err := tx.query(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		return rows.Err()
+		ids, err = int64s(tx.query(ctx, q, args...))
+		return err
 	})
 	return e, ids, err
 }

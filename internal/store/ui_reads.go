@@ -188,9 +188,12 @@ func splitReference(t string) (repo, tag, digest string) {
 // MostVulnerable lists the tenant's images with the most severe open
 // findings (critical first, then high, ...).
 func (s *Store) MostVulnerable(ctx context.Context, tenantID int64, limit int) ([]Image, error) {
-	return s.images(ctx, tenantID, "SELECT "+imageColumns+` FROM images i JOIN repositories p ON p.id = i.repository_id
-		WHERE i.tenant_id = ? AND i.deleted_at IS NULL AND i.critical + i.high + i.medium + i.low + i.unknown > 0
-		ORDER BY i.critical DESC, i.high DESC, i.medium DESC, i.low DESC, i.unknown DESC, i.id DESC LIMIT ?`, tenantID, limit)
+	// The top images are picked on the counts alone; the columns with
+	// subqueries (running, replaced by) are computed for those only.
+	const order = "i.critical DESC, i.high DESC, i.medium DESC, i.low DESC, i.unknown DESC, i.id DESC"
+	return s.images(ctx, tenantID, "SELECT "+imageColumns+` FROM (SELECT i.id FROM images i
+		WHERE i.tenant_id = ? AND i.deleted_at IS NULL AND i.critical + i.high + i.medium + i.low + i.unknown > 0 ORDER BY `+order+` LIMIT ?) top
+		JOIN images i ON i.id = top.id JOIN repositories p ON p.id = i.repository_id ORDER BY `+order, tenantID, limit)
 }
 
 // RunningCounts sums the open findings of the tenant's running images,
@@ -531,12 +534,23 @@ func registryFilter(id string) string {
 	return id
 }
 
-// CIOnlyRegistry counts the tenant's CI-only images like a registry's.
-func (s *Store) CIOnlyRegistry(ctx context.Context, tenantID int64) (Registry, error) {
+// RegistryWithCounts returns one of the tenant's registries, or the CI/CD
+// only pseudo-registry (CIOnlyRegistryID), with its counts from one pass
+// over its images (Registry computes each count in a subquery of its own).
+func (s *Store) RegistryWithCounts(ctx context.Context, tenantID int64, id string) (Registry, error) {
 	r := Registry{ID: CIOnlyRegistryID, Name: "CI/CD only"}
+	if id != CIOnlyRegistryID {
+		err := s.queryRow(ctx, "SELECT id, name, url FROM registries WHERE tenant_id = ? AND id = ?", tenantID, id).Scan(&r.ID, &r.Name, &r.URL)
+		if errors.Is(err, sql.ErrNoRows) {
+			return r, ErrNotFound
+		}
+		if err != nil {
+			return r, err
+		}
+	}
 	err := s.queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN critical + high + medium + low + unknown > 0 THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(critical), 0), COALESCE(SUM(high), 0), COALESCE(SUM(medium), 0), COALESCE(SUM(low), 0), COALESCE(SUM(unknown), 0)
-		FROM images WHERE tenant_id = ? AND registry_id = '' AND deleted_at IS NULL`, tenantID).
+		FROM images WHERE tenant_id = ? AND registry_id = ? AND deleted_at IS NULL`, tenantID, registryFilter(id)).
 		Scan(&r.Images, &r.Unhealthy, &r.Counts.Critical, &r.Counts.High, &r.Counts.Medium, &r.Counts.Low, &r.Counts.Unknown)
 	return r, err
 }

@@ -284,7 +284,7 @@ func TestUIRollupsCatchUp(t *testing.T) {
 		ra := f.registry(a, "main")
 		i1 := f.push(a, ra, "shop/app", "1.0", testDigest(1))
 		f.evaluate(i1, fnd("CVE-2021-3711", "libssl", "CRITICAL", "fix", "kev"), fnd("CVE-2022-0001", "musl", "HIGH"))
-		for _, q := range []string{"DELETE FROM ui_image_rollup", "DELETE FROM ui_vuln_images", "DELETE FROM ui_open_delta"} {
+		for _, q := range []string{"DELETE FROM ui_image_rollup", "DELETE FROM ui_image_vulns", "DELETE FROM ui_vuln_images", "DELETE FROM ui_open_delta"} {
 			if _, err := st.exec(f.ctx, q); err != nil {
 				t.Fatal(err)
 			}
@@ -666,12 +666,18 @@ func TestCIOnlyRegistry(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.evaluate(ci, fnd("CVE-2022-0001", "zlib", "MEDIUM"))
-		r, err := st.CIOnlyRegistry(f.ctx, a)
+		r, err := st.RegistryWithCounts(f.ctx, a, CIOnlyRegistryID)
 		if err != nil || r.ID != CIOnlyRegistryID || r.Images != 1 || r.Unhealthy != 1 || r.Counts != (Counts{Medium: 1}) {
 			t.Errorf("CI-only registry = %+v, %v", r, err)
 		}
-		if r, _ := st.CIOnlyRegistry(f.ctx, b); r.Images != 0 {
+		if r, _ := st.RegistryWithCounts(f.ctx, b, CIOnlyRegistryID); r.Images != 0 {
 			t.Errorf("another tenant's CI-only registry has %d images", r.Images)
+		}
+		if r, err := st.RegistryWithCounts(f.ctx, a, ra); err != nil || r.Name != "main" || r.Images != 1 || r.Unhealthy != 0 {
+			t.Errorf("registry = %+v, %v", r, err)
+		}
+		if _, err := st.RegistryWithCounts(f.ctx, b, ra); !errors.Is(err, ErrNotFound) {
+			t.Errorf("another tenant's registry: %v", err)
 		}
 		p, err := st.SearchImages(f.ctx, a, ImageSearch{RegistryID: CIOnlyRegistryID})
 		if err != nil || len(p.Items) != 1 || p.Items[0].Digest != testDigest(2) {

@@ -216,13 +216,7 @@ func registryKey(id string) string {
 
 // Registry returns one registry of the tenant, or the CI/CD only one.
 func (b *StoreBackend) Registry(ctx context.Context, tenant int64, id string) (Registry, error) {
-	var r store.Registry
-	var err error
-	if id == store.CIOnlyRegistryID {
-		r, err = b.st.CIOnlyRegistry(ctx, tenant)
-	} else {
-		r, err = b.st.Registry(ctx, tenant, id)
-	}
+	r, err := b.st.RegistryWithCounts(ctx, tenant, id)
 	if err != nil {
 		return Registry{}, mapErr(err)
 	}
