@@ -3,6 +3,7 @@ package imagetest
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -127,7 +128,10 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
 }
 
 func (c *Containerd) ctr(ns string, args ...string) (string, error) {
-	out, err := exec.Command("ctr", append([]string{"--address", c.Socket, "--namespace", ns}, args...)...).CombinedOutput()
+	// Bounded: a wedged containerd fails the test instead of hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "ctr", append([]string{"--address", c.Socket, "--namespace", ns}, args...)...).CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("ctr %s: %v: %s", strings.Join(args, " "), err, out)
 	}
