@@ -2,6 +2,7 @@ package image
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync/atomic"
@@ -85,7 +86,11 @@ func readLayer(ctx context.Context, l layerBlob, analyzers []inventory.Analyzer,
 	var blob io.Reader = rc
 	var d *digester
 	// An uncompressed blob's digest is its diff ID, which the walk checks.
-	if l.blobDigest != "" && l.blobDigest != l.DiffID {
+	switch {
+	case l.blobDigest == "" || l.blobDigest == l.DiffID:
+	case l.sourceVerified:
+		blob = &sourceVerifiedReader{r: rc}
+	default:
 		if d, err = newDigester(l.blobDigest); err != nil {
 			return nil, fmt.Errorf("blob: %w", err)
 		}
@@ -95,10 +100,13 @@ func readLayer(ctx context.Context, l layerBlob, analyzers []inventory.Analyzer,
 	if err != nil {
 		// A blob that is not the one the manifest names explains a broken
 		// stream better than the stream error does.
-		if d != nil && ctx.Err() == nil {
-			io.CopyN(io.Discard, blob, max(l.Size, 0)+1)
-			if derr := d.check("blob"); derr != nil {
-				return nil, derr
+		if (d != nil || l.sourceVerified) && ctx.Err() == nil {
+			_, cerr := io.CopyN(io.Discard, blob, max(l.Size, 0)+1)
+			if d != nil {
+				cerr = d.check("blob")
+			}
+			if errors.Is(cerr, ErrDigestMismatch) {
+				return nil, cerr
 			}
 		}
 		return nil, err

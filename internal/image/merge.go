@@ -162,11 +162,27 @@ func (fs *mergedFS) apply(r *inventory.LayerResult, ref *inventory.LayerRef) {
 }
 
 // ownedLists returns the merged file lists in path order, so which of two
-// lists naming the same file wins does not depend on map order.
+// lists naming the same file wins does not depend on map order. A listed
+// path is also resolved through the image's symlinks: a package manager
+// lists the path it installed to (apk's lib/node_modules), a usr-merged
+// image holds the file elsewhere (lib -> usr/lib), where the language
+// cataloger found it.
 func (fs *mergedFS) ownedLists() []inventory.OwnedFiles {
 	var out []inventory.OwnedFiles
 	for _, p := range slices.Sorted(maps.Keys(fs.owned)) {
-		out = append(out, fs.owned[p]...)
+		for _, o := range fs.owned[p] {
+			var resolved []string
+			for _, f := range o.Files {
+				if t, ok := resolveLinks(fs.symlinks, f); ok && t != f {
+					resolved = append(resolved, t)
+				}
+			}
+			if len(resolved) > 0 {
+				// A copy: o.Files is shared with the layer result.
+				o.Files = append(slices.Clone(o.Files), resolved...)
+			}
+			out = append(out, o)
+		}
 	}
 	return out
 }

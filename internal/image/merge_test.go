@@ -159,3 +159,27 @@ func TestMergeOwners(t *testing.T) {
 		t.Errorf("list of a package not installed owns: %+v", o)
 	}
 }
+
+// apk lists lib/node_modules/...; in a usr-merged image (lib -> usr/lib)
+// the npm cataloger finds the module under usr/lib, which is the same file.
+func TestMergeOwnersThroughSymlinks(t *testing.T) {
+	const listed = "lib/node_modules/x/package.json"
+	res := &inventory.LayerResult{
+		DiffID: "sha256:0",
+		Packages: []inventory.Package{
+			apk("x", "1.0-r0"),
+			{Type: inventory.TypeNPM, Name: "x", Version: "1.0", Path: "usr/lib/node_modules/x/package.json"},
+		},
+		Owned:    []inventory.OwnedFiles{{Path: "lib/apk/db/installed", Owner: inventory.Owner{Type: inventory.TypeApk, Name: "x"}, Files: []string{listed}}},
+		Symlinks: map[string]string{"lib": "usr/lib"},
+	}
+	inv, _ := merge(nil, []*inventory.LayerResult{res}, nil)
+	for _, p := range inv.Packages {
+		if p.Type == inventory.TypeNPM && (p.Owner == nil || p.Owner.Name != "x") {
+			t.Errorf("owner = %+v", p.Owner)
+		}
+	}
+	if got := res.Owned[0].Files; len(got) != 1 || got[0] != listed {
+		t.Errorf("layer result changed: %q", got)
+	}
+}

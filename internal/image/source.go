@@ -43,7 +43,11 @@ type Source struct {
 type layerBlob struct {
 	inventory.Layer
 	blobDigest string
-	open       func() (io.ReadCloser, error)
+	// sourceVerified is set when open's reader checks blobDigest itself
+	// (go-containerregistry's registry reader hashes every blob): it is
+	// not hashed a second time, and its mismatch error is made ours.
+	sourceVerified bool
+	open           func() (io.ReadCloser, error)
 }
 
 // Close releases what Open created (temporary directories and files).
@@ -126,6 +130,9 @@ func openRemote(ctx context.Context, ref string, opts Options) (*Source, error) 
 	src, err := fromImage(img)
 	if err != nil {
 		return nil, err
+	}
+	for i := range src.layers {
+		src.layers[i].sourceVerified = true
 	}
 	src.Artifact.RepoDigests = []string{r.Context().Name() + "@" + desc.Digest.String()}
 	if tag, ok := r.(name.Tag); ok {

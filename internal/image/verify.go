@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"reflect"
 	"strings"
 )
 
@@ -73,4 +74,29 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
 	h.d.Write(p[:n])
 	return n, err
+}
+
+// sourceVerifiedReader reads a blob that go-containerregistry's registry
+// reader already hashes against its digest (it returns an error instead of
+// io.EOF on a mismatch): hashing it again here would cost a second SHA-256
+// over every compressed byte. Its mismatch error, of an internal type, is
+// recognised by that type and made an ErrDigestMismatch.
+type sourceVerifiedReader struct{ r io.Reader }
+
+func (s *sourceVerifiedReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF && isGGCRVerifyError(err) {
+		err = fmt.Errorf("blob: %v: %w", err, ErrDigestMismatch)
+	}
+	return n, err
+}
+
+func isGGCRVerifyError(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		t := reflect.TypeOf(err)
+		if t.Name() == "Error" && t.PkgPath() == "github.com/google/go-containerregistry/internal/verify" {
+			return true
+		}
+	}
+	return false
 }

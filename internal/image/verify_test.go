@@ -6,11 +6,16 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 
@@ -344,5 +349,88 @@ func TestTamperedLegacyLayerTar(t *testing.T) {
 	}
 	if strings.Join(names, ",") != "musl,openssl" {
 		t.Errorf("packages %v, want musl,openssl", names)
+	}
+}
+
+// A registry that serves other bytes for a layer blob (go-containerregistry
+// hashes registry blobs itself, so Vigil does not hash them again): the
+// mismatch is still a digest error naming the layer, and nothing is cached.
+func TestTamperingRegistry(t *testing.T) {
+	img := hostileBase(t, realPackages)
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherLayer, err := imagetest.Layer(t, imagetest.Entry{Name: "lib/apk/db/installed", Body: "P:evil\nV:1\n\n"}).Compressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherBlob, err := io.ReadAll(otherLayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flip := func(i int) func([]byte) []byte {
+		return func(b []byte) []byte {
+			b = bytes.Clone(b)
+			b[(len(b)+i)%len(b)] ^= 0xff
+			return b
+		}
+	}
+	// Without a Content-Length the registry reader cannot check the size
+	// first: the digest is what catches the other bytes.
+	tests := []struct {
+		name          string
+		blob          v1.Hash
+		tamper        func([]byte) []byte
+		contentLength bool
+		want          string
+	}{
+		{"byte flipped in the gzip trailer", m.Layers[0].Digest, flip(-3), true, "layer 0"},
+		{"byte flipped in the deflate stream", m.Layers[1].Digest, flip(20), true, "layer 1"},
+		// The manifest's size is checked first (not a digest error) ...
+		{"layer blob replaced", m.Layers[0].Digest, func([]byte) []byte { return otherBlob }, false, "layer 0"},
+		// ... and bytes past it are not read: the real blob is scanned.
+		{"layer blob with trailing bytes", m.Layers[1].Digest, func(b []byte) []byte { return append(b, "junk"...) }, false, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/blobs/"+tc.blob.String()) {
+					reg.ServeHTTP(w, r)
+					return
+				}
+				rec := httptest.NewRecorder()
+				reg.ServeHTTP(rec, r)
+				body := tc.tamper(rec.Body.Bytes())
+				if tc.contentLength {
+					w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+				}
+				w.WriteHeader(rec.Code)
+				w.Write(body)
+				w.(http.Flusher).Flush()
+			}))
+			defer srv.Close()
+			host := strings.TrimPrefix(srv.URL, "http://")
+			imagetest.Push(t, img, host+"/tampered:blob")
+			cache := t.TempDir()
+			inv, err := readTest(t, host+"/tampered:blob", Options{Insecure: true, CacheDir: cache})
+			switch {
+			case tc.want == "":
+				if err != nil || len(inv.Packages) != 2 {
+					t.Fatalf("err = %v, want the real image", err)
+				}
+				return
+			case !tc.contentLength:
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("err = %v, want an error naming %s", err, tc.want)
+				}
+			default:
+				wantDigestError(t, err, tc.want)
+			}
+			if entries, _ := filepath.Glob(filepath.Join(cache, "layers", "*", "*.entry")); len(entries) > 1 {
+				t.Errorf("%d cache entries written", len(entries))
+			}
+		})
 	}
 }

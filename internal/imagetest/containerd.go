@@ -3,6 +3,7 @@ package imagetest
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -131,7 +132,10 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
 }
 
 func (c *Containerd) ctr(ns string, args ...string) (string, error) {
-	out, err := exec.Command("ctr", append([]string{"--address", c.Socket, "--namespace", ns}, args...)...).CombinedOutput()
+	// Bounded: a wedged containerd fails the test instead of hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "ctr", append([]string{"--address", c.Socket, "--namespace", ns}, args...)...).CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("ctr %s: %v: %s", strings.Join(args, " "), err, out)
 	}
@@ -182,4 +186,11 @@ func (c *Containerd) Images(tb testing.TB, ns string) []string {
 		tb.Fatal(err)
 	}
 	return strings.Fields(out)
+}
+
+// BlobPath is where containerd's content store keeps the blob with digest
+// "sha256:HEX" (for tests that tamper with it).
+func (c *Containerd) BlobPath(digest string) string {
+	algo, hex, _ := strings.Cut(digest, ":")
+	return filepath.Join(c.dir, "root", "io.containerd.content.v1.content", "blobs", algo, hex)
 }

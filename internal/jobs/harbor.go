@@ -12,9 +12,6 @@ import (
 	"github.com/vigil-scan/vigil/internal/harbor"
 	"github.com/vigil-scan/vigil/internal/image"
 	"github.com/vigil-scan/vigil/internal/inventory"
-	"github.com/vigil-scan/vigil/internal/match"
-	"github.com/vigil-scan/vigil/internal/result"
-	"github.com/vigil-scan/vigil/internal/scan"
 	"github.com/vigil-scan/vigil/internal/store"
 )
 
@@ -40,6 +37,9 @@ type harborScanWorker struct {
 }
 
 func (w *harborScanWorker) Work(ctx context.Context, job *river.Job[HarborScanArgs]) error {
+	if err := w.q.deps.DB.Fresh(ctx); err != nil {
+		w.q.log.Warn("checking the shared vulnerability DB", "err", err)
+	}
 	if !w.q.deps.DB.Ready() && time.Since(job.CreatedAt) < harborWaitForDB {
 		// The first DB is still being built (a fresh install): wait for it
 		// without spending attempts; Harbor keeps polling meanwhile.
@@ -103,12 +103,7 @@ func (q *Queue) harborScan(ctx context.Context, id string, final bool) error {
 	if err := st.SaveScan(ctx, nil, store.ScanRecord{Analyzer: fp, Artifact: inv.Artifact, Layers: layers}); err != nil {
 		return fail(err)
 	}
-	var rep *result.Report
-	err = q.deps.DB.With(func(m *match.Matcher, info *result.DBInfo) error {
-		var err error
-		rep, err = scan.Evaluate(ctx, inv, scan.Options{Matcher: m, DB: info, ToolVersion: q.deps.ToolVersion})
-		return err
-	})
+	rep, err := q.match(ctx, inv)
 	if err != nil {
 		return fail(err)
 	}

@@ -97,9 +97,13 @@ func writeTable(w io.Writer, r *result.Report, opts Options) error {
 			colorCol: 2,
 		}
 		suppressed := 0
+		var owners []string // OS packages whose installs' findings were suppressed
 		for _, f := range g.Findings {
-			if f.Suppressed != nil {
+			if s := f.Suppressed; s != nil {
 				suppressed++
+				if o := s.Owner; o != nil && !slices.Contains(owners, o.Type+" package "+o.Name) {
+					owners = append(owners, o.Type+" package "+o.Name)
+				}
 				continue
 			}
 			t.rows = append(t.rows, []string{f.Package.Name, f.ID, f.Severity, string(f.FixState),
@@ -107,13 +111,17 @@ func writeTable(w io.Writer, r *result.Report, opts Options) error {
 		}
 		t.fit(width, 6)
 		ew.printf("%s\n", g.Target)
+		why := ""
+		if len(owners) > 0 {
+			why = "; installed by the " + strings.Join(owners, ", the ") + ": its distribution's advisories apply"
+		}
 		if len(t.rows) == 0 {
-			ew.printf("No unsuppressed vulnerabilities (%d suppressed).\n\n", suppressed)
+			ew.printf("No unsuppressed vulnerabilities (%d suppressed%s).\n\n", suppressed, why)
 			continue
 		}
 		ew.do(func(w io.Writer) error { return t.write(w, opts.Color) })
 		if suppressed > 0 {
-			ew.printf("(%d suppressed)\n", suppressed)
+			ew.printf("(%d suppressed%s)\n", suppressed, why)
 		}
 		ew.printf("\n")
 	}

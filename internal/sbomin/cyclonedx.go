@@ -58,27 +58,28 @@ func fromBOM(bom *cdx.BOM) (*document, error) {
 			imageFromComponent(doc, bom.Metadata.Component)
 		}
 	}
-	if bom.Components == nil {
-		return doc, nil
+	if bom.Components != nil {
+		addComponents(doc, *bom.Components)
 	}
-	var walk func(cs []cdx.Component)
-	walk = func(cs []cdx.Component) {
-		for i := range cs {
-			c := &cs[i]
-			if c.Type == cdx.ComponentTypeOS {
-				if doc.os.Family == "" {
-					doc.os = inventory.OS{Family: c.Name, Version: c.Version, Name: c.Description}
-				}
-			} else {
-				doc.entries = append(doc.entries, componentEntry(c))
+	return doc, nil
+}
+
+// addComponents adds components (nested ones too) as package entries; the
+// first operating-system component is the OS.
+func addComponents(doc *document, cs []cdx.Component) {
+	for i := range cs {
+		c := &cs[i]
+		if c.Type == cdx.ComponentTypeOS {
+			if doc.os.Family == "" {
+				doc.os = inventory.OS{Family: c.Name, Version: c.Version, Name: c.Description}
 			}
-			if c.Components != nil {
-				walk(*c.Components)
-			}
+		} else {
+			doc.entries = append(doc.entries, componentEntry(c))
+		}
+		if c.Components != nil {
+			addComponents(doc, *c.Components)
 		}
 	}
-	walk(*bom.Components)
-	return doc, nil
 }
 
 // writtenByVigil reports whether the BOM's tools name Vigil.

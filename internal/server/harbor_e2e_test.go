@@ -291,6 +291,9 @@ func TestHarborScannerAPI(t *testing.T) {
 		if err := json.Unmarshal(r.body, &rep); err != nil {
 			t.Fatal(err)
 		}
+		if h, err := e.st.HarborScanJob(ctx, id); err != nil || h.Authorization != "" || h.Status != store.HarborDone {
+			t.Errorf("the registry authorization outlived the scan: %q %s %v", h.Authorization, h.Status, err)
+		}
 		if rep.Artifact.Digest != digest || rep.Artifact.Repository != "library/alpine" || rep.Scanner.Name != "Vigil" || rep.GeneratedAt.IsZero() {
 			t.Errorf("report header: %+v %+v", rep.Artifact, rep.Scanner)
 		}
@@ -482,9 +485,10 @@ func TestHarborScanWaitsForFirstDB(t *testing.T) {
 		defer cancel()
 		q.Stop(c)
 	})
-	srv := httptest.NewServer(server.New(server.Options{Store: st, Queue: q, DB: db}))
-	t.Cleanup(srv.Close)
 	host := imagetest.Registry(t)
+	// Only this registry may be named (server.harbor_registries).
+	srv := httptest.NewServer(server.New(server.Options{Store: st, Queue: q, DB: db, HarborRegistries: []string{strings.Split(host, ":")[0]}}))
+	t.Cleanup(srv.Close)
 	img := alpineImage(t, true)
 	imagetest.Push(t, img, host+"/library/alpine:3.10")
 	d, _ := img.Digest()
@@ -496,6 +500,8 @@ func TestHarborScanWaitsForFirstDB(t *testing.T) {
 	if strings.Contains(string(r.body), "vulnerability-database-updated-at") {
 		t.Errorf("metadata names a DB time without a DB: %s", r.body)
 	}
+	c.submit(map[string]any{"registry": map[string]any{"url": "http://169.254.169.254"},
+		"artifact": map[string]any{"repository": "library/alpine", "digest": d.String()}}, 422)
 	id := c.submit(map[string]any{"registry": map[string]any{"url": "http://" + host},
 		"artifact": map[string]any{"repository": "library/alpine", "digest": d.String()}}, 202)
 	// Longer than the job's retries would take (2 attempts, 100 ms backoff).

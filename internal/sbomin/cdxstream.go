@@ -1,0 +1,159 @@
+package sbomin
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	cdx "github.com/CycloneDX/cyclonedx-go"
+)
+
+// errNotStreamed: the input is not a CycloneDX JSON document the streaming
+// reader takes; it is read whole instead.
+var errNotStreamed = errors.New("not streamed")
+
+// cdxArrays are the CycloneDX JSON keys whose arrays can be large; their
+// elements are decoded (so a type error is still an error) one at a time.
+var cdxArrays = map[string]func() any{
+	"services":           func() any { return new(cdx.Service) },
+	"externalReferences": func() any { return new(cdx.ExternalReference) },
+	"dependencies":       func() any { return new(cdx.Dependency) },
+	"compositions":       func() any { return new(cdx.Composition) },
+	"properties":         func() any { return new(cdx.Property) },
+	"vulnerabilities":    func() any { return new(cdx.Vulnerability) },
+	"annotations":        func() any { return new(cdx.Annotation) },
+}
+
+// streamCycloneDXJSON reads a CycloneDX JSON SBOM in one pass without
+// holding it: each top-level component (with its nested ones) is decoded
+// and turned into entries on its own, so memory is that of the entries, not
+// of the document and its cdx.BOM (a 64 MB SBOM of 122,000 components took
+// 536 MB whole). The other keys are decoded into a cdx.BOM as before, large
+// arrays element by element. Anything else — another format, Vigil's own
+// JSON, any error — returns errNotStreamed or an error, and the caller reads
+// the input whole, so formats and error messages stay those of the whole
+// read.
+func streamCycloneDXJSON(ctx context.Context, r io.Reader) (*document, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if b, _ := br.Peek(3); string(b) == "\xef\xbb\xbf" {
+		return nil, errNotStreamed
+	}
+	dec := json.NewDecoder(br)
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errNotStreamed
+	}
+	var (
+		bom      cdx.BOM
+		doc      = &document{}
+		format   string
+		spec     string
+		seenKeys = map[string]bool{}
+	)
+	for dec.More() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := tok.(string)
+		switch key {
+		case "spdxVersion", "schema_version", "tool", "packages", "@context":
+			// SPDX, Vigil's JSON or JSON-LD: read whole.
+			return nil, errNotStreamed
+		}
+		if seenKeys[key] {
+			return nil, errNotStreamed // json.Unmarshal's last-wins, left to it
+		}
+		seenKeys[key] = true
+		switch {
+		case key == "components":
+			err = streamArray(ctx, dec, func() error {
+				var c cdx.Component
+				if err := dec.Decode(&c); err != nil {
+					return err
+				}
+				addComponents(doc, []cdx.Component{c})
+				return nil
+			})
+		case cdxArrays[key] != nil:
+			err = streamArray(ctx, dec, func() error { return dec.Decode(cdxArrays[key]()) })
+		default:
+			var raw json.RawMessage
+			if err = dec.Decode(&raw); err == nil {
+				err = decodeBOMKey(&bom, key, raw)
+			}
+			switch key {
+			case "bomFormat":
+				_ = json.Unmarshal(raw, &format)
+			case "specVersion":
+				_ = json.Unmarshal(raw, &spec)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errNotStreamed // trailing data: the whole read says what
+	}
+	if format != "CycloneDX" {
+		return nil, errNotStreamed
+	}
+	switch spec {
+	case "1.2", "1.3", "1.4", "1.5", "1.6", "1.7":
+	default:
+		return nil, errNotStreamed
+	}
+	if bom.Metadata != nil {
+		doc.vigil = writtenByVigil(bom.Metadata.Tools)
+		if bom.Metadata.Component != nil {
+			imageFromComponent(doc, bom.Metadata.Component)
+		}
+	}
+	return doc, nil
+}
+
+// streamArray calls each for every element of the array that is the next
+// value (null is empty).
+func streamArray(ctx context.Context, dec *json.Decoder, each func() error) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		return nil
+	}
+	if tok != json.Delim('[') {
+		return fmt.Errorf("not an array: %w", errNotStreamed)
+	}
+	for dec.More() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := each(); err != nil {
+			return err
+		}
+	}
+	_, err = dec.Token()
+	return err
+}
+
+// decodeBOMKey decodes one top-level key's value into bom, as json.Unmarshal
+// of the whole document would.
+func decodeBOMKey(bom *cdx.BOM, key string, raw json.RawMessage) error {
+	k, err := json.Marshal(key)
+	if err != nil {
+		return err
+	}
+	obj := make([]byte, 0, len(k)+len(raw)+3)
+	obj = append(append(append(append(obj, '{'), k...), ':'), raw...)
+	return json.Unmarshal(append(obj, '}'), bom)
+}
