@@ -98,6 +98,10 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
 	var log bytes.Buffer
 	c.cmd = exec.Command("containerd", "--config", cfg, "--log-level", "error")
 	c.cmd.Stdout, c.cmd.Stderr = &log, &log
+	// A child containerd started (a shim) may keep the output pipe open
+	// after containerd is killed: without a bound, Wait never returns and
+	// the test binary hangs after its tests passed.
+	c.cmd.WaitDelay = 5 * time.Second
 	if err := c.cmd.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -182,4 +186,11 @@ func (c *Containerd) Images(tb testing.TB, ns string) []string {
 		tb.Fatal(err)
 	}
 	return strings.Fields(out)
+}
+
+// BlobPath is where containerd's content store keeps the blob with digest
+// "sha256:HEX" (for tests that tamper with it).
+func (c *Containerd) BlobPath(digest string) string {
+	algo, hex, _ := strings.Cut(digest, ":")
+	return filepath.Join(c.dir, "root", "io.containerd.content.v1.content", "blobs", algo, hex)
 }
