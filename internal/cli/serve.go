@@ -94,6 +94,8 @@ type serveOptions struct {
 	PushedWindow time.Duration
 	PulledWindow time.Duration
 	workOnly     bool
+	// HarborRegistries add to config server.harbor_registries.
+	HarborRegistries []string
 }
 
 func (o *serveOptions) registerJobFlags(cmd *cobra.Command) {
@@ -126,6 +128,7 @@ until it exists. Create API tokens with 'vigil token create'.`,
 	}
 	opts.svc.register(cmd)
 	cmd.Flags().StringVar(&opts.Listen, "listen", "", "address to listen on (VIGIL_LISTEN; default 127.0.0.1:8080)")
+	cmd.Flags().StringSliceVar(&opts.HarborRegistries, "harbor-registry", nil, "registry host[:port] the Harbor scanner API may pull from, repeatable (config server.harbor_registries; default any)")
 	opts.registerJobFlags(cmd)
 	return cmd
 }
@@ -245,7 +248,8 @@ func runServe(ctx context.Context, app *App, opts serveOptions) error {
 		<-ctx.Done()
 		return shutdown(logger, q, nil, nil)
 	}
-	srvOpts := server.Options{Store: st, Queue: q, DB: cdb, Logger: logger, Version: BuildVersion()}
+	srvOpts := server.Options{Store: st, Queue: q, DB: cdb, Logger: logger, Version: BuildVersion(),
+		HarborRegistries: append(cfg.Server.HarborRegistries, opts.HarborRegistries...)}
 	if uiHandler != nil {
 		srvOpts.UI = uiHandler(server.UIDeps{Store: st, Queue: q, DB: cdb, Logger: logger})
 	}

@@ -152,3 +152,22 @@ func TestSettingsMalformed(t *testing.T) {
 		t.Errorf("code %d stderr %q", code, stderr)
 	}
 }
+
+// vigil lint's own flags are settings too: the environment and the
+// config file reach them, and a bad value names its source.
+func TestLintSettings(t *testing.T) {
+	cfg := writeConfig(t, "scan:\n  exit-level: FATAL\n  ignore: [CIS-DI-0005, DKL-DI-0006]\n")
+	cmd, app := settingsCmd(t, "lint", map[string]string{"VIGIL_CONFIG": cfg, "VIGIL_ACCEPT_KEY": "GPG_KEY"})
+	if err := bindSettings(cmd, app); err != nil {
+		t.Fatal(err)
+	}
+	for flag, want := range map[string]string{"exit-level": "FATAL", "ignore": "[CIS-DI-0005,DKL-DI-0006]", "accept-key": "[GPG_KEY]"} {
+		if got := cmd.Flags().Lookup(flag).Value.String(); got != want {
+			t.Errorf("lint --%s = %q, want %q", flag, got, want)
+		}
+	}
+	code, _, stderr := run(t, map[string]string{"VIGIL_EXIT_CODE": "many"}, "", "lint", "docker-archive:/nonexistent.tar")
+	if code != ExitScanFailed || !strings.Contains(stderr, `VIGIL_EXIT_CODE="many"`) {
+		t.Errorf("code %d stderr %q", code, stderr)
+	}
+}

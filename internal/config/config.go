@@ -63,6 +63,9 @@ type Server struct {
 	// re-evaluates ("2160h" = 90 days, "720h" = 30 days).
 	PushedWindow string `yaml:"pushed_window"`
 	PulledWindow string `yaml:"pulled_window"`
+	// HarborRegistries are the registry hosts the Harbor scanner API may
+	// pull from (host or host:port); empty allows any.
+	HarborRegistries []string `yaml:"harbor_registries"`
 }
 
 // Feeds configures the individual feeds; empty values mean upstream.

@@ -106,6 +106,27 @@ func TestDecodeScanRequest(t *testing.T) {
 	}
 }
 
+func TestHostAllowed(t *testing.T) {
+	for _, c := range []struct {
+		host    string
+		allowed []string
+		want    bool
+	}{
+		{"anything:5000", nil, true},
+		{"harbor.example.com", []string{"harbor.example.com"}, true},
+		{"harbor.example.com:8443", []string{"Harbor.Example.com"}, true},
+		{"harbor.example.com:8443", []string{"harbor.example.com:443"}, false},
+		{"harbor-core:80", []string{"harbor-core:80"}, true},
+		{"169.254.169.254:80", []string{"harbor.example.com"}, false},
+		{"[::1]:5000", []string{"::1"}, true},
+		{"evilharbor.example.com", []string{"harbor.example.com"}, false},
+	} {
+		if got := HostAllowed(c.host, c.allowed); got != c.want {
+			t.Errorf("HostAllowed(%q, %v) = %v", c.host, c.allowed, got)
+		}
+	}
+}
+
 func TestAuthenticator(t *testing.T) {
 	a, err := Authenticator("Basic " + base64.StdEncoding.EncodeToString([]byte("robot$p+scanner:pa:ss")))
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -166,6 +167,32 @@ func registryHost(raw string) (host string, insecure bool, err error) {
 		return "", false, invalid("registry.url %q: %v", raw, err)
 	}
 	return host, u.Scheme == "http", nil
+}
+
+// Host is the registry's host[:port] as Vigil pulls from it.
+func (r ScanRequest) Host() (string, error) {
+	host, _, err := registryHost(r.Registry.URL)
+	return host, err
+}
+
+// HostAllowed reports whether host may be pulled from under an allow-list
+// of hosts (server.harbor_registries): empty allows any; an entry without
+// a port allows every port of that host.
+func HostAllowed(host string, allowed []string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	bare := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		bare = h
+	}
+	for _, a := range allowed {
+		a = strings.ToLower(strings.TrimSpace(a))
+		if a == host || a == bare || "["+a+"]" == bare {
+			return true
+		}
+	}
+	return false
 }
 
 // Ref is the reference to pull: host/repository@digest, and whether the

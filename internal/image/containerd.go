@@ -137,7 +137,11 @@ func (c *containerdStore) lookup(ctx context.Context, ref string) (*imagesapi.Im
 				return nil, ctx.Err()
 			}
 			// Not a gRPC server, or not containerd's.
-			return nil, fmt.Errorf("%w: %v", ErrDaemonUnavailable, err)
+			hint := ""
+			if strings.Contains(err.Error(), "permission denied") {
+				hint = " (containerd's socket is usually root's: run as root, or point CONTAINERD_ADDRESS at a socket you may use)"
+			}
+			return nil, fmt.Errorf("%w: %v%s", ErrDaemonUnavailable, err, hint)
 		default:
 			return nil, fmt.Errorf("looking up %s: %w", n, err)
 		}

@@ -3,6 +3,7 @@ package imagetest
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -97,6 +98,10 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
 	var log bytes.Buffer
 	c.cmd = exec.Command("containerd", "--config", cfg, "--log-level", "error")
 	c.cmd.Stdout, c.cmd.Stderr = &log, &log
+	// A child containerd started (a shim) may keep the output pipe open
+	// after containerd is killed: without a bound, Wait never returns and
+	// the test binary hangs after its tests passed.
+	c.cmd.WaitDelay = 5 * time.Second
 	if err := c.cmd.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -127,7 +132,10 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
 }
 
 func (c *Containerd) ctr(ns string, args ...string) (string, error) {
-	out, err := exec.Command("ctr", append([]string{"--address", c.Socket, "--namespace", ns}, args...)...).CombinedOutput()
+	// Bounded: a wedged containerd fails the test instead of hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "ctr", append([]string{"--address", c.Socket, "--namespace", ns}, args...)...).CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("ctr %s: %v: %s", strings.Join(args, " "), err, out)
 	}
@@ -178,4 +186,11 @@ func (c *Containerd) Images(tb testing.TB, ns string) []string {
 		tb.Fatal(err)
 	}
 	return strings.Fields(out)
+}
+
+// BlobPath is where containerd's content store keeps the blob with digest
+// "sha256:HEX" (for tests that tamper with it).
+func (c *Containerd) BlobPath(digest string) string {
+	algo, hex, _ := strings.Cut(digest, ":")
+	return filepath.Join(c.dir, "root", "io.containerd.content.v1.content", "blobs", algo, hex)
 }

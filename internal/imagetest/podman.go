@@ -96,9 +96,14 @@ func startPodman() (*Podman, error) {
 	}
 }
 
+// globalFlags keep every path of this Podman under its root: with the
+// default --tmpdir (/run/libpod) one test binary's `system reset` removed
+// another's state ("creating runtime status file: open /run/libpod/alive")
+// when two packages' tests ran at once.
 func (p *Podman) globalFlags() []string {
 	return []string{"--storage-driver", "vfs", "--root", filepath.Join(p.root, "storage"),
-		"--runroot", filepath.Join(p.root, "run"), "--cgroup-manager", "cgroupfs", "--events-backend", "file"}
+		"--runroot", filepath.Join(p.root, "run"), "--tmpdir", filepath.Join(p.root, "tmp"),
+		"--cgroup-manager", "cgroupfs", "--events-backend", "file"}
 }
 
 func (p *Podman) env() []string {

@@ -206,24 +206,34 @@ func (q *Queue) scan(ctx context.Context, a ScanArgs, final bool) error {
 
 // evaluate matches an inventory and records the result on each image.
 func (q *Queue) evaluate(ctx context.Context, ids []int64, inv *inventory.Inventory, kind string) error {
-	rep, err := q.match(ctx, inv)
+	evs, err := q.evaluations(ctx, ids, inv, kind)
 	if err != nil {
 		return err
+	}
+	_, err = q.deps.Store.ApplyEvaluations(ctx, evs)
+	return err
+}
+
+// evaluations matches an inventory once and returns each image's result
+// (its tenant's policy applied).
+func (q *Queue) evaluations(ctx context.Context, ids []int64, inv *inventory.Inventory, kind string) ([]store.Evaluation, error) {
+	rep, err := q.match(ctx, inv)
+	if err != nil {
+		return nil, err
 	}
 	var built time.Time
 	if rep.DB != nil {
 		built = rep.DB.Built
 	}
+	out := make([]store.Evaluation, 0, len(ids))
 	for _, id := range ids {
 		findings, err := q.tenantFindings(ctx, id, rep)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if _, err := q.deps.Store.ApplyEvaluation(ctx, store.Evaluation{ImageID: id, Kind: kind, DBBuilt: built, Findings: findings}); err != nil {
-			return err
-		}
+		out = append(out, store.Evaluation{ImageID: id, Kind: kind, DBBuilt: built, Findings: findings})
 	}
-	return nil
+	return out, nil
 }
 
 // match evaluates an inventory with the newest vulnerability DB: every job
@@ -257,13 +267,29 @@ func (w *reevaluateWorker) Work(ctx context.Context, job *river.Job[ReevaluateAr
 	return err
 }
 
+// reevaluateBatch is how many images' results one transaction records.
+const reevaluateBatch = 32
+
 // Reevaluate re-matches stored images from their stored layers, without
-// any registry access. Images inventoried by another analyzer version are
-// queued for a fresh scan instead. It returns how many were evaluated.
+// any registry access, and records the results reevaluateBatch images per
+// transaction. Images inventoried by another analyzer version are queued
+// for a fresh scan instead. It returns how many were evaluated.
 func (q *Queue) Reevaluate(ctx context.Context, ids []int64, reason string) (int, error) {
 	analyzers, fp := q.analyzers()
 	cache := newLayerLRU(4096)
 	n := 0
+	var pending []store.Evaluation
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		if _, err := q.deps.Store.ApplyEvaluations(ctx, pending); err != nil {
+			return err
+		}
+		n += len(pending)
+		pending = pending[:0]
+		return nil
+	}
 	for _, id := range ids {
 		img, err := q.deps.Store.LoadImage(ctx, id, cache)
 		if errors.Is(err, store.ErrNotFound) {
@@ -279,12 +305,18 @@ func (q *Queue) Reevaluate(ctx context.Context, ids []int64, reason string) (int
 			continue
 		}
 		inv := image.Assemble(img.Artifact, img.Layers, analyzers)
-		if err := q.evaluate(ctx, []int64{id}, inv, reason); err != nil {
+		evs, err := q.evaluations(ctx, []int64{id}, inv, reason)
+		if err != nil {
 			return n, err
 		}
-		n++
+		pending = append(pending, evs...)
+		if len(pending) >= reevaluateBatch {
+			if err := flush(); err != nil {
+				return n, err
+			}
+		}
 	}
-	return n, nil
+	return n, flush()
 }
 
 type refreshWorker struct {

@@ -56,6 +56,12 @@ func (c *cache) records(ctx context.Context, store vuln.Store, cmp version.Compa
 		}
 		recs = append(recs, rec)
 	}
+	if len(raw) == 0 {
+		// Most packages have no record; keeping every such name would grow
+		// the cache of a long-lived matcher (the service's) with every
+		// image. The store answers them from its own caches.
+		return recs, nil
+	}
 	c.mu.Lock()
 	c.affected[k] = recs
 	c.mu.Unlock()

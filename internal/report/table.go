@@ -97,9 +97,13 @@ func writeTable(w io.Writer, r *result.Report, opts Options) error {
 			colorCol: 2,
 		}
 		suppressed := 0
+		var owners []string // OS packages whose installs' findings were suppressed
 		for _, f := range g.Findings {
-			if f.Suppressed != nil {
+			if s := f.Suppressed; s != nil {
 				suppressed++
+				if o := s.Owner; o != nil && !slices.Contains(owners, o.Type+" package "+o.Name) {
+					owners = append(owners, o.Type+" package "+o.Name)
+				}
 				continue
 			}
 			t.rows = append(t.rows, []string{f.Package.Name, f.ID, f.Severity, string(f.FixState),
@@ -107,13 +111,24 @@ func writeTable(w io.Writer, r *result.Report, opts Options) error {
 		}
 		t.fit(width, 6)
 		ew.printf("%s\n", g.Target)
+		why := ""
+		if len(owners) > 0 {
+			why = "; installed by the " + strings.Join(owners, ", the ") + ": its distribution's advisories apply"
+		}
+		// The owner note can be long: wrapped to the width like titles.
+		note := func(format string) {
+			for _, line := range wrapWords(fmt.Sprintf(format, suppressed, why), width, 4) {
+				ew.printf("%s\n", line)
+			}
+		}
 		if len(t.rows) == 0 {
-			ew.printf("No unsuppressed vulnerabilities (%d suppressed).\n\n", suppressed)
+			note("No unsuppressed vulnerabilities (%d suppressed%s).")
+			ew.printf("\n")
 			continue
 		}
 		ew.do(func(w io.Writer) error { return t.write(w, opts.Color) })
 		if suppressed > 0 {
-			ew.printf("(%d suppressed)\n", suppressed)
+			note("(%d suppressed%s)")
 		}
 		ew.printf("\n")
 	}

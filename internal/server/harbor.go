@@ -82,6 +82,10 @@ func (s *Server) harborScan(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if host, _ := req.Host(); !harbor.HostAllowed(host, s.opts.HarborRegistries) {
+		writeHarborError(w, 422, "registry.url: "+host+" is not in this server's harbor_registries")
+		return
+	}
 	if s.q == nil {
 		writeHarborError(w, 500, "no job queue: this server does not scan")
 		return

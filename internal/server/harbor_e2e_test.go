@@ -485,9 +485,10 @@ func TestHarborScanWaitsForFirstDB(t *testing.T) {
 		defer cancel()
 		q.Stop(c)
 	})
-	srv := httptest.NewServer(server.New(server.Options{Store: st, Queue: q, DB: db}))
-	t.Cleanup(srv.Close)
 	host := imagetest.Registry(t)
+	// Only this registry may be named (server.harbor_registries).
+	srv := httptest.NewServer(server.New(server.Options{Store: st, Queue: q, DB: db, HarborRegistries: []string{strings.Split(host, ":")[0]}}))
+	t.Cleanup(srv.Close)
 	img := alpineImage(t, true)
 	imagetest.Push(t, img, host+"/library/alpine:3.10")
 	d, _ := img.Digest()
@@ -499,6 +500,8 @@ func TestHarborScanWaitsForFirstDB(t *testing.T) {
 	if strings.Contains(string(r.body), "vulnerability-database-updated-at") {
 		t.Errorf("metadata names a DB time without a DB: %s", r.body)
 	}
+	c.submit(map[string]any{"registry": map[string]any{"url": "http://169.254.169.254"},
+		"artifact": map[string]any{"repository": "library/alpine", "digest": d.String()}}, 422)
 	id := c.submit(map[string]any{"registry": map[string]any{"url": "http://" + host},
 		"artifact": map[string]any{"repository": "library/alpine", "digest": d.String()}}, 202)
 	// Longer than the job's retries would take (2 attempts, 100 ms backoff).

@@ -40,6 +40,9 @@ type Options struct {
 	Now func() time.Time
 	// Version is Vigil's version, as the Harbor scanner API reports it.
 	Version string
+	// HarborRegistries are the registry hosts Harbor scan requests may
+	// name (host or host:port); empty allows any.
+	HarborRegistries []string
 }
 
 // Server is the HTTP handler.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/vigil-scan/vigil/internal/vuln"
@@ -54,6 +55,31 @@ type storedFinding struct {
 // this one replaced (a tag moved here) get the findings it does not have
 // resolved as replaced. Unchanged findings cost no write.
 func (s *Store) ApplyEvaluation(ctx context.Context, ev Evaluation) (EvaluationOutcome, error) {
+	outs, err := s.ApplyEvaluations(ctx, []Evaluation{ev})
+	if err != nil {
+		return EvaluationOutcome{}, err
+	}
+	return outs[0], nil
+}
+
+// ApplyEvaluations records several images' evaluations in one transaction
+// (a re-evaluation batch): one commit, and on PostgreSQL one WAL flush, for
+// all of them instead of one per image.
+func (s *Store) ApplyEvaluations(ctx context.Context, evs []Evaluation) ([]EvaluationOutcome, error) {
+	outs := make([]EvaluationOutcome, len(evs))
+	err := s.tx(ctx, func(tx *Tx) error {
+		for i, ev := range evs {
+			var err error
+			if outs[i], err = s.applyEvaluation(ctx, tx, ev); err != nil {
+				return fmt.Errorf("image %d: %w", ev.ImageID, err)
+			}
+		}
+		return nil
+	})
+	return outs, err
+}
+
+func (s *Store) applyEvaluation(ctx context.Context, tx *Tx, ev Evaluation) (EvaluationOutcome, error) {
 	var out EvaluationOutcome
 	now := s.nowMS()
 	built := nullMS(ev.DBBuilt)
@@ -71,7 +97,7 @@ func (s *Store) ApplyEvaluation(ctx context.Context, ev Evaluation) (EvaluationO
 		}
 		rowsNew = append(rowsNew, row{key: findingKey(f), data: string(b), sev: severityName(f.Severity), f: f})
 	}
-	err := s.tx(ctx, func(tx *Tx) error {
+	err := func() error {
 		old := map[string]storedFinding{}
 		rs, err := tx.query(ctx, "SELECT id, finding_key, state, data FROM findings WHERE image_id = ?", ev.ImageID)
 		if err != nil {
@@ -150,7 +176,7 @@ func (s *Store) ApplyEvaluation(ctx context.Context, ev Evaluation) (EvaluationO
 			return err
 		}
 		return refreshEvaluated(ctx, tx, now, ev.ImageID) // the web UI's overview rollups (ui_rollup.go)
-	})
+	}()
 	return out, err
 }
 

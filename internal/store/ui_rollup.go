@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -31,6 +30,7 @@ type rollup struct {
 	open         int
 	fixable, kev Counts
 	vulns        map[string]int // open vulnerability id -> severity rank
+	encoded      string         // vulns as stored (encodeVulns)
 	openByDay    map[int64]int  // open findings by the day first seen
 }
 
@@ -52,14 +52,14 @@ func (r rollup) contribution() int {
 
 func (r rollup) same(o rollup) bool {
 	return r.exists && o.exists && r.tenant == o.tenant && r.live == o.live && r.open == o.open &&
-		r.fixable == o.fixable && r.kev == o.kev && encodeVulns(r.vulns) == encodeVulns(o.vulns)
+		r.fixable == o.fixable && r.kev == o.kev && r.encoded == o.encoded
 }
 
 // encodeVulns writes the vulnerability set as sorted "<rank><id>" lines.
 func encodeVulns(m map[string]int) string {
 	lines := make([]string, 0, len(m))
 	for id, rank := range m {
-		lines = append(lines, fmt.Sprintf("%d%s", rank, id))
+		lines = append(lines, string(rune('0'+rank))+id)
 	}
 	slices.Sort(lines)
 	return strings.Join(lines, "\n")
@@ -77,44 +77,41 @@ func decodeVulns(s string) map[string]int {
 
 const rollupCountCols = `fixable_critical, fixable_high, fixable_medium, fixable_low, fixable_unknown, kev_critical, kev_high, kev_medium, kev_low, kev_unknown`
 
-func storedRollup(ctx context.Context, tx *Tx, imageID int64) (rollup, error) {
-	r := rollup{vulns: map[string]int{}}
-	var live int
-	var vulns string
-	rows, err := tx.query(ctx, "SELECT r.tenant_id, r.live, r.open_findings, "+rollupCountCols+", COALESCE(v.vulns, '') FROM ui_image_rollup r LEFT JOIN ui_image_vulns v ON v.image_id = r.image_id WHERE r.image_id = ?", imageID)
-	if err != nil {
-		return r, err
-	}
-	defer rows.Close()
-	if rows.Next() {
-		f, k := &r.fixable, &r.kev
-		if err := rows.Scan(&r.tenant, &live, &r.open, &f.Critical, &f.High, &f.Medium, &f.Low, &f.Unknown,
-			&k.Critical, &k.High, &k.Medium, &k.Low, &k.Unknown, &vulns); err != nil {
-			return r, err
-		}
-		r.exists, r.live, r.vulns = true, live == 1, decodeVulns(vulns)
-	}
-	return r, rows.Err()
-}
+// storedCountCols are rollupCountCols of ui_image_rollup r.
+var storedCountCols = "r." + strings.ReplaceAll(rollupCountCols, ", ", ", r.")
 
-// currentRollup computes the image's contribution from its findings. On
+// loadRollup returns the image's stored rollup (old; exists is false when
+// there is none) and its current one, computed from its findings. On
 // PostgreSQL it locks the image row first, so a concurrent refresh of the
 // same image waits and then sees this one's result.
-func currentRollup(ctx context.Context, tx *Tx, imageID int64) (rollup, error) {
-	r := rollup{exists: true, vulns: map[string]int{}, openByDay: map[int64]int{}}
+func loadRollup(ctx context.Context, tx *Tx, imageID int64) (old, cur rollup, err error) {
 	lock := ""
 	if tx.d == postgres {
-		lock = " FOR UPDATE"
+		lock = " FOR UPDATE OF i"
 	}
 	var live int
-	if err := tx.queryRow(ctx, "SELECT tenant_id, CASE WHEN deleted_at IS NULL THEN 1 ELSE 0 END FROM images WHERE id = ?"+lock, imageID).Scan(&r.tenant, &live); err != nil {
-		return r, err
+	// The stored columns are NULL when the image has no rollup yet.
+	var stored [13]sql.NullInt64
+	var vulns sql.NullString
+	dest := []any{&cur.tenant, &live}
+	for i := range stored {
+		dest = append(dest, &stored[i])
 	}
-	r.live = live == 1
+	err = tx.queryRow(ctx, `SELECT i.tenant_id, CASE WHEN i.deleted_at IS NULL THEN 1 ELSE 0 END, r.tenant_id, r.live, r.open_findings, `+storedCountCols+`, v.vulns
+		FROM images i LEFT JOIN ui_image_rollup r ON r.image_id = i.id LEFT JOIN ui_image_vulns v ON v.image_id = i.id WHERE i.id = ?`+lock, imageID).
+		Scan(append(dest, &vulns)...)
+	if err != nil {
+		return old, cur, err
+	}
+	n := func(i int) int { return int(stored[i].Int64) }
+	old.exists, old.tenant, old.live, old.open, old.encoded = stored[0].Valid, stored[0].Int64, n(1) == 1, n(2), vulns.String
+	old.fixable = Counts{Critical: n(3), High: n(4), Medium: n(5), Low: n(6), Unknown: n(7)}
+	old.kev = Counts{Critical: n(8), High: n(9), Medium: n(10), Low: n(11), Unknown: n(12)}
+	cur.exists, cur.live, cur.vulns, cur.openByDay = true, live == 1, map[string]int{}, map[int64]int{}
 	rows, err := tx.query(ctx, `SELECT vuln_id, severity, fixable, CASE WHEN data LIKE '%"kev":{%' THEN 1 ELSE 0 END, first_seen_at
 		FROM findings WHERE image_id = ? AND state = 'open'`, imageID)
 	if err != nil {
-		return r, err
+		return old, cur, err
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -122,22 +119,23 @@ func currentRollup(ctx context.Context, tx *Tx, imageID int64) (rollup, error) {
 		var fix, kev int
 		var first int64
 		if err := rows.Scan(&id, &sev, &fix, &kev, &first); err != nil {
-			return r, err
+			return old, cur, err
 		}
-		r.open++
-		r.openByDay[first/dayMS]++
+		cur.open++
+		cur.openByDay[first/dayMS]++
 		if fix == 1 {
-			r.fixable = r.fixable.addSeverity(sev)
+			cur.fixable = cur.fixable.addSeverity(sev)
 		}
 		if kev == 1 {
-			r.kev = r.kev.addSeverity(sev)
+			cur.kev = cur.kev.addSeverity(sev)
 		}
 		rank := severityRank(sev)
-		if old, ok := r.vulns[id]; !ok || rank < old {
-			r.vulns[id] = rank
+		if r, ok := cur.vulns[id]; !ok || rank < r {
+			cur.vulns[id] = rank
 		}
 	}
-	return r, rows.Err()
+	cur.encoded = encodeVulns(cur.vulns)
+	return old, cur, rows.Err()
 }
 
 type vulnKey struct {
@@ -157,17 +155,14 @@ func refreshRollups(ctx context.Context, tx *Tx, now int64, imageIDs ...int64) e
 	dd := map[dayKey]int{}
 	today := now / dayMS
 	for _, id := range imageIDs {
-		old, err := storedRollup(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		cur, err := currentRollup(ctx, tx, id)
+		old, cur, err := loadRollup(ctx, tx, id)
 		if err != nil {
 			return err
 		}
 		if cur.same(old) {
 			continue
 		}
+		old.vulns = decodeVulns(old.encoded)
 		if old.live {
 			for v := range old.vulns {
 				if _, still := cur.vulns[v]; !still || !cur.live || cur.tenant != old.tenant {
@@ -206,7 +201,7 @@ func refreshRollups(ctx context.Context, tx *Tx, now int64, imageIDs ...int64) e
 		}
 		f, k := cur.fixable, cur.kev
 		if _, err := tx.exec(ctx, `INSERT INTO ui_image_vulns (image_id, vulns) VALUES (?, ?) ON CONFLICT (image_id) DO UPDATE SET vulns = excluded.vulns`,
-			id, encodeVulns(cur.vulns)); err != nil {
+			id, cur.encoded); err != nil {
 			return err
 		}
 		if _, err := tx.exec(ctx, `INSERT INTO ui_image_rollup (image_id, tenant_id, live, open_findings, `+rollupCountCols+`)

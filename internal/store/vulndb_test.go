@@ -60,3 +60,36 @@ func TestVulnDBBuilds(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkVulnDBShare publishes and reads back a 64 MiB DB file: what a
+// refresh adds, and what every other process pays to load a build.
+func BenchmarkVulnDBShare(b *testing.B) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		b.Run(backend, func(b *testing.B) {
+			st := OpenTestStore(b, backend)
+			ctx := context.Background()
+			data := make([]byte, 64<<20)
+			rand.Read(data)
+			b.SetBytes(int64(len(data)))
+			for i := 0; b.Loop(); i++ {
+				data[0] = byte(i) // a new build each time
+				sum := sha256.Sum256(data)
+				d := "sha256:" + hex.EncodeToString(sum[:])
+				if err := st.PublishVulnDB(ctx, bytes.NewReader(data), d, time.Now(), int64(len(data)), 2); err != nil {
+					b.Fatal(err)
+				}
+				latest, err := st.LatestVulnDB(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				h := sha256.New()
+				if err := st.ReadVulnDB(ctx, latest, h); err != nil {
+					b.Fatal(err)
+				}
+				if "sha256:"+hex.EncodeToString(h.Sum(nil)) != d {
+					b.Fatal("digest mismatch")
+				}
+			}
+		})
+	}
+}

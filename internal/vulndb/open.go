@@ -24,6 +24,9 @@ type DB struct {
 	affected *cache[[]vuln.Affected]
 	vulns    *cache[*vuln.Vulnerability]
 
+	// names knows which packages have records (names.go).
+	names names
+
 	// ecos caches Ecosystems (coverage.go).
 	ecoMu sync.Mutex
 	ecos  map[string]bool
@@ -124,6 +127,9 @@ func (d *DB) Affected(ctx context.Context, eco, pkg string) ([]vuln.Affected, er
 	if recs, ok := d.affected.get(key); ok {
 		return append([]vuln.Affected(nil), recs...), nil
 	}
+	if d.names.absent(eco, pkg) {
+		return nil, nil
+	}
 	rows, err := d.db.QueryContext(ctx, `SELECT vuln_id, record FROM affected WHERE ecosystem = ? AND package = ? ORDER BY vuln_id`, eco, pkg)
 	if err != nil {
 		return nil, fmt.Errorf("looking up %s/%s: %w", eco, pkg, err)
@@ -145,6 +151,14 @@ func (d *DB) Affected(ctx context.Context, eco, pkg string) ([]vuln.Affected, er
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("looking up %s/%s: %w", eco, pkg, err)
+	}
+	if len(recs) == 0 {
+		// Packages without records are most of an image: once the names
+		// index knows them, they stay out of the cache.
+		d.missed(ctx)
+		if d.names.ready.Load() {
+			return nil, nil
+		}
 	}
 	d.affected.put(key, recs)
 	return append([]vuln.Affected(nil), recs...), nil
