@@ -98,6 +98,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
 	var log bytes.Buffer
 	c.cmd = exec.Command("containerd", "--config", cfg, "--log-level", "error")
 	c.cmd.Stdout, c.cmd.Stderr = &log, &log
+	// A test binary killed by its timeout skips ContainerdCleanup: the
+	// daemon must not outlive it.
+	dieWithParent(c.cmd)
 	// A child containerd started (a shim) may keep the output pipe open
 	// after containerd is killed: without a bound, Wait never returns and
 	// the test binary hangs after its tests passed.

@@ -113,4 +113,20 @@ func TestWorkersShareOneDB(t *testing.T) {
 	if n := feedGets.Load(); n != 0 {
 		t.Errorf("worker B made %d feed requests", n)
 	}
+
+	// A refresh that fails on A shows on B too (its GET /api/v1/db), and B
+	// keeps serving the last build.
+	good := e.db.Digest()
+	for _, f := range []string{"main.yaml", "community.yaml"} {
+		os.Remove(filepath.Join(secdb, f))
+	}
+	if err := e.q.Refresh(ctx); err == nil {
+		t.Fatal("a refresh with no feed succeeded")
+	}
+	if _, err := dbB.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if in := dbB.Info(); in.LastRefreshError == "" || in.LastRefreshAt == nil || in.Digest != good {
+		t.Errorf("worker B after A's failed refresh: error %q at %v, serving %s (want %s)", in.LastRefreshError, in.LastRefreshAt, in.Digest, good)
+	}
 }
