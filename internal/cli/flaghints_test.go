@@ -38,3 +38,12 @@ func TestEditDistance(t *testing.T) {
 		}
 	}
 }
+
+// TestBadSeverityListsTheValidOnes: a typo'd --severity names the values
+// it takes and an example.
+func TestBadSeverityListsTheValidOnes(t *testing.T) {
+	code, _, stderr := run(t, map[string]string{"VIGIL_CACHE_DIR": t.TempDir()}, "", "image", "--severity", "HIHG", "--skip-db-update", "--db", "/nonexistent/vigil.db", "dir:"+t.TempDir())
+	if code != ExitScanFailed || !strings.Contains(stderr, `invalid severity "HIHG": want one of UNKNOWN, NEGLIGIBLE, LOW, MEDIUM, HIGH, CRITICAL`) || !strings.Contains(stderr, "--severity HIGH,CRITICAL") {
+		t.Errorf("code %d stderr %q", code, stderr)
+	}
+}
