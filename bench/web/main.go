@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -42,6 +43,8 @@ func main() {
 	perImage := flag.Int("findings", 100, "findings per image")
 	repos := flag.Int("repos", 500, "repositories")
 	requests := flag.Int("requests", 200, "requests per page type")
+	only := flag.String("only", "", "measure only the pages whose name contains this")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the measured requests to this file")
 	flag.Parse()
 	ctx := context.Background()
 
@@ -136,7 +139,20 @@ func main() {
 	get(c, srv.URL+"/")
 	fmt.Printf("overview, first request after start: %s\n", ms(time.Since(t0)))
 	fmt.Printf("%-34s %8s %8s %8s %9s\n", "page", "p50", "p95", "max", "bytes")
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for _, p := range pages {
+		if !strings.Contains(p.name, *only) {
+			continue
+		}
 		var ds []time.Duration
 		size := 0
 		for range *requests {

@@ -81,6 +81,7 @@ or above, 2 the image could not be read.`,
 			if err != nil {
 				return fail(err)
 			}
+			sayImageSource(app, false, args[0], r.Artifact.Source)
 			return sf.finish(cmd.Context(), app, &prepared{specs: specs}, r)
 		},
 	}

@@ -97,6 +97,11 @@ func (u *Updater) Update(ctx context.Context, names []string) (Result, error) {
 	}
 	defer b.Abort()
 	if u.Progress != nil {
+		// The fetcher counts the bytes; an Updater with Progress must not
+		// share its Fetcher with another running update.
+		if u.Fetcher == nil {
+			u.Fetcher = &Fetcher{}
+		}
 		u.Progress.FeedsTotal.Store(int64(len(sel)))
 		u.fetcher().progress = u.Progress
 		defer func() { u.fetcher().progress = nil }()

@@ -1,10 +1,11 @@
 package image
 
 import (
+	"bytes"
 	"context"
 	"errors"
-	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -135,22 +136,7 @@ func TestContainerdBadInput(t *testing.T) {
 	httpSock := serveUnix(t, filepath.Join(dir, "http.sock"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("\x00\x01 not grpc"))
 	}))
-	rawSock := filepath.Join(dir, "raw.sock")
-	ln, err := net.Listen("unix", rawSock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conn.Write([]byte("SSH-2.0-OpenSSH_9.2\r\n\x00\xff garbage\r\n\r\n"))
-			conn.Close()
-		}
-	}()
+	rawSock := serveGarbage(t, filepath.Join(dir, "raw.sock"))
 	tests := []struct {
 		name, sock, ns, ref string
 		is                  error
@@ -226,5 +212,47 @@ func TestContainerdPlatform(t *testing.T) {
 	_, err = Read(context.Background(), "containerd:vigil/dive-oci:arm64", nil, opts)
 	if !errors.Is(err, ErrNoMatchingPlatform) || !strings.Contains(err.Error(), "linux/arm64") {
 		t.Errorf("err = %v, want no linux/amd64 (index has linux/arm64)", err)
+	}
+}
+
+// A layer blob changed in the content store behind containerd's back is
+// caught by the walk's digest checks: the read fails, nothing is cached.
+func TestContainerdTamperedLayer(t *testing.T) {
+	c := containerdWithImages(t)
+	const ns = "vigil-tamper"
+	c.Import(t, ns, corpus.Path(t, "images", "dockle-scratch.tar"))
+	opts := containerdOpts(t, c.Socket)
+	opts.ContainerdNamespace = ns
+	src, err := Open(context.Background(), "containerd:scratchtest2:latest", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := src.layers[0].blobDigest
+	src.Close()
+	p := c.BlobPath(blob)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Same length, one byte of the file's content changed.
+	i := bytes.Index(b, []byte("FROM"))
+	if i < 0 {
+		t.Fatalf("layer %s has no Dockerfile text to change", blob)
+	}
+	b[i] = 'f'
+	if err := os.Chmod(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts.CacheDir = t.TempDir()
+	_, err = Read(context.Background(), "containerd:scratchtest2:latest", nil, opts)
+	if !errors.Is(err, ErrDigestMismatch) {
+		t.Fatalf("err = %v, want a digest mismatch", err)
+	}
+	// Had the tampered layer's result been cached, this read would pass.
+	if _, err = Read(context.Background(), "containerd:scratchtest2:latest", nil, opts); !errors.Is(err, ErrDigestMismatch) {
+		t.Fatalf("second read: err = %v, want a digest mismatch again", err)
 	}
 }

@@ -327,7 +327,9 @@ func RegistryTag(ref string) string {
 			return ""
 		}
 	}
-	if strings.Contains(ref, "@") {
+	// A bare path (app.tar, ./img, /srv/alpine.tar.gz) is a file like
+	// docker-archive:PATH: the image's own RepoTags say its tags.
+	if strings.Contains(ref, "@") || looksLikePath(ref) {
 		return ""
 	}
 	t, err := name.NewTag(ref)

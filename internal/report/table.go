@@ -115,13 +115,20 @@ func writeTable(w io.Writer, r *result.Report, opts Options) error {
 		if len(owners) > 0 {
 			why = "; installed by the " + strings.Join(owners, ", the ") + ": its distribution's advisories apply"
 		}
+		// The owner note can be long: wrapped to the width like titles.
+		note := func(format string) {
+			for _, line := range wrapWords(fmt.Sprintf(format, suppressed, why), width, 4) {
+				ew.printf("%s\n", line)
+			}
+		}
 		if len(t.rows) == 0 {
-			ew.printf("No unsuppressed vulnerabilities (%d suppressed%s).\n\n", suppressed, why)
+			note("No unsuppressed vulnerabilities (%d suppressed%s).")
+			ew.printf("\n")
 			continue
 		}
 		ew.do(func(w io.Writer) error { return t.write(w, opts.Color) })
 		if suppressed > 0 {
-			ew.printf("(%d suppressed%s)\n", suppressed, why)
+			note("(%d suppressed%s)")
 		}
 		ew.printf("\n")
 	}

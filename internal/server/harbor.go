@@ -102,7 +102,7 @@ func (s *Server) harborScan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.q.EnqueueHarborScan(r.Context(), p.TenantID, id); err != nil {
-		s.st.SetHarborScanError(r.Context(), id, err, true)
+		s.st.SetHarborScanError(r.Context(), p.TenantID, id, err, true)
 		s.harborInternal(w, r, err)
 		return
 	}

@@ -54,9 +54,54 @@ func TestVulnDBBuilds(t *testing.T) {
 		if err := st.ReadVulnDB(ctx, VulnDBBuild{ID: 1, Digest: digests[0], Size: int64(len(builds[0]))}, &bytes.Buffer{}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("dropped build: %v", err)
 		}
+		// The last refresh's outcome: one row, replaced.
+		if _, _, err := st.LastVulnDBRefresh(ctx); !errors.Is(err, ErrNotFound) {
+			t.Errorf("no refresh yet: %v", err)
+		}
+		at := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+		st.RecordVulnDBRefresh(ctx, at, "feed broken")
+		if err := st.RecordVulnDBRefresh(ctx, at.Add(time.Hour), ""); err != nil {
+			t.Fatal(err)
+		}
+		if got, msg, err := st.LastVulnDBRefresh(ctx); err != nil || !got.Equal(at.Add(time.Hour)) || msg != "" {
+			t.Errorf("last refresh: %v %q %v", got, msg, err)
+		}
 		// A reader that says the wrong size fails.
 		if err := st.PublishVulnDB(ctx, bytes.NewReader([]byte("short")), "sha256:"+hex.EncodeToString(make([]byte, 32)), time.Now(), 99, 2); err == nil {
 			t.Error("publish of a short file succeeded")
 		}
 	})
+}
+
+// BenchmarkVulnDBShare publishes and reads back a 64 MiB DB file: what a
+// refresh adds, and what every other process pays to load a build.
+func BenchmarkVulnDBShare(b *testing.B) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		b.Run(backend, func(b *testing.B) {
+			st := OpenTestStore(b, backend)
+			ctx := context.Background()
+			data := make([]byte, 64<<20)
+			rand.Read(data)
+			b.SetBytes(int64(len(data)))
+			for i := 0; b.Loop(); i++ {
+				data[0] = byte(i) // a new build each time
+				sum := sha256.Sum256(data)
+				d := "sha256:" + hex.EncodeToString(sum[:])
+				if err := st.PublishVulnDB(ctx, bytes.NewReader(data), d, time.Now(), int64(len(data)), 2); err != nil {
+					b.Fatal(err)
+				}
+				latest, err := st.LatestVulnDB(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				h := sha256.New()
+				if err := st.ReadVulnDB(ctx, latest, h); err != nil {
+					b.Fatal(err)
+				}
+				if "sha256:"+hex.EncodeToString(h.Sum(nil)) != d {
+					b.Fatal("digest mismatch")
+				}
+			}
+		})
+	}
 }
