@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/vigil-scan/vigil/internal/config"
-	"github.com/vigil-scan/vigil/internal/corpus"
 	"github.com/vigil-scan/vigil/internal/feeds"
 	"github.com/vigil-scan/vigil/internal/jobs"
 	"github.com/vigil-scan/vigil/internal/store"
@@ -23,16 +22,7 @@ import (
 // matching, without one request to the feeds.
 func TestWorkersShareOneDB(t *testing.T) {
 	ctx := context.Background()
-	mirror := t.TempDir()
-	secdb := filepath.Join(mirror, "alpine-secdb", "v3.10")
-	if err := os.MkdirAll(secdb, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	link := func(f string) {
-		if err := os.Symlink(corpus.Path(t, "feeds", "alpine-secdb", "v3.10", f), filepath.Join(secdb, f)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	mirror, link := partialMirror(t)
 	link("community.yaml")
 	// Process A: the service, which refreshes from the feeds.
 	e := newEnvWith(t, "postgres", mirror, func(e *env, db *jobs.CurrentDB) { db.Shared = e.st })
@@ -118,7 +108,7 @@ func TestWorkersShareOneDB(t *testing.T) {
 	// keeps serving the last build.
 	good := e.db.Digest()
 	for _, f := range []string{"main.yaml", "community.yaml"} {
-		os.Remove(filepath.Join(secdb, f))
+		os.Remove(filepath.Join(mirror, "alpine-secdb", "v3.10", f))
 	}
 	if err := e.q.Refresh(ctx); err == nil {
 		t.Fatal("a refresh with no feed succeeded")
