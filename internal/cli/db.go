@@ -181,7 +181,7 @@ func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
 		fmt.Fprintln(app.Err, line)
 	}
 	if err != nil {
-		return urlcred.Error(err)
+		return urlcred.Error(nothingFetchedHint(err, cfg.Mirror))
 	}
 	if !opts.Quiet {
 		fmt.Fprintf(app.Err, "DB written to %s\n", cfg.DBPath)
@@ -276,4 +276,17 @@ func writeDBStatus(w io.Writer, path string, m vulndb.Metadata, format string) e
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", s.Name, s.Records, s.Fetched.Format(time.RFC3339), digest, s.URL, s.Warning)
 	}
 	return tw.Flush()
+}
+
+// nothingFetchedHint adds the next step to "every feed failed": the usual
+// cause is a runner without internet access (or a mirror path that is not
+// laid out like the feed hosts), and the fix is a flag away.
+func nothingFetchedHint(err error, mirror string) error {
+	if !errors.Is(err, feeds.ErrNothingFetched) {
+		return err
+	}
+	if mirror != "" {
+		return fmt.Errorf("%w\n  check that the mirror %s is laid out like the feed hosts (osv/Go/all.zip, alpine-secdb/v3.20/main.yaml, debian/DSA-list, …; `vigil db status` lists each feed's URL)", err, urlcred.Redact(mirror))
+	}
+	return fmt.Errorf("%w\n  offline? build the DB from a mirror (VIGIL_FEEDS_MIRROR=DIR|URL vigil db update, or vigil db import DIR),\n  or get a built one: vigil db update --from oci://REGISTRY/REPO:TAG or --from https://VIGIL-SERVER", err)
 }

@@ -308,3 +308,24 @@ func TestReportOverDBRefused(t *testing.T) {
 		t.Errorf("ordinary report: code %d stderr %q", code, stderr)
 	}
 }
+
+// TestDBUpdateNothingFetchedSaysWhatToDo: when no feed can be fetched (an
+// offline runner, a mirror that is not laid out like the feed hosts) the
+// error names the next step, and no DB is written.
+func TestDBUpdateNothingFetchedSaysWhatToDo(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "vigil.db")
+	env := map[string]string{"VIGIL_DB": dbPath, "VIGIL_CACHE_DIR": dir, "VIGIL_FEED_KEV_URL": "http://127.0.0.1:1/kev.json"}
+	code, _, stderr := run(t, env, "", "db", "update", "--feed", "kev", "--retry-delay", "1ms")
+	if code != ExitScanFailed || !strings.Contains(stderr, "offline?") || !strings.Contains(stderr, "VIGIL_FEEDS_MIRROR") || !strings.Contains(stderr, "--from") {
+		t.Fatalf("no mirror: code %d stderr %q", code, stderr)
+	}
+	empty := t.TempDir()
+	code, _, stderr = run(t, env, "", "db", "update", "--feed", "kev", "--mirror", empty)
+	if code != ExitScanFailed || !strings.Contains(stderr, "check that the mirror "+empty+" is laid out like the feed hosts") {
+		t.Fatalf("empty mirror: code %d stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(dbPath); err == nil {
+		t.Error("a DB was written although no feed was fetched")
+	}
+}

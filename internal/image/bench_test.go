@@ -1,11 +1,17 @@
 package image
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/vigil-scan/vigil/internal/catalog"
 	"github.com/vigil-scan/vigil/internal/corpus"
@@ -123,6 +129,41 @@ func BenchmarkDebianOwnership(b *testing.B) {
 				}
 				if owned != tc.owned {
 					b.Fatalf("%d owned packages, want %d", owned, tc.owned)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLayerVerification walks one layer of bench/layers.sh's
+// synthetic image (run that first; about 100 MiB uncompressed) with and
+// without its diff ID, so the ratio of the two is what verifying the
+// uncompressed content costs. Run with -count so the two alternate:
+//
+//	go test ./internal/image -run X -bench LayerVerification -count 6 -cpu 1
+func BenchmarkLayerVerification(b *testing.B) {
+	blob, err := os.ReadFile(filepath.Join("..", "..", ".cache", "bench", "layer01.tar.gz"))
+	if err != nil {
+		b.Skipf("no synthetic layer (run bench/layers.sh first): %v", err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(blob))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, zr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	diffID := fmt.Sprintf("sha256:%x", h.Sum(nil))
+	analyzers := withOSRelease(catalog.Packages())
+	opts := Options{}.withDefaults()
+	for _, tc := range []struct{ name, diffID string }{{"unverified", ""}, {"diff-id", diffID}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(n)
+			for b.Loop() {
+				if _, err := walkLayer(context.Background(), bytes.NewReader(blob), inventory.Layer{DiffID: tc.diffID}, analyzers, opts); err != nil {
+					b.Fatal(err)
 				}
 			}
 		})

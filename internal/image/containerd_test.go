@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -137,22 +136,7 @@ func TestContainerdBadInput(t *testing.T) {
 	httpSock := serveUnix(t, filepath.Join(dir, "http.sock"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("\x00\x01 not grpc"))
 	}))
-	rawSock := filepath.Join(dir, "raw.sock")
-	ln, err := net.Listen("unix", rawSock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conn.Write([]byte("SSH-2.0-OpenSSH_9.2\r\n\x00\xff garbage\r\n\r\n"))
-			conn.Close()
-		}
-	}()
+	rawSock := serveGarbage(t, filepath.Join(dir, "raw.sock"))
 	tests := []struct {
 		name, sock, ns, ref string
 		is                  error

@@ -153,22 +153,7 @@ func TestDaemonBadInput(t *testing.T) {
 	garbage := serveUnix(t, filepath.Join(dir, "garbage.sock"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("\x00\x01 not json, not tar"))
 	}))
-	notHTTP := filepath.Join(dir, "raw.sock")
-	ln, err := net.Listen("unix", notHTTP)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Write([]byte("SSH-2.0-OpenSSH_9.2\r\n\x00\xff garbage\r\n\r\n"))
-			c.Close()
-		}
-	}()
+	notHTTP := serveGarbage(t, filepath.Join(dir, "raw.sock"))
 	tests := []struct {
 		name, host, ref string
 		is              error
@@ -203,6 +188,28 @@ func TestDaemonBadInput(t *testing.T) {
 }
 
 // serveUnix serves h on a unix socket until the test ends.
+// serveGarbage listens on sock and answers every connection with bytes
+// no HTTP or gRPC client can read, then hangs up.
+func serveGarbage(t *testing.T, sock string) string {
+	t.Helper()
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("SSH-2.0-OpenSSH_9.2\r\n\x00\xff garbage\r\n\r\n"))
+			c.Close()
+		}
+	}()
+	return sock
+}
+
 func serveUnix(t *testing.T, sock string, h http.Handler) string {
 	t.Helper()
 	ln, err := net.Listen("unix", sock)

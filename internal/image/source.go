@@ -110,7 +110,7 @@ func openRemote(ctx context.Context, ref string, opts Options) (*Source, error) 
 	}
 	desc, err := remote.Get(r, remoteOpts...)
 	if err != nil {
-		return nil, err
+		return nil, remoteHint(err, r)
 	}
 	var img v1.Image
 	if desc.MediaType.IsIndex() {
@@ -327,7 +327,9 @@ func RegistryTag(ref string) string {
 			return ""
 		}
 	}
-	if strings.Contains(ref, "@") {
+	// A bare path (app.tar, ./img, /srv/alpine.tar.gz) is a file like
+	// docker-archive:PATH: the image's own RepoTags say its tags.
+	if strings.Contains(ref, "@") || looksLikePath(ref) {
 		return ""
 	}
 	t, err := name.NewTag(ref)

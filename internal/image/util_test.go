@@ -35,6 +35,9 @@ func TestRegistryTag(t *testing.T) {
 		"oci-layout:./img":                         "",
 		"dir:/":                                    "",
 		"UPPER/case":                               "",
+		"app.tar":                                  "",
+		"/srv/images/alpine-310.tar.gz":            "",
+		"./img":                                    "",
 	} {
 		if got := RegistryTag(ref); got != want {
 			t.Errorf("RegistryTag(%q) = %q, want %q", ref, got, want)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"reflect"
 	"strings"
+	"sync"
 )
 
 // ErrDigestMismatch: content does not hash to the digest that names it (a
@@ -64,16 +65,79 @@ func checkDigest(want string, content []byte, what string) error {
 	return d.check(what)
 }
 
-// hashingReader feeds everything read through it to a digester.
+// hashingReader feeds everything read through it to a digester (or an
+// asyncHasher).
 type hashingReader struct {
 	r io.Reader
-	d *digester
+	d io.Writer
 }
 
 func (h *hashingReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
 	h.d.Write(p[:n])
 	return n, err
+}
+
+// asyncChunk is the unit an asyncHasher hands to its goroutine.
+const asyncChunk = 256 << 10
+
+var asyncChunks = sync.Pool{New: func() any { b := make([]byte, 0, asyncChunk); return &b }}
+
+// asyncHasher feeds a digester on its own goroutine, so SHA-256 of a
+// layer's uncompressed content runs beside its decompression when a core
+// is free (more cores than layers read at once): the hash then costs no
+// wall time, at the price of one copy of the content. Callers must call
+// wait (also on error paths) before checking the digester.
+type asyncHasher struct {
+	buf  *[]byte
+	ch   chan *[]byte
+	done chan struct{}
+}
+
+func newAsyncHasher(d *digester) *asyncHasher {
+	ch, done := make(chan *[]byte, 4), make(chan struct{})
+	a := &asyncHasher{ch: ch, done: done}
+	go func() {
+		defer close(done)
+		for b := range ch {
+			d.Write(*b)
+			*b = (*b)[:0]
+			asyncChunks.Put(b)
+		}
+	}()
+	return a
+}
+
+func (a *asyncHasher) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if a.buf == nil {
+			a.buf = asyncChunks.Get().(*[]byte)
+		}
+		b := *a.buf
+		k := copy(b[len(b):cap(b)], p)
+		*a.buf, p = b[:len(b)+k], p[k:]
+		if len(*a.buf) == cap(*a.buf) {
+			a.ch <- a.buf
+			a.buf = nil
+		}
+	}
+	return n, nil
+}
+
+// wait hashes what is left and stops the goroutine; it may be called more
+// than once.
+func (a *asyncHasher) wait() {
+	if a.ch == nil {
+		return
+	}
+	if a.buf != nil {
+		a.ch <- a.buf
+		a.buf = nil
+	}
+	close(a.ch)
+	a.ch = nil
+	<-a.done
 }
 
 // sourceVerifiedReader reads a blob that go-containerregistry's registry

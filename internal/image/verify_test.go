@@ -4,13 +4,16 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -432,5 +435,57 @@ func TestTamperingRegistry(t *testing.T) {
 				t.Errorf("%d cache entries written", len(entries))
 			}
 		})
+	}
+}
+
+// The asyncHasher hashes exactly what a digester hashes, whatever the
+// write sizes.
+func TestAsyncHasher(t *testing.T) {
+	data := make([]byte, 3*asyncChunk+12345)
+	for i := range data {
+		data[i] = byte(i*7 + i/1000)
+	}
+	want := fmt.Sprintf("sha256:%x", sha256.Sum256(data))
+	for _, step := range []int{1, 511, 4096, asyncChunk, asyncChunk + 1, len(data)} {
+		d, err := newDigester(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := newAsyncHasher(d)
+		for p := data; len(p) > 0; {
+			n := min(step, len(p))
+			a.Write(p[:n])
+			p = p[n:]
+		}
+		a.wait()
+		a.wait()
+		if err := d.check("content"); err != nil {
+			t.Errorf("writes of %d: %v", step, err)
+		}
+	}
+	// Stopped early (an error path), the goroutine ends.
+	d, _ := newDigester(want)
+	a := newAsyncHasher(d)
+	a.Write(data[:asyncChunk*2])
+	a.wait()
+	if d.check("content") == nil {
+		t.Error("half the content matched")
+	}
+}
+
+// With a core to spare (fewer layers at once than GOMAXPROCS) the diff ID
+// is hashed on another goroutine; a mismatch is still caught.
+func TestTamperedDiffIDAsync(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("one CPU: the diff ID is hashed inline")
+	}
+	real := hostileBase(t, realPackages)
+	other := diffIDs(t, hostileBase(t, "P:evil\nV:1\n\n"))[0]
+	bad := withDiffID(t, real, 0, other)
+	_, err := readTest(t, imagetest.WriteLayout(t, bad), Options{Concurrency: 1})
+	wantDigestError(t, err, "layer 0 ("+other.String()+")")
+	inv, err := readTest(t, imagetest.WriteLayout(t, real), Options{Concurrency: 1})
+	if err != nil || len(inv.Packages) != 2 {
+		t.Fatalf("real image: %v", err)
 	}
 }

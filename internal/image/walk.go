@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -56,8 +57,16 @@ func walkLayer(ctx context.Context, blob io.Reader, layer inventory.Layer, analy
 		return nil, err
 	}
 	defer closeStream()
+	hashDone := func() {}
 	if diffID != nil {
-		stream = &hashingReader{r: stream, d: diffID}
+		var w io.Writer = diffID
+		if runtime.GOMAXPROCS(0) > opts.Concurrency {
+			// A core is free beside the layers read at once: hash there.
+			a := newAsyncHasher(diffID)
+			defer a.wait()
+			w, hashDone = a, a.wait
+		}
+		stream = &hashingReader{r: stream, d: w}
 	}
 	counted := &countingReader{ctx: ctx, r: stream, limit: opts.MaxLayerBytes, progress: opts.Progress}
 	w := newWalker(ctx, layer.DiffID, analyzers, opts)
@@ -91,6 +100,7 @@ func walkLayer(ctx context.Context, blob io.Reader, layer inventory.Layer, analy
 		return nil, fmt.Errorf("reading layer: %w", err)
 	}
 	if diffID != nil {
+		hashDone()
 		if err := diffID.check("uncompressed content"); err != nil {
 			return nil, err
 		}

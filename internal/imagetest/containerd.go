@@ -39,17 +39,11 @@ func StartContainerd(tb testing.TB) *Containerd {
 	tb.Helper()
 	for _, bin := range []string{"containerd", "ctr"} {
 		if _, err := exec.LookPath(bin); err != nil {
-			if os.Getenv("CI") == "true" {
-				tb.Fatalf("%s is not installed (.ci/run installs containerd)", bin)
-			}
-			tb.Skipf("%s is not installed; apt-get install containerd to run the containerd tests", bin)
+			unavailable(tb, "%s is not installed; apt-get install containerd to run the containerd tests (.ci/run installs it)", bin)
 		}
 	}
 	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("the containerd tests run containerd, which needs root; CI runs as root")
-		}
-		tb.Skip("containerd needs root: run the containerd tests as root")
+		unavailable(tb, "the containerd tests run containerd, which needs root: run them as root (CI does)")
 	}
 	containerdOnce.Do(func() { containerd, containerdErr = startContainerd() })
 	if containerdErr != nil {
@@ -98,6 +92,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
 	var log bytes.Buffer
 	c.cmd = exec.Command("containerd", "--config", cfg, "--log-level", "error")
 	c.cmd.Stdout, c.cmd.Stderr = &log, &log
+	// A test binary killed by its timeout skips ContainerdCleanup: the
+	// daemon must not outlive it.
+	dieWithParent(c.cmd)
 	// A child containerd started (a shim) may keep the output pipe open
 	// after containerd is killed: without a bound, Wait never returns and
 	// the test binary hangs after its tests passed.

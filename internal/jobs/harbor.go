@@ -45,7 +45,7 @@ func (w *harborScanWorker) Work(ctx context.Context, job *river.Job[HarborScanAr
 		// without spending attempts; Harbor keeps polling meanwhile.
 		return river.JobSnooze(20 * w.q.opts.PollInterval)
 	}
-	return w.q.harborScan(ctx, job.Args.ScanID, job.Attempt >= job.MaxAttempts)
+	return w.q.harborScan(ctx, job.Args.TenantID, job.Args.ScanID, job.Attempt >= job.MaxAttempts)
 }
 
 // harborWaitForDB bounds how long a Harbor scan waits for the first DB.
@@ -57,9 +57,9 @@ const harborWaitForDB = 2 * time.Hour
 // tenant's policy, and stores the Vigil report on the request. A failed
 // attempt is retried; the last one fails the request, which Harbor then
 // reads as an error.
-func (q *Queue) harborScan(ctx context.Context, id string, final bool) error {
+func (q *Queue) harborScan(ctx context.Context, tenantID int64, id string, final bool) error {
 	st := q.deps.Store
-	h, err := st.HarborScanJob(ctx, id)
+	h, err := st.HarborScanJob(ctx, tenantID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // deleted by the retention
 	}
@@ -70,7 +70,7 @@ func (q *Queue) harborScan(ctx context.Context, id string, final bool) error {
 		return nil
 	}
 	fail := func(err error) error {
-		if serr := st.SetHarborScanError(context.WithoutCancel(ctx), id, err, final); serr != nil {
+		if serr := st.SetHarborScanError(context.WithoutCancel(ctx), tenantID, id, err, final); serr != nil {
 			q.log.Error("recording Harbor scan error", "scan_id", id, "err", serr)
 		}
 		return err
@@ -117,7 +117,7 @@ func (q *Queue) harborScan(ctx context.Context, id string, final bool) error {
 	if err != nil {
 		return fail(err)
 	}
-	if err := st.FinishHarborScan(ctx, id, string(b)); err != nil {
+	if err := st.FinishHarborScan(ctx, tenantID, id, string(b)); err != nil {
 		return err
 	}
 	q.log.Info("Harbor artifact scanned", "scan_id", id, "ref", ref, "packages", len(inv.Packages), "vulnerabilities", len(rep.Vulnerabilities))

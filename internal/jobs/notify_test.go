@@ -61,7 +61,10 @@ func TestNotifySignedAndRetried(t *testing.T) {
 		{ID: "CVE-2099-0001", Severity: vuln.SeverityHigh, Package: vuln.PackageRef{Name: "openssl"}},
 		{ID: "CVE-2099-0002", Severity: vuln.SeverityLow, Package: vuln.PackageRef{Name: "zlib"}},
 	}
-	if err := q.notifyOpened(ctx, res[0].ImageID, opened); err != nil {
+	// Recording an evaluation (what scans and re-evaluations do) notifies
+	// of the findings it opened.
+	ev := store.Evaluation{ImageID: res[0].ImageID, Kind: "scan", Findings: opened}
+	if err := q.apply(ctx, []store.Evaluation{ev}); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -71,5 +74,14 @@ func TestNotifySignedAndRetried(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("no delivery after %d attempts", calls.Load())
+	}
+	// The same findings again open nothing: no second notification.
+	if err := q.apply(ctx, []store.Evaluation{ev}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case body := <-got:
+		t.Errorf("notified again of findings already open: %s", body)
+	case <-time.After(2 * time.Second):
 	}
 }

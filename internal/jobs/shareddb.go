@@ -61,6 +61,9 @@ func (c *CurrentDB) Sync(ctx context.Context) (bool, error) {
 	c.mu.Lock()
 	c.lastSync = time.Now()
 	c.mu.Unlock()
+	if err := c.loadOutcome(ctx); err != nil {
+		return false, err
+	}
 	b, err := c.Shared.LatestVulnDB(ctx)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !c.olderThan(b)) {
 		return false, nil
@@ -166,3 +169,38 @@ func (c *CurrentDB) Watch(ctx context.Context, every time.Duration) {
 
 // Digest is the serving build's digest ("" before the first).
 func (c *CurrentDB) Digest() string { return c.currentDigest() }
+
+// shareOutcome records a refresh's outcome for the other processes.
+func (c *CurrentDB) shareOutcome(ctx context.Context, at time.Time, err error) {
+	if c.Shared == nil {
+		return
+	}
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	if rerr := c.Shared.RecordVulnDBRefresh(context.WithoutCancel(ctx), at, msg); rerr != nil && c.Logger != nil {
+		c.Logger.Warn("recording the refresh outcome in the shared database", "err", rerr)
+	}
+}
+
+// loadOutcome takes the deployment's last refresh outcome when another
+// process's refresh is newer than this one's.
+func (c *CurrentDB) loadOutcome(ctx context.Context) error {
+	at, msg, err := c.Shared.LastVulnDBRefresh(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if at.After(c.lastTry.Truncate(time.Millisecond)) {
+		c.lastTry, c.lastErr = at, nil
+		if msg != "" {
+			c.lastErr = errors.New(msg)
+		}
+	}
+	return nil
+}

@@ -157,9 +157,11 @@ func (c *CurrentDB) Refresh(ctx context.Context) (changed []vulndb.PackageKey, f
 	c.refreshMu.Lock()
 	defer c.refreshMu.Unlock()
 	defer func() {
+		now := time.Now()
 		c.mu.Lock()
-		c.lastErr, c.lastTry = err, time.Now()
+		c.lastErr, c.lastTry = err, now
 		c.mu.Unlock()
+		c.shareOutcome(ctx, now, err)
 	}()
 	if err := os.MkdirAll(filepath.Dir(c.Config.DBPath), 0o755); err != nil {
 		return nil, false, err

@@ -210,8 +210,24 @@ func (q *Queue) evaluate(ctx context.Context, ids []int64, inv *inventory.Invent
 	if err != nil {
 		return err
 	}
-	_, err = q.deps.Store.ApplyEvaluations(ctx, evs)
-	return err
+	return q.apply(ctx, evs)
+}
+
+// apply records evaluations and queues the outbound notifications of the
+// findings they opened (docs/server.md, POST /api/v1/notifications). The
+// evaluations are committed by then: a failed notification insert is
+// logged, not retried through the job (a retry opens nothing new).
+func (q *Queue) apply(ctx context.Context, evs []store.Evaluation) error {
+	outs, err := q.deps.Store.ApplyEvaluations(ctx, evs)
+	if err != nil {
+		return err
+	}
+	for i, o := range outs {
+		if err := q.notifyOpened(ctx, evs[i].ImageID, o.Opened); err != nil {
+			q.log.Error("queueing notifications of new findings", "image_id", evs[i].ImageID, "err", err)
+		}
+	}
+	return nil
 }
 
 // evaluations matches an inventory once and returns each image's result
@@ -283,7 +299,7 @@ func (q *Queue) Reevaluate(ctx context.Context, ids []int64, reason string) (int
 		if len(pending) == 0 {
 			return nil
 		}
-		if _, err := q.deps.Store.ApplyEvaluations(ctx, pending); err != nil {
+		if err := q.apply(ctx, pending); err != nil {
 			return err
 		}
 		n += len(pending)

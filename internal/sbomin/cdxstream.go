@@ -9,6 +9,8 @@ import (
 	"io"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
+
+	"github.com/vigil-scan/vigil/internal/inventory"
 )
 
 // errNotStreamed: the input is not a CycloneDX JSON document the streaming
@@ -149,11 +151,115 @@ func streamArray(ctx context.Context, dec *json.Decoder, each func() error) erro
 // decodeBOMKey decodes one top-level key's value into bom, as json.Unmarshal
 // of the whole document would.
 func decodeBOMKey(bom *cdx.BOM, key string, raw json.RawMessage) error {
+	return decodeKey(bom, key, raw)
+}
+
+// decodeKey decodes one top-level key's value into v.
+func decodeKey(v any, key string, raw json.RawMessage) error {
 	k, err := json.Marshal(key)
 	if err != nil {
 		return err
 	}
 	obj := make([]byte, 0, len(k)+len(raw)+3)
 	obj = append(append(append(append(obj, '{'), k...), ':'), raw...)
-	return json.Unmarshal(append(obj, '}'), bom)
+	return json.Unmarshal(append(obj, '}'), v)
+}
+
+// streamVigilJSON reads Vigil's own JSON (a report or an inventory) in one
+// pass, package by package, under the same rule as streamCycloneDXJSON:
+// anything it does not take, and any error, leaves the input to the whole
+// read.
+func streamVigilJSON(ctx context.Context, r io.Reader) (*inventory.Inventory, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if b, _ := br.Peek(3); string(b) == "\xef\xbb\xbf" {
+		return nil, errNotStreamed
+	}
+	dec := json.NewDecoder(br)
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errNotStreamed
+	}
+	var (
+		inv         inventory.Inventory
+		tool        string
+		sawPackages bool
+		seenKeys    = map[string]bool{}
+	)
+	for dec.More() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := tok.(string)
+		if seenKeys[key] {
+			return nil, errNotStreamed
+		}
+		seenKeys[key] = true
+		switch key {
+		case "bomFormat", "spdxVersion", "@context":
+			return nil, errNotStreamed
+		case "tool":
+			var t struct {
+				Name string `json:"name"`
+			}
+			err = dec.Decode(&t)
+			tool = t.Name
+		case "packages":
+			sawPackages = true
+			err = streamArray(ctx, dec, func() error {
+				var p inventory.Package
+				if err := dec.Decode(&p); err != nil {
+					return err
+				}
+				inv.Packages = append(inv.Packages, p)
+				return nil
+			})
+		case "schema_version", "artifact", "files", "warnings":
+			var raw json.RawMessage
+			if err = dec.Decode(&raw); err == nil {
+				err = decodeKey(&inv, key, raw)
+			}
+		default:
+			err = skipValue(dec)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errNotStreamed
+	}
+	if tool != "vigil" || inv.SchemaVersion == "" || !sawPackages {
+		return nil, errNotStreamed
+	}
+	if err := checkVigilInventory(&inv); err != nil {
+		return nil, err
+	}
+	return &inv, nil
+}
+
+// skipValue consumes the next value.
+func skipValue(dec *json.Decoder) error {
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if d, ok := tok.(json.Delim); ok {
+			if d == '{' || d == '[' {
+				depth++
+			} else {
+				depth--
+			}
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
 }

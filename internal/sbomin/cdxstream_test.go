@@ -69,6 +69,14 @@ func TestCycloneDXStreamSameAsWhole(t *testing.T) {
 		[]byte(head+`"components": [{"type": "library", "name": "a", "purl": "pkg:npm/a@1"}`),
 		[]byte("\xef\xbb\xbf"+head+`"components": []}`),
 		[]byte(`{"bomFormat": "CycloneDX", "specVersion": "1.1", "components": []}`),
+		[]byte(`{"schema_version": "1", "tool": {"name": "vigil"}, "artifact": {"name": "x", "layers": [{"index": 0}]}, "vulnerabilities": [{"id": 5}], "packages": [{"name": "a", "type": "npm", "layer": {"index": 3}}]}`),
+		[]byte(`{"schema_version": "1", "tool": {"name": "vigil"}, "packages": [{"name": "", "type": "npm"}]}`),
+		[]byte(`{"schema_version": "1", "tool": {"name": "other"}, "packages": [{"name": "a", "type": "npm"}]}`),
+		[]byte(`{"tool": {"name": "vigil"}, "packages": [{"name": "a", "type": "npm"}]}`),
+		[]byte(`{"schema_version": "1", "tool": {"name": "vigil"}, "packages": null}`),
+		[]byte(`{"schema_version": "1", "tool": {"name": "vigil"}, "packages": [{"name": "a", "type": 5}]}`),
+		[]byte(`{"schema_version": "1", "tool": {"name": "vigil"}, "packages": [{"name": "a", "type": "npm"}], "packages": []}`),
+		[]byte(`{"packages": [{"name": "a", "type": "npm", "version": "1"}], "artifact": {"name": "late"}, "tool": {"name": "vigil", "version": "x"}, "schema_version": "1"}`),
 	)
 	for i, b := range inputs {
 		t.Run(strings.ReplaceAll(string(b[:min(len(b), 30)]), "/", "_")+"_"+string(rune('a'+i%26)), func(t *testing.T) {
@@ -89,6 +97,18 @@ func TestCycloneDXStreamed(t *testing.T) {
 		if err != nil || len(doc.entries) == 0 {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// Vigil's own JSON takes its streaming path.
+func TestVigilJSONStreamed(t *testing.T) {
+	var buf bytes.Buffer
+	if err := report.Write(&buf, "json", reporttest.Report(), report.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := streamVigilJSON(context.Background(), &buf)
+	if err != nil || len(inv.Packages) == 0 {
+		t.Fatalf("%v", err)
 	}
 }
 

@@ -48,8 +48,8 @@ func ReadFile(ctx context.Context, path string) (*inventory.Inventory, error) {
 		return nil, fmt.Errorf("reading SBOM: %w", err)
 	}
 	defer f.Close()
-	// A CycloneDX JSON file is streamed; anything else, or any error, is
-	// read whole (and the whole read reports the error).
+	// CycloneDX JSON and Vigil JSON files are streamed; anything else, or
+	// any error, is read whole (and the whole read reports the error).
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() <= MaxBytes {
 		doc, err := streamCycloneDXJSON(ctx, f)
 		if err == nil {
@@ -57,6 +57,15 @@ func ReadFile(ctx context.Context, path string) (*inventory.Inventory, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", path, err)
 			}
+			return inv, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("reading SBOM: %w", err)
+		}
+		if inv, err := streamVigilJSON(ctx, f); err == nil {
 			return inv, nil
 		}
 		if ctx.Err() != nil {

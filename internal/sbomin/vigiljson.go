@@ -32,16 +32,25 @@ func readVigilJSON(b []byte) (*inventory.Inventory, error) {
 	if err := json.Unmarshal(b, &inv); err != nil {
 		return nil, jsonError(b, "Vigil JSON", err)
 	}
+	if err := checkVigilInventory(&inv); err != nil {
+		return nil, err
+	}
+	return &inv, nil
+}
+
+// checkVigilInventory checks what json.Unmarshal cannot: every package
+// has a name and a type, and a layer of the image.
+func checkVigilInventory(inv *inventory.Inventory) error {
 	for i, p := range inv.Packages {
 		if p.Name == "" || p.Type == "" {
-			return nil, fmt.Errorf("in Vigil JSON: packages[%d]: a package needs a name and a type", i)
+			return fmt.Errorf("in Vigil JSON: packages[%d]: a package needs a name and a type", i)
 		}
 		if p.Layer != nil && (p.Layer.Index < -1 || (len(inv.Artifact.Layers) > 0 && p.Layer.Index >= len(inv.Artifact.Layers))) {
-			return nil, fmt.Errorf("in Vigil JSON: packages[%d] (%s): layer index %d outside the image's %d layers", i, p.Name, p.Layer.Index, len(inv.Artifact.Layers))
+			return fmt.Errorf("in Vigil JSON: packages[%d] (%s): layer index %d outside the image's %d layers", i, p.Name, p.Layer.Index, len(inv.Artifact.Layers))
 		}
 	}
 	if inv.Packages == nil {
 		inv.Packages = []inventory.Package{}
 	}
-	return &inv, nil
+	return nil
 }

@@ -113,6 +113,24 @@ func feedMirror(t *testing.T, branches ...string) string {
 	return dir
 }
 
+// partialMirror is a feeds mirror whose Alpine v3.10 secdb starts empty;
+// link adds one of the corpus's secdb files to it (a feed that gains
+// advisories between refreshes).
+func partialMirror(t *testing.T) (mirror string, link func(file string)) {
+	t.Helper()
+	mirror = t.TempDir()
+	secdb := filepath.Join(mirror, "alpine-secdb", "v3.10")
+	if err := os.MkdirAll(secdb, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return mirror, func(f string) {
+		t.Helper()
+		if err := os.Symlink(corpus.Path(t, "feeds", "alpine-secdb", "v3.10", f), filepath.Join(secdb, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func newEnv(t *testing.T, backend, mirror string) *env {
 	t.Helper()
 	return newEnvWith(t, backend, mirror, nil)
@@ -509,16 +527,7 @@ func TestRegistryDownIsRetriedAndVisible(t *testing.T) {
 // moved to an image without the findings resolves them by replacement.
 func TestRefreshReevaluatesWithoutPullAndReplacement(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
-		mirror := t.TempDir()
-		secdb := filepath.Join(mirror, "alpine-secdb", "v3.10")
-		if err := os.MkdirAll(secdb, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		link := func(f string) {
-			if err := os.Symlink(corpus.Path(t, "feeds", "alpine-secdb", "v3.10", f), filepath.Join(secdb, f)); err != nil {
-				t.Fatal(err)
-			}
-		}
+		mirror, link := partialMirror(t)
 		link("community.yaml")
 		e := newEnv(t, backend, mirror)
 		e.startRegistry("s")

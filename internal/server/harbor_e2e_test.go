@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -291,8 +292,15 @@ func TestHarborScannerAPI(t *testing.T) {
 		if err := json.Unmarshal(r.body, &rep); err != nil {
 			t.Fatal(err)
 		}
-		if h, err := e.st.HarborScanJob(ctx, id); err != nil || h.Authorization != "" || h.Status != store.HarborDone {
+		tenant, err := e.st.Authenticate(ctx, ingest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h, err := e.st.HarborScanJob(ctx, tenant.TenantID, id); err != nil || h.Authorization != "" || h.Status != store.HarborDone {
 			t.Errorf("the registry authorization outlived the scan: %q %s %v", h.Authorization, h.Status, err)
+		}
+		if _, err := e.st.HarborScanJob(ctx, tenant.TenantID+1, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("another tenant's job read the scan request: %v", err)
 		}
 		if rep.Artifact.Digest != digest || rep.Artifact.Repository != "library/alpine" || rep.Scanner.Name != "Vigil" || rep.GeneratedAt.IsZero() {
 			t.Errorf("report header: %+v %+v", rep.Artifact, rep.Scanner)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/vigil-scan/vigil/internal/config"
-	"github.com/vigil-scan/vigil/internal/corpus"
 	"github.com/vigil-scan/vigil/internal/feeds"
 	"github.com/vigil-scan/vigil/internal/jobs"
 	"github.com/vigil-scan/vigil/internal/store"
@@ -23,16 +22,7 @@ import (
 // matching, without one request to the feeds.
 func TestWorkersShareOneDB(t *testing.T) {
 	ctx := context.Background()
-	mirror := t.TempDir()
-	secdb := filepath.Join(mirror, "alpine-secdb", "v3.10")
-	if err := os.MkdirAll(secdb, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	link := func(f string) {
-		if err := os.Symlink(corpus.Path(t, "feeds", "alpine-secdb", "v3.10", f), filepath.Join(secdb, f)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	mirror, link := partialMirror(t)
 	link("community.yaml")
 	// Process A: the service, which refreshes from the feeds.
 	e := newEnvWith(t, "postgres", mirror, func(e *env, db *jobs.CurrentDB) { db.Shared = e.st })
@@ -112,5 +102,21 @@ func TestWorkersShareOneDB(t *testing.T) {
 	}
 	if n := feedGets.Load(); n != 0 {
 		t.Errorf("worker B made %d feed requests", n)
+	}
+
+	// A refresh that fails on A shows on B too (its GET /api/v1/db), and B
+	// keeps serving the last build.
+	good := e.db.Digest()
+	for _, f := range []string{"main.yaml", "community.yaml"} {
+		os.Remove(filepath.Join(mirror, "alpine-secdb", "v3.10", f))
+	}
+	if err := e.q.Refresh(ctx); err == nil {
+		t.Fatal("a refresh with no feed succeeded")
+	}
+	if _, err := dbB.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if in := dbB.Info(); in.LastRefreshError == "" || in.LastRefreshAt == nil || in.Digest != good {
+		t.Errorf("worker B after A's failed refresh: error %q at %v, serving %s (want %s)", in.LastRefreshError, in.LastRefreshAt, in.Digest, good)
 	}
 }

@@ -200,20 +200,10 @@ func (c Counts) addSeverity(sev string) Counts {
 // findings imageID does not have (same vulnerability in the same package),
 // and recounts those images.
 func (s *Store) resolveReplaced(ctx context.Context, tx *Tx, imageID int64, open map[string]bool, now int64) error {
-	rs, err := tx.query(ctx, "SELECT id FROM images WHERE replaced_by = ?", imageID)
+	olds, err := int64s(tx.query(ctx, "SELECT id FROM images WHERE replaced_by = ?", imageID))
 	if err != nil {
 		return err
 	}
-	var olds []int64
-	for rs.Next() {
-		var id int64
-		if err := rs.Scan(&id); err != nil {
-			rs.Close()
-			return err
-		}
-		olds = append(olds, id)
-	}
-	rs.Close()
 	for _, old := range olds {
 		fr, err := tx.query(ctx, "SELECT id, vuln_id, package FROM findings WHERE image_id = ? AND state = 'open'", old)
 		if err != nil {

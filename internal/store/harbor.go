@@ -105,12 +105,13 @@ func (s *Store) HarborScan(ctx context.Context, tenantID int64, id string) (Harb
 	return h, err
 }
 
-// HarborScanJob returns a scan request with its registry authorization
-// decrypted, for the scan job.
-func (s *Store) HarborScanJob(ctx context.Context, id string) (HarborScan, error) {
+// HarborScanJob returns the tenant's scan request with its registry
+// authorization decrypted, for the scan job (another tenant's is
+// ErrNotFound).
+func (s *Store) HarborScanJob(ctx context.Context, tenantID int64, id string) (HarborScan, error) {
 	var h HarborScan
 	var enc []byte
-	if err := scanHarbor(s.queryRow(ctx, "SELECT "+harborColumns+", authorization_enc FROM harbor_scans WHERE id = ?", id), &h, &enc); err != nil {
+	if err := scanHarbor(s.queryRow(ctx, "SELECT "+harborColumns+", authorization_enc FROM harbor_scans WHERE id = ? AND tenant_id = ?", id, tenantID), &h, &enc); err != nil {
 		return h, err
 	}
 	if len(enc) > 0 {
@@ -125,22 +126,24 @@ func (s *Store) HarborScanJob(ctx context.Context, id string) (HarborScan, error
 	return h, nil
 }
 
-// FinishHarborScan stores the report and forgets the authorization.
-func (s *Store) FinishHarborScan(ctx context.Context, id, report string) error {
-	_, err := s.exec(ctx, "UPDATE harbor_scans SET status = ?, report = ?, error = '', authorization_enc = NULL, finished_at = ? WHERE id = ?",
-		HarborDone, report, s.nowMS(), id)
+// FinishHarborScan stores the report on the tenant's request and forgets
+// the authorization.
+func (s *Store) FinishHarborScan(ctx context.Context, tenantID int64, id, report string) error {
+	_, err := s.exec(ctx, "UPDATE harbor_scans SET status = ?, report = ?, error = '', authorization_enc = NULL, finished_at = ? WHERE id = ? AND tenant_id = ?",
+		HarborDone, report, s.nowMS(), id, tenantID)
 	return err
 }
 
-// SetHarborScanError records a failed attempt; final (retries exhausted)
-// fails the request and forgets the authorization.
-func (s *Store) SetHarborScanError(ctx context.Context, id string, scanErr error, final bool) error {
+// SetHarborScanError records a failed attempt on the tenant's request;
+// final (retries exhausted) fails the request and forgets the
+// authorization.
+func (s *Store) SetHarborScanError(ctx context.Context, tenantID int64, id string, scanErr error, final bool) error {
 	msg := truncate(scanErr.Error(), 4000)
 	if !final {
-		_, err := s.exec(ctx, "UPDATE harbor_scans SET error = ?, attempts = attempts + 1 WHERE id = ? AND status = ?", msg, id, HarborQueued)
+		_, err := s.exec(ctx, "UPDATE harbor_scans SET error = ?, attempts = attempts + 1 WHERE id = ? AND tenant_id = ? AND status = ?", msg, id, tenantID, HarborQueued)
 		return err
 	}
-	_, err := s.exec(ctx, "UPDATE harbor_scans SET status = ?, error = ?, attempts = attempts + 1, authorization_enc = NULL, finished_at = ? WHERE id = ? AND status = ?",
-		HarborFailed, msg, s.nowMS(), id, HarborQueued)
+	_, err := s.exec(ctx, "UPDATE harbor_scans SET status = ?, error = ?, attempts = attempts + 1, authorization_enc = NULL, finished_at = ? WHERE id = ? AND tenant_id = ? AND status = ?",
+		HarborFailed, msg, s.nowMS(), id, tenantID, HarborQueued)
 	return err
 }

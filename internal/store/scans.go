@@ -333,20 +333,7 @@ func (s *Store) ImagesWithPackages(ctx context.Context, keys [][2]string) ([]int
 // ImagesForDaily returns the scanned images the daily pass re-evaluates:
 // pushed since pushedSince, pulled since pulledSince, or running.
 func (s *Store) ImagesForDaily(ctx context.Context, pushedSince, pulledSince time.Time) ([]int64, error) {
-	rows, err := s.query(ctx, `SELECT i.id FROM images i WHERE i.deleted_at IS NULL AND i.status = 'scanned'
+	return int64s(s.query(ctx, `SELECT i.id FROM images i WHERE i.deleted_at IS NULL AND i.status = 'scanned'
 		AND (i.pushed_at >= ? OR i.pulled_at >= ? OR EXISTS (SELECT 1 FROM running_images ri WHERE ri.tenant_id = i.tenant_id AND ri.digest = i.digest))
-		ORDER BY i.id`, pushedSince.UnixMilli(), pulledSince.UnixMilli())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+		ORDER BY i.id`, pushedSince.UnixMilli(), pulledSince.UnixMilli()))
 }

@@ -743,3 +743,30 @@ func TestUIRollupsConcurrentBatches(t *testing.T) {
 		checkAggregates(t, st, a, "concurrent batches")
 	})
 }
+
+// The daily pass picks the scanned images pushed since the cutoff, in id
+// order; unscanned and deleted images are left out.
+func TestImagesForDaily(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *Store) {
+		f := fixture{t: t, st: st, ctx: context.Background()}
+		a := f.tenant("acme")
+		reg := f.registry(a, "r")
+		scanned1 := f.push(a, reg, "app", "1", testDigest(1))
+		f.push(a, reg, "app", "2", testDigest(2)) // never scanned
+		scanned2 := f.push(a, reg, "other", "1", testDigest(3))
+		gone := f.push(a, reg, "gone", "1", testDigest(4))
+		for _, id := range []int64{scanned1, scanned2, gone} {
+			f.evaluate(id, fnd("CVE-2021-3711", "libssl", "HIGH"))
+		}
+		f.del(a, reg, "gone", testDigest(4))
+		past := time.Now().Add(-time.Hour)
+		got, err := st.ImagesForDaily(f.ctx, past, past)
+		if err != nil || !slices.Equal(got, []int64{scanned1, scanned2}) {
+			t.Errorf("ImagesForDaily = %v, %v; want [%d %d]", got, err, scanned1, scanned2)
+		}
+		future := time.Now().Add(time.Hour)
+		if got, err := st.ImagesForDaily(f.ctx, future, future); err != nil || len(got) != 0 {
+			t.Errorf("nothing pushed or pulled since the cutoff: %v, %v", got, err)
+		}
+	})
+}

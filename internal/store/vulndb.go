@@ -113,3 +113,22 @@ func (s *Store) ReadVulnDB(ctx context.Context, b VulnDBBuild, w io.Writer) erro
 	}
 	return nil
 }
+
+// RecordVulnDBRefresh stores the outcome of the deployment's last feed
+// refresh (errMsg "" for success).
+func (s *Store) RecordVulnDBRefresh(ctx context.Context, at time.Time, errMsg string) error {
+	_, err := s.exec(ctx, `INSERT INTO vulndb_refresh (id, at, error) VALUES (1, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET at = excluded.at, error = excluded.error`, at.UnixMilli(), errMsg)
+	return err
+}
+
+// LastVulnDBRefresh is the outcome RecordVulnDBRefresh stored last
+// (ErrNotFound before the first).
+func (s *Store) LastVulnDBRefresh(ctx context.Context) (at time.Time, errMsg string, err error) {
+	var ms int64
+	err = s.queryRow(ctx, "SELECT at, error FROM vulndb_refresh WHERE id = 1").Scan(&ms, &errMsg)
+	if errors.Is(err, sql.ErrNoRows) {
+		return at, "", ErrNotFound
+	}
+	return time.UnixMilli(ms).UTC(), errMsg, err
+}

@@ -54,6 +54,18 @@ func TestVulnDBBuilds(t *testing.T) {
 		if err := st.ReadVulnDB(ctx, VulnDBBuild{ID: 1, Digest: digests[0], Size: int64(len(builds[0]))}, &bytes.Buffer{}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("dropped build: %v", err)
 		}
+		// The last refresh's outcome: one row, replaced.
+		if _, _, err := st.LastVulnDBRefresh(ctx); !errors.Is(err, ErrNotFound) {
+			t.Errorf("no refresh yet: %v", err)
+		}
+		at := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+		st.RecordVulnDBRefresh(ctx, at, "feed broken")
+		if err := st.RecordVulnDBRefresh(ctx, at.Add(time.Hour), ""); err != nil {
+			t.Fatal(err)
+		}
+		if got, msg, err := st.LastVulnDBRefresh(ctx); err != nil || !got.Equal(at.Add(time.Hour)) || msg != "" {
+			t.Errorf("last refresh: %v %q %v", got, msg, err)
+		}
 		// A reader that says the wrong size fails.
 		if err := st.PublishVulnDB(ctx, bytes.NewReader([]byte("short")), "sha256:"+hex.EncodeToString(make([]byte, 32)), time.Now(), 99, 2); err == nil {
 			t.Error("publish of a short file succeeded")

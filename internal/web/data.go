@@ -127,6 +127,7 @@ type FeedStatus struct {
 type Registry struct {
 	ID           string
 	Name, URL    string
+	Host         string // host[:port] of URL, as image references name it
 	Repositories int
 	Images       int
 	Unhealthy    int // images with open findings

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -176,7 +177,16 @@ func (b *StoreBackend) Overview(ctx context.Context, tenant int64) (Overview, er
 }
 
 func registry(r store.Registry) Registry {
-	return Registry{ID: r.ID, Name: r.Name, URL: r.URL, Images: r.Images, Unhealthy: r.Unhealthy, Counts: counts(r.Counts)}
+	return Registry{ID: r.ID, Name: r.Name, URL: r.URL, Host: cmp.Or(r.Host, urlHost(r.URL)), Images: r.Images, Unhealthy: r.Unhealthy, Counts: counts(r.Counts)}
+}
+
+// urlHost is the host[:port] of a registry URL ("" when it has none).
+func urlHost(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 // Registries lists the tenant's registries with counts, then the CI/CD
