@@ -4,6 +4,9 @@ import (
 	"archive/tar"
 	"bytes"
 	"io"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,5 +63,22 @@ func TestBuild(t *testing.T) {
 	hdr, err := tar.NewReader(rc).Next()
 	if err != nil || !hdr.ModTime.Equal(at) {
 		t.Errorf("entry time = %v, %v; want the step's %v", hdr, err, at)
+	}
+}
+
+// A missing tool skips the test, except under CI=true where it fails:
+// checked in a child test binary.
+func TestUnavailableFailsUnderCI(t *testing.T) {
+	if os.Getenv("IMAGETEST_UNAVAILABLE") == "1" {
+		unavailable(t, "sometool is not installed")
+		return
+	}
+	for ci, want := range map[string]string{"true": "--- FAIL", "": "--- SKIP"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestUnavailableFailsUnderCI$", "-test.v")
+		cmd.Env = append(os.Environ(), "IMAGETEST_UNAVAILABLE=1", "CI="+ci)
+		out, err := cmd.CombinedOutput()
+		if !strings.Contains(string(out), want) || !strings.Contains(string(out), "sometool is not installed") || (err != nil) != (ci == "true") {
+			t.Errorf("CI=%q: %v\n%s", ci, err, out)
+		}
 	}
 }

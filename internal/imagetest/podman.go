@@ -38,10 +38,7 @@ var (
 func StartPodman(tb testing.TB) *Podman {
 	tb.Helper()
 	if _, err := exec.LookPath("podman"); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("podman is not installed (.ci/run installs it)")
-		}
-		tb.Skip("podman is not installed; apt-get install podman to run the daemon tests")
+		unavailable(tb, "podman is not installed; apt-get install podman to run the daemon tests (.ci/run installs it)")
 	}
 	podmanOnce.Do(func() { podman, podmanErr = startPodman() })
 	if podmanErr != nil {
@@ -59,8 +56,20 @@ func PodmanCleanup() {
 	podman.cmd.Process.Kill()
 	// vfs layers are read-only copies podman can remove; a plain RemoveAll
 	// covers what it leaves.
-	_ = podman.run(context.Background(), "system", "reset", "--force")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_ = podman.run(ctx, "system", "reset", "--force")
 	os.RemoveAll(podman.root)
+}
+
+// unavailable skips a test whose tool is missing, or fails it under
+// CI=true, where .ci/run installs every tool the tests drive.
+func unavailable(tb testing.TB, format string, args ...any) {
+	tb.Helper()
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf(format, args...)
+	}
+	tb.Skipf(format, args...)
 }
 
 func startPodman() (*Podman, error) {

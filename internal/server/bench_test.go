@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,7 +21,7 @@ import (
 
 	"github.com/vigil-scan/vigil/internal/config"
 	"github.com/vigil-scan/vigil/internal/corpus"
-	"github.com/vigil-scan/vigil/internal/inventory"
+	"github.com/vigil-scan/vigil/internal/loadtest"
 
 	"github.com/vigil-scan/vigil/internal/jobs"
 	"github.com/vigil-scan/vigil/internal/server"
@@ -170,15 +171,20 @@ func BenchmarkReevaluate(b *testing.B) {
 			if v, _ := strconv.Atoi(os.Getenv("VIGIL_BENCH_IMAGES")); v > 0 {
 				n = v
 			}
-			ids := seedImages(b, st, q, n)
+			seeded, err := loadtest.Seed(ctx, st, n, corpus.Path(b, "pkgdb", "os-release", "claircore-alpine-3.10", "etc", "os-release"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			ids := seeded.IDs
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				start := time.Now()
+				start, cpu0 := time.Now(), cpuTime()
 				done, err := q.Reevaluate(ctx, ids, "daily")
 				if err != nil || done != n {
 					b.Fatalf("re-evaluated %d of %d: %v", done, n, err)
 				}
 				b.ReportMetric(float64(n)/time.Since(start).Seconds(), "images/s")
+				b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(n), "cpu-µs/image")
 			}
 		})
 	}
@@ -204,53 +210,99 @@ func openBenchStore(b *testing.B, backend string) *store.Store {
 	return st
 }
 
-// seedImages stores n scanned images through the store's own write path.
-func seedImages(b *testing.B, st *store.Store, q *jobs.Queue, n int) []int64 {
-	ctx := context.Background()
-	osRelease, err := os.ReadFile(corpus.Path(b, "pkgdb", "os-release", "claircore-alpine-3.10", "etc", "os-release"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	pkgs := func(prefix string, k int) []inventory.Package {
-		out := make([]inventory.Package, 0, k)
-		// Real vulnerable packages first (busybox, sqlite-libs, ...), then
-		// generated ones.
-		for _, p := range [][2]string{{"busybox", "1.24.2-r9"}, {"sqlite-libs", "3.26.0-r3"}, {"musl", "1.1.14-r10"}, {"openssl", "1.0.2n-r0"}} {
-			if prefix == "base" {
-				out = append(out, inventory.Package{Name: p[0], Version: p[1], Type: inventory.TypeApk, Path: "lib/apk/db/installed"})
+// BenchmarkAdvisoryReevaluation measures a new advisory reaching stored
+// images: VIGIL_BENCH_IMAGES images (default 1,000) are stored against a DB
+// built from the corpus Alpine 3.10 secdb without its musl advisories; the
+// full secdb is then refreshed in, and the time from the refresh to the
+// last affected image re-evaluated (every image holds musl in its shared
+// base layer) is reported, with the queue's own workers (default
+// concurrency, River polling) doing the work.
+func BenchmarkAdvisoryReevaluation(b *testing.B) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		b.Run(backend, func(b *testing.B) {
+			ctx := context.Background()
+			st := openBenchStore(b, backend)
+			full, err := os.ReadFile(corpus.Path(b, "feeds", "alpine-secdb", "v3.10", "main.yaml"))
+			if err != nil {
+				b.Fatal(err)
 			}
-		}
-		for i := len(out); i < k; i++ {
-			out = append(out, inventory.Package{Name: fmt.Sprintf("%s-pkg-%d", prefix, i), Version: "1.0-r0", Type: inventory.TypeApk, Path: "lib/apk/db/installed"})
-		}
-		return out
+			withoutMusl := regexp.MustCompile(`(?s)\n  - pkg:\n      name: musl\n.*?(\n  - pkg:)`).ReplaceAll(full, []byte("$1"))
+			if len(withoutMusl) == len(full) {
+				b.Fatal("no musl entry in the corpus secdb")
+			}
+			mirror := b.TempDir()
+			feed := filepath.Join(mirror, "alpine-secdb", "v3.10")
+			os.MkdirAll(feed, 0o755)
+			os.Symlink(corpus.Path(b, "feeds", "alpine-secdb", "v3.10", "community.yaml"), filepath.Join(feed, "community.yaml"))
+			if err := os.WriteFile(filepath.Join(feed, "main.yaml"), withoutMusl, 0o644); err != nil {
+				b.Fatal(err)
+			}
+			dataDir := b.TempDir()
+			cdb := &jobs.CurrentDB{Config: config.Config{DBPath: filepath.Join(dataDir, "db", "vigil.db"), CacheDir: dataDir, Mirror: mirror,
+				Feeds: config.Feeds{Alpine: config.AlpineFeed{Branches: []string{"v3.10"}}}}}
+			defer cdb.Close()
+			q, err := jobs.New(ctx, jobs.Deps{Store: st, DB: cdb}, jobs.Options{Work: true, Daily: -1, Refresh: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := q.Refresh(ctx); err != nil {
+				b.Fatal(err)
+			}
+			n := 1000
+			if v, _ := strconv.Atoi(os.Getenv("VIGIL_BENCH_IMAGES")); v > 0 {
+				n = v
+			}
+			seeded, err := loadtest.Seed(ctx, st, n, corpus.Path(b, "pkgdb", "os-release", "claircore-alpine-3.10", "etc", "os-release"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			// The images were scanned before the advisory existed.
+			if done, err := q.Reevaluate(ctx, seeded.IDs, "scan"); err != nil || done != n {
+				b.Fatalf("evaluated %d of %d: %v", done, n, err)
+			}
+			if err := q.Start(ctx); err != nil {
+				b.Fatal(err)
+			}
+			defer q.Stop(ctx)
+			if err := os.WriteFile(filepath.Join(feed, "main.yaml"), full, 0o644); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			start, cpu0 := time.Now(), cpuTime()
+			if err := q.Refresh(ctx); err != nil {
+				b.Fatal(err)
+			}
+			for {
+				s, err := q.Stats(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if s.Available+s.Running+s.Retryable+s.Scheduled == 0 {
+					break
+				}
+				if time.Since(start) > 10*time.Minute {
+					b.Fatalf("re-evaluation still running after 10 minutes: %+v", s)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			elapsed := time.Since(start)
+			b.StopTimer()
+			b.ReportMetric(elapsed.Seconds(), "s-to-all-reevaluated")
+			b.ReportMetric(float64(n)/elapsed.Seconds(), "images/s")
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(n), "cpu-µs/image")
+			if fails, _ := q.Failures(ctx, 10); len(fails) > 0 {
+				b.Fatalf("failed jobs: %+v", fails)
+			}
+			for _, d := range []string{seeded.Digests[0], seeded.Digests[n-1]} {
+				page, err := st.Findings(ctx, seeded.TenantID, store.FindingFilter{Digest: d, Package: "musl", States: []string{store.StateOpen}, Limit: 50})
+				if err != nil || len(page.Items) == 0 {
+					all, _ := st.Findings(ctx, seeded.TenantID, store.FindingFilter{Digest: d, Limit: 50})
+					for _, f := range all.Items {
+						b.Logf("%+v", f)
+					}
+					b.Fatalf("%s: no open musl finding after the refresh (%v)", d, err)
+				}
+			}
+		})
 	}
-	t, _ := st.EnsureTenant(ctx, "bench")
-	reg, err := st.CreateRegistry(ctx, t.ID, store.NewRegistry{Name: "r", URL: "http://127.0.0.1:1"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	base := &inventory.LayerResult{DiffID: "sha256:" + strings.Repeat("b", 64), Packages: pkgs("base", 250), Files: map[string][]byte{"etc/os-release": osRelease}}
-	_, fp := jobsAnalyzerFingerprint()
-	ids := make([]int64, 0, n)
-	for i := 0; i < n; i++ {
-		digest := fmt.Sprintf("sha256:%064x", i+1)
-		res, err := st.RecordEvents(ctx, []store.ImageEvent{{TenantID: t.ID, RegistryID: reg.ID, Repository: fmt.Sprintf("team/app%d", i%100), Digest: digest, Tag: fmt.Sprintf("v%d", i), Action: store.ActionPush}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		own := &inventory.LayerResult{DiffID: fmt.Sprintf("sha256:%064x", 1<<40+i), Packages: pkgs(fmt.Sprintf("own%d", i), 50)}
-		art := inventory.Artifact{Name: digest, Digest: digest, Layers: []inventory.Layer{{Index: 0, DiffID: base.DiffID, Base: true}, {Index: 1, DiffID: own.DiffID}}}
-		if err := st.SaveScan(ctx, []int64{res[0].ImageID}, store.ScanRecord{Analyzer: fp, Artifact: art, Layers: []*inventory.LayerResult{base, own}}); err != nil {
-			b.Fatal(err)
-		}
-		ids = append(ids, res[0].ImageID)
-	}
-	return ids
-}
-
-// jobsAnalyzerFingerprint is the fingerprint the queue records for the
-// default analyzers (so the seeded images are not re-scanned).
-func jobsAnalyzerFingerprint() ([]inventory.Analyzer, string) {
-	return jobs.DefaultAnalyzers()
 }
