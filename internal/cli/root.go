@@ -133,6 +133,7 @@ CI builds. Exit codes: 0 pass, 1 (or --exit-code) policy failed, 2 scan could no
 	if v := app.Getenv("VIGIL_LOG_LEVEL"); v != "" {
 		defLevel = strings.ToLower(v)
 	}
+	root.SetFlagErrorFunc(flagError)
 	root.PersistentFlags().StringVar(&logLevel, "log-level", defLevel, "log level: debug, info, warn, error (VIGIL_LOG_LEVEL)")
 	app.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	root.AddCommand(

@@ -57,8 +57,11 @@ func (f *scanFilters) register(cmd *cobra.Command, image bool) {
 func (f *scanFilters) apply(p *prepared, threshold string, exitCode int) error {
 	for i, s := range f.severities {
 		sev, err := policy.ParseSeverity(s)
-		if err != nil || sev == "" {
-			return fmt.Errorf("--severity: invalid severity %q", s)
+		if err == nil && sev == "" {
+			err = fmt.Errorf("empty severity in %q", strings.Join(f.severities, ","))
+		}
+		if err != nil {
+			return fmt.Errorf("--severity: %w (comma-separated, e.g. --severity HIGH,CRITICAL)", err)
 		}
 		f.severities[i] = sev
 	}

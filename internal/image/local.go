@@ -62,7 +62,7 @@ func openBare(ctx context.Context, ref string, opts Options) (*Source, error) {
 		tried   []string
 		lastErr error
 	)
-	for _, s := range opts.Sources {
+	for i, s := range opts.Sources {
 		var (
 			src *Source
 			err error
@@ -89,9 +89,10 @@ func openBare(ctx context.Context, ref string, opts Options) (*Source, error) {
 		if ctx.Err() != nil {
 			return nil, err
 		}
-		if s == "remote" || !(errors.Is(err, ErrNotInDaemon) || errors.Is(err, ErrDaemonUnavailable)) {
+		if i < len(opts.Sources)-1 && (s == "remote" || !(errors.Is(err, ErrNotInDaemon) || errors.Is(err, ErrDaemonUnavailable))) {
 			// The daemon has the image but could not export it, or the
-			// registry failed: worth saying even if a later source works.
+			// registry failed: worth saying if a later source works. The
+			// last source's error is the one returned: no need to log it.
 			opts.Logger.Warn("image source failed", "ref", ref, "source", s, "err", err)
 		} else {
 			opts.Logger.Debug("image source skipped", "ref", ref, "source", s, "err", err)

@@ -110,7 +110,7 @@ func openRemote(ctx context.Context, ref string, opts Options) (*Source, error) 
 	}
 	desc, err := remote.Get(r, remoteOpts...)
 	if err != nil {
-		return nil, err
+		return nil, remoteHint(err, r)
 	}
 	var img v1.Image
 	if desc.MediaType.IsIndex() {

@@ -82,11 +82,14 @@ func Evaluate(r *result.Report, g GateOptions) result.Gate {
 		gate.Failed = len(gate.Reasons) > 0
 		return gate
 	}
+	scope := "at or above " + threshold
 	if threshold == "" && g.FailOnAny {
-		threshold = vuln.SeverityUnknown
+		// Trivy's --exit-code alone: every finding shown counts, whatever
+		// its severity; "at or above UNKNOWN" would read like a setting.
+		threshold, scope = vuln.SeverityUnknown, "shown (--exit-code without --severity-threshold)"
 	}
 	if threshold != "" {
-		if reason := vulnReason(r.Vulnerabilities, threshold, g.IgnoreUnfixed || g.OnlyFixed); reason != "" {
+		if reason := vulnReason(r.Vulnerabilities, threshold, scope, g.IgnoreUnfixed || g.OnlyFixed); reason != "" {
 			gate.Reasons = append(gate.Reasons, reason)
 		}
 	}
@@ -112,7 +115,7 @@ func fixable(f *vuln.Finding) bool {
 	return f.FixState == vuln.FixStateFixed || len(f.FixedVersions) > 0
 }
 
-func vulnReason(fs []vuln.Finding, threshold string, onlyFixed bool) string {
+func vulnReason(fs []vuln.Finding, threshold, scope string, onlyFixed bool) string {
 	floor := vuln.SeverityRank(threshold)
 	var hits []*vuln.Finding
 	for i := range fs {
@@ -149,8 +152,8 @@ func vulnReason(fs []vuln.Finding, threshold string, onlyFixed bool) string {
 	if onlyFixed {
 		unfixed = " with a fix"
 	}
-	return fmt.Sprintf("%s%s at or above %s (%s): %s%s", plural(len(hits), "vulnerability", "vulnerabilities"),
-		unfixed, threshold, strings.Join(bySev, ", "), strings.Join(names, ", "), more(len(hits)))
+	return fmt.Sprintf("%s%s %s (%s): %s%s", plural(len(hits), "vulnerability", "vulnerabilities"),
+		unfixed, scope, strings.Join(bySev, ", "), strings.Join(names, ", "), more(len(hits)))
 }
 
 func checkReason(cs []result.CheckResult, level string) string {

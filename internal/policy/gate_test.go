@@ -47,6 +47,9 @@ func TestEvaluate(t *testing.T) {
 			"4 vulnerabilities with a fix at or above LOW (1 CRITICAL, 2 HIGH, 1 MEDIUM): CVE-2019-5482 in curl, CVE-2020-1967 in libssl1.1, CVE-2022-41723 in golang.org/x/net, CVE-2019-11236 in urllib3"}},
 		{"unknown counts everything", GateOptions{Threshold: "UNKNOWN"}, []string{
 			"6 vulnerabilities at or above UNKNOWN (1 CRITICAL, 2 HIGH, 2 MEDIUM, 1 UNKNOWN): CVE-2019-5482 in curl, CVE-2020-1967 in libssl1.1, CVE-2022-41723 in golang.org/x/net, CVE-2019-11236 in urllib3, CVE-2021-3449 in libssl1.1, and 1 more"}},
+		{"exit-code alone counts every finding shown", GateOptions{FailOnAny: true}, []string{
+			"6 vulnerabilities shown (--exit-code without --severity-threshold) (1 CRITICAL, 2 HIGH, 2 MEDIUM, 1 UNKNOWN): CVE-2019-5482 in curl, CVE-2020-1967 in libssl1.1, CVE-2022-41723 in golang.org/x/net, CVE-2019-11236 in urllib3, CVE-2021-3449 in libssl1.1, and 1 more",
+			"2 secrets found: aws-access-key-id in app/.env:3, github-pat in config:Env"}},
 		{"checks warn", GateOptions{CheckLevel: "warn"}, []string{
 			"2 best-practice violations at or above WARN: CIS-DI-0006 (WARN), CIS-DI-0010 (FATAL)"}},
 		{"checks fatal", GateOptions{CheckLevel: "FATAL"}, []string{

@@ -3,6 +3,8 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"maps"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -134,18 +136,25 @@ func reportType(accept string) (string, bool) {
 				return t, true
 			}
 		}
-		if mt, _, _ := strings.Cut(strings.TrimSpace(part), ";"); mt == "*/*" {
+		if mt, _, err := mime.ParseMediaType(part); err == nil && mt == "*/*" {
 			return harbor.MimeVulnReportHarbor, true
 		}
 	}
 	return "", false
 }
 
-// sameMIME compares media types with their parameters, ignoring case and
-// spaces ("a; version=1.0" and "a;version=1.0" are the same).
+// sameMIME compares media types with their parameters as mime parses
+// them ("a; version=1.0" and "A;version=1.0" are the same); an Accept
+// entry's q weight is not a parameter of the type.
 func sameMIME(a, b string) bool {
-	norm := func(s string) string { return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), " ", "")) }
-	return norm(a) == norm(b)
+	ta, pa, erra := mime.ParseMediaType(a)
+	tb, pb, errb := mime.ParseMediaType(b)
+	if erra != nil || errb != nil || ta != tb {
+		return false
+	}
+	delete(pa, "q")
+	delete(pb, "q")
+	return maps.Equal(pa, pb)
 }
 
 // harborRefreshAfter is how long Harbor should wait before polling again:

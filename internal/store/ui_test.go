@@ -690,6 +690,60 @@ func TestCIOnlyRegistry(t *testing.T) {
 	})
 }
 
+// TestUIRollupsConcurrentBatches evaluates batches of images (each
+// goroutine its own) that share vulnerabilities, from several goroutines at
+// once: the tenant's shared counters must neither deadlock (PostgreSQL) nor
+// lose an update.
+func TestUIRollupsConcurrentBatches(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *Store) {
+		f := fixture{t, st, context.Background()}
+		a := f.tenant("acme")
+		ra := f.registry(a, "main")
+		var ids []int64
+		for i := range 8 {
+			ids = append(ids, f.push(a, ra, fmt.Sprintf("team/app-%d", i), "1", testDigest(i+1)))
+		}
+		// The first image of a batch has the higher vulnerability ids, the
+		// second the lower: taken image by image, even and odd goroutines
+		// would lock the shared counters in opposite orders.
+		findings := func(round, half int) []vuln.Finding {
+			var fs []vuln.Finding
+			for v := range 12 {
+				if v/6 == half && (v+round)%3 != 0 {
+					fs = append(fs, fnd(fmt.Sprintf("CVE-2024-%04d", v), "pkg", Severities[v%5], "fix"))
+				}
+			}
+			return fs
+		}
+		errs := make(chan error, 4)
+		for g := range 4 {
+			go func() {
+				var err error
+				for round := range 5 {
+					batch := []Evaluation{}
+					for k := range 2 {
+						half := 1 - k
+						if g%2 == 1 {
+							half = k
+						}
+						batch = append(batch, Evaluation{ImageID: ids[2*g+k], Kind: "daily", Findings: findings(round, half)})
+					}
+					if _, err = st.ApplyEvaluations(f.ctx, batch); err != nil {
+						break
+					}
+				}
+				errs <- err
+			}()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		checkAggregates(t, st, a, "concurrent batches")
+	})
+}
+
 // The daily pass picks the scanned images pushed since the cutoff, in id
 // order; unscanned and deleted images are left out.
 func TestImagesForDaily(t *testing.T) {

@@ -127,6 +127,7 @@ type FeedStatus struct {
 type Registry struct {
 	ID           string
 	Name, URL    string
+	Host         string // host[:port] of URL, as image references name it
 	Repositories int
 	Images       int
 	Unhealthy    int // images with open findings
@@ -147,6 +148,7 @@ type Image struct {
 	Digest         string
 	RegistryID     string
 	RegistryName   string
+	RegistryHost   string // host[:port] image references name; set on the image page
 	Repository     string
 	Tags           []string
 	Status         string // pending, scanned, failed
@@ -175,6 +177,15 @@ func (i Image) Reference() string {
 		return i.Repository + ":" + i.Tags[0]
 	}
 	return i.Repository + "@" + i.Digest
+}
+
+// PullReference is Reference with the registry host, as `vigil image`
+// needs it (without it "shop/api:1.0" would mean Docker Hub).
+func (i Image) PullReference() string {
+	if i.RegistryHost == "" {
+		return i.Reference()
+	}
+	return i.RegistryHost + "/" + i.Reference()
 }
 
 // CIRun is the CI/CD run that built or scanned an image.

@@ -595,3 +595,34 @@ func TestSearchByVulnID(t *testing.T) {
 		t.Error("a CVE search shows another tenant's image")
 	}
 }
+
+// TestEmptyRegistryPagesGiveTheRightCommand: an empty registry's page
+// names its webhook and an image reference with its host; the CI/CD only
+// pseudo-registry has no webhook, so its empty state says only how to
+// publish.
+func TestEmptyRegistryPagesGiveTheRightCommand(t *testing.T) {
+	srv, e := newServer(t)
+	reg, err := e.st.CreateRegistry(t.Context(), e.tenantA, store.NewRegistry{Name: "empty", URL: "http://127.0.0.1:5000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, srv)
+	c.signIn(e.adminA)
+	_, body := c.do("GET", "/registries/"+reg.ID, nil)
+	for _, want := range []string{"/api/v1/webhooks/distribution/" + reg.ID, "vigil image 127.0.0.1:5000/app:1.0 --publish"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("empty registry page lacks %q", want)
+		}
+	}
+	b := newClient(t, srv)
+	b.signIn(e.adminB)
+	// An image no CI run published: the command to link one names the
+	// registry host, or `vigil image` would look on Docker Hub.
+	if _, body := b.do("GET", "/images/"+digestB, nil); !strings.Contains(body, "vigil image b.example.com/secret/app:1 --publish") {
+		t.Errorf("image page without CI lacks the publish command with the registry host")
+	}
+	resp, body := b.do("GET", "/registries/ci", nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, "No image known only from CI/CD") || strings.Contains(body, "webhooks/distribution/ci") || strings.Contains(body, "CI/CD only/app") {
+		t.Errorf("empty CI/CD only page: %d %s", resp.StatusCode, body)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -176,7 +177,16 @@ func (b *StoreBackend) Overview(ctx context.Context, tenant int64) (Overview, er
 }
 
 func registry(r store.Registry) Registry {
-	return Registry{ID: r.ID, Name: r.Name, URL: r.URL, Images: r.Images, Unhealthy: r.Unhealthy, Counts: counts(r.Counts)}
+	return Registry{ID: r.ID, Name: r.Name, URL: r.URL, Host: cmp.Or(r.Host, urlHost(r.URL)), Images: r.Images, Unhealthy: r.Unhealthy, Counts: counts(r.Counts)}
+}
+
+// urlHost is the host[:port] of a registry URL ("" when it has none).
+func urlHost(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 // Registries lists the tenant's registries with counts, then the CI/CD
@@ -260,11 +270,21 @@ func (b *StoreBackend) Image(ctx context.Context, tenant int64, digest string) (
 	if err != nil {
 		return Image{}, mapErr(err)
 	}
-	names, err := b.registryNames(ctx, tenant)
+	regs, err := b.st.RegistryHeads(ctx, tenant)
 	if err != nil {
 		return Image{}, err
 	}
-	return b.image(im, names), nil
+	names := map[string]string{}
+	for _, r := range regs {
+		names[r.ID] = r.Name
+	}
+	out := b.image(im, names)
+	for _, r := range regs {
+		if r.ID == im.RegistryID {
+			out.RegistryHost = urlHost(r.URL)
+		}
+	}
+	return out, nil
 }
 
 func severityOf(f *vuln.Finding) string {
