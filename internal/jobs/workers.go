@@ -308,7 +308,9 @@ func (q *Queue) Reevaluate(ctx context.Context, ids []int64, reason string) (int
 	}
 	for _, id := range ids {
 		img, err := q.deps.Store.LoadImage(ctx, id, cache)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrNoInventory) {
+			// Gone, or known only from CI publishes: nothing to match again
+			// (one such image must not fail the whole batch).
 			continue
 		}
 		if err != nil {

@@ -232,6 +232,10 @@ type LayerCache interface {
 	Put(id int64, l *inventory.LayerResult)
 }
 
+// ErrNoInventory is LoadImage's error for an image without a stored
+// inventory: one known only from CI publishes, or not scanned yet.
+var ErrNoInventory = errors.New("no stored inventory")
+
 // LoadImage reads a scanned image's stored inventory (no registry access).
 func (s *Store) LoadImage(ctx context.Context, imageID int64, cache LayerCache) (*StoredImage, error) {
 	st := &StoredImage{ImageID: imageID}
@@ -244,7 +248,7 @@ func (s *Store) LoadImage(ctx context.Context, imageID int64, cache LayerCache) 
 		return nil, err
 	}
 	if art == "" {
-		return nil, fmt.Errorf("image %d has no stored inventory", imageID)
+		return nil, fmt.Errorf("image %d: %w", imageID, ErrNoInventory)
 	}
 	if err := json.Unmarshal([]byte(art), &st.Artifact); err != nil {
 		return nil, fmt.Errorf("image %d artifact: %w", imageID, err)

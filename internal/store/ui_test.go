@@ -684,6 +684,10 @@ func TestCIOnlyRegistry(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.evaluate(ci, fnd("CVE-2022-0001", "zlib", "MEDIUM"))
+		// Re-evaluations skip it: there is no inventory to match again.
+		if _, err := st.LoadImage(f.ctx, ci, nil); !errors.Is(err, ErrNoInventory) {
+			t.Errorf("LoadImage of a CI-only image: %v, want ErrNoInventory", err)
+		}
 		r, err := st.RegistryWithCounts(f.ctx, a, CIOnlyRegistryID)
 		if err != nil || r.ID != CIOnlyRegistryID || r.Images != 1 || r.Unhealthy != 1 || r.Counts != (Counts{Medium: 1}) {
 			t.Errorf("CI-only registry = %+v, %v", r, err)
