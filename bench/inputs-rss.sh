@@ -135,13 +135,28 @@ rss() { # label, vigil args...
 }
 ls -l "$out"/policy.yaml "$out"/openvex.json "$out"/sbom.* "$out"/report.json | awk '{print $5, $9}'
 uptime
-scan=(image "$rootfs" --format json --output /dev/null --checks=false --secrets=false)
+scan=(image "$rootfs" --format json --output "$out/scan.out" --checks=false --secrets=false)
 rss "no inputs" "${scan[@]}"
 rss "policy (.vigil.yaml ~7.9MB)" "${scan[@]}" --policy "$out/policy.yaml"
 rss "OpenVEX (~63MB)" "${scan[@]}" --vex "$out/openvex.json"
 for f in cyclonedx-json spdx-json json; do
-  rss "sbom-scan $f (~${sbom_mb}MB)" sbom-scan "$out/sbom.$f" --format json --output /dev/null --exit-code 0
+  rss "sbom-scan $f (~${sbom_mb}MB)" sbom-scan "$out/sbom.$f" --format json --output "$out/scan.out" --exit-code 0
 done
 # No server listens on port 9: the report is read and encoded, the POST
 # fails fast and only warns.
 rss "publish (report ~15MB)" publish "$out/report.json" --server http://127.0.0.1:9 --publish-retry-delay 1ms
+# The server's side of publish: peak RSS (VmHWM) of `vigil serve` (SQLite)
+# before and after it takes the same report on POST /api/v1/scans.
+srv=$out/server
+rm -rf "$srv" && mkdir -p "$srv"
+tok=$("$bin" token create --data-dir "$srv" --tenant bench --scope ingest 2>/dev/null | tail -1)
+port=${SERVE_PORT:-18931}
+"$bin" serve --data-dir "$srv" --listen "127.0.0.1:$port" >"$srv/log" 2>&1 &
+spid=$!
+trap 'kill $spid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+hwm() { awk '/VmHWM/ {print $2}' "/proc/$spid/status"; }
+printf '%-34s %8s KB\n' "serve, idle" "$(hwm)"
+"$bin" publish "$out/report.json" --server "http://127.0.0.1:$port" --token "$tok" >/dev/null 2>&1 || echo "publish to serve failed" >&2
+printf '%-34s %8s KB\n' "serve, POST of report ~15MB" "$(hwm)"
+kill $spid

@@ -97,6 +97,11 @@ func publishReport(ctx context.Context, app *App, flags publishFlags, rep *resul
 	if receipt.URL != "" {
 		msg += ": " + receipt.URL
 	}
+	if rep.Artifact.Digest == "" {
+		// A dir: or SBOM scan: the service keeps the run, but no image
+		// page or list shows it, which surprises a first user.
+		msg += " (the report names no image digest, so the service lists it under no image; publish a scan of an image: a registry reference, docker-archive:, oci-layout: or a daemon)"
+	}
 	fmt.Fprintln(app.Err, msg)
 	return nil
 }

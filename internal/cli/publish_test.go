@@ -76,3 +76,26 @@ func TestPublishCommandBadReport(t *testing.T) {
 		t.Fatalf("code %d stderr %q", code, stderr)
 	}
 }
+
+// TestPublishWithoutDigestSaysSo: a report of a root filesystem has no
+// image digest; publishing it says it will not show under any image.
+func TestPublishWithoutDigestSaysSo(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"id":"s2"}`))
+	}))
+	defer srv.Close()
+	rep := result.Report{SchemaVersion: result.SchemaVersion, Artifact: inventory.Artifact{Name: "dir:/srv/rootfs"}}
+	b, _ := json.Marshal(rep)
+	p := filepath.Join(t.TempDir(), "report.json")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := run(t, map[string]string{"VIGIL_SERVER": srv.URL}, "", "publish", p)
+	if code != 0 || !strings.Contains(stderr, "published as s2 (the report names no image digest") {
+		t.Fatalf("code %d stderr %q", code, stderr)
+	}
+	code, _, stderr = run(t, map[string]string{"VIGIL_SERVER": srv.URL}, "", "publish", writeReport(t))
+	if code != 0 || strings.Contains(stderr, "no image digest") {
+		t.Fatalf("with a digest: code %d stderr %q", code, stderr)
+	}
+}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/vigil-scan/vigil/internal/jobs"
 	"github.com/vigil-scan/vigil/internal/server"
 	"github.com/vigil-scan/vigil/internal/store"
+	"github.com/vigil-scan/vigil/internal/urlcred"
 )
 
 // uiHandler builds the web UI; internal/web sets it from an init function
@@ -262,6 +264,13 @@ func runServe(ctx context.Context, app *App, opts serveOptions) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	logger.Info("vigil serve listening", "addr", ln.Addr().String(), "data_dir", cfg.Server.DataDir, "postgres", st.Postgres())
+	// One plain line whatever the log level (warn by default shows none):
+	// a first start should say where to go next.
+	fmt.Fprintf(app.Err, "vigil serve: API and web UI on http://%s/ (data in %s); sign in with a token from: vigil token create --data-dir %s --tenant NAME --scope admin\n",
+		ln.Addr(), cfg.Server.DataDir, cfg.Server.DataDir)
+	if !cdb.Ready() {
+		fmt.Fprintf(app.Err, "vigil serve: building the first vulnerability DB from %s; /readyz answers 503 and scans wait until it is ready\n", cmp.Or(urlcred.Redact(cfg.Mirror), "the upstream feeds (offline? set VIGIL_FEEDS_MIRROR)"))
+	}
 	select {
 	case <-ctx.Done():
 	case err := <-errc:

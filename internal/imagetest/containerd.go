@@ -1,7 +1,6 @@
 package imagetest
 
 import (
-	"bytes"
 	"compress/gzip"
 	"context"
 	"fmt"
@@ -22,6 +21,7 @@ type Containerd struct {
 	Socket string
 	dir    string
 	cmd    *exec.Cmd
+	exited chan struct{} // closed when cmd's one Wait returns
 }
 
 var (
@@ -58,7 +58,13 @@ func ContainerdCleanup() {
 		return
 	}
 	containerd.cmd.Process.Kill()
-	containerd.cmd.Wait()
+	// Wait is already running in startContainerd's goroutine (a second
+	// Wait races it); a bound keeps a stuck exit from hanging the test
+	// binary after its tests passed.
+	select {
+	case <-containerd.exited:
+	case <-time.After(10 * time.Second):
+	}
 	os.RemoveAll(containerd.dir)
 }
 
@@ -89,28 +95,34 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
 	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
 		return nil, err
 	}
-	var log bytes.Buffer
+	// The log goes to a file, not a pipe: a pipe held open by a process
+	// containerd started would keep Wait (and the test binary) waiting.
+	logPath := filepath.Join(dir, "containerd.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	defer logFile.Close()
+	readLog := func() string { b, _ := os.ReadFile(logPath); return string(b) }
 	c.cmd = exec.Command("containerd", "--config", cfg, "--log-level", "error")
-	c.cmd.Stdout, c.cmd.Stderr = &log, &log
+	c.cmd.Stdout, c.cmd.Stderr = logFile, logFile
 	// A test binary killed by its timeout skips ContainerdCleanup: the
 	// daemon must not outlive it.
 	dieWithParent(c.cmd)
-	// A child containerd started (a shim) may keep the output pipe open
-	// after containerd is killed: without a bound, Wait never returns and
-	// the test binary hangs after its tests passed.
-	c.cmd.WaitDelay = 5 * time.Second
 	if err := c.cmd.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
 	exited := make(chan struct{})
+	c.exited = exited
 	go func() { c.cmd.Wait(); close(exited) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {
 		case <-exited:
 			os.RemoveAll(dir)
-			return nil, fmt.Errorf("containerd exited: %s", log.String())
+			return nil, fmt.Errorf("containerd exited: %s", readLog())
 		default:
 		}
 		if conn, err := net.Dial("unix", c.Socket); err == nil {
@@ -122,7 +134,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
 		if time.Now().After(deadline) {
 			c.cmd.Process.Kill()
 			os.RemoveAll(dir)
-			return nil, fmt.Errorf("containerd did not answer on %s: %s", c.Socket, log.String())
+			return nil, fmt.Errorf("containerd did not answer on %s: %s", c.Socket, readLog())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -56,7 +56,9 @@ func PodmanCleanup() {
 	podman.cmd.Process.Kill()
 	// vfs layers are read-only copies podman can remove; a plain RemoveAll
 	// covers what it leaves.
-	_ = podman.run(context.Background(), "system", "reset", "--force")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_ = podman.run(ctx, "system", "reset", "--force")
 	os.RemoveAll(podman.root)
 }
 

@@ -25,19 +25,31 @@ func encodeIndented(w io.Writer, v any, indent string) error {
 // appendIndented appends src, compact JSON, indented like json.Indent with
 // an empty prefix.
 func appendIndented(dst, src []byte, indent string) []byte {
-	depth := 0
-	open := false // after '{' or '[': the newline waits until the value is known not to be empty
+	in := indenter{indent: indent}
+	return in.append(dst, src)
+}
+
+// indenter indents compact JSON fed to it in pieces, each ending between
+// tokens (never inside a string), so a large value can be written one
+// element at a time (writeReportJSON).
+type indenter struct {
+	indent string
+	depth  int
+	open   bool // after '{' or '[': the newline waits until the value is known not to be empty
+}
+
+func (in *indenter) append(dst, src []byte) []byte {
 	newline := func() {
 		dst = append(dst, '\n')
-		for range depth {
-			dst = append(dst, indent...)
+		for range in.depth {
+			dst = append(dst, in.indent...)
 		}
 	}
 	for i := 0; i < len(src); i++ {
 		c := src[i]
-		if open && c != '}' && c != ']' {
-			open = false
-			depth++
+		if in.open && c != '}' && c != ']' {
+			in.open = false
+			in.depth++
 			newline()
 		}
 		switch c {
@@ -62,12 +74,12 @@ func appendIndented(dst, src []byte, indent string) []byte {
 			i = end - 1
 		case '{', '[':
 			dst = append(dst, c)
-			open = true
+			in.open = true
 		case '}', ']':
-			if open {
-				open = false
+			if in.open {
+				in.open = false
 			} else {
-				depth--
+				in.depth--
 				newline()
 			}
 			dst = append(dst, c)

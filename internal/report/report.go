@@ -78,5 +78,5 @@ func writeJSON(w io.Writer, r *result.Report, opts Options) error {
 			Warnings      []string    `json:"warnings,omitempty"`
 		}{r.SchemaVersion, r.Tool, r.Artifact, r.Packages, r.Warnings}, "  ")
 	}
-	return encodeIndented(w, r, "  ")
+	return writeReportJSON(w, r)
 }

@@ -104,6 +104,12 @@ func WriteAll(specs []FormatSpec, stdout io.Writer, r *result.Report, opts Optio
 }
 
 func writeFileAtomic(s FormatSpec, r *result.Report, opts Options) (err error) {
+	if st, err := os.Stat(s.Path); err == nil && !st.Mode().IsRegular() {
+		// A device or a pipe (--output /dev/null, /dev/stderr, a FIFO) is
+		// written in place: renaming a file over it would replace
+		// /dev/null itself when run as root.
+		return writeInPlace(s, r, opts)
+	}
 	dir, base := filepath.Split(s.Path)
 	if dir == "" {
 		dir = "."
@@ -128,6 +134,21 @@ func writeFileAtomic(s FormatSpec, r *result.Report, opts Options) (err error) {
 		return fmt.Errorf("writing %s output %s: %w", s.Format, s.Path, err)
 	}
 	if err = os.Rename(tmp.Name(), s.Path); err != nil {
+		return fmt.Errorf("writing %s output %s: %w", s.Format, s.Path, err)
+	}
+	return nil
+}
+
+func writeInPlace(s FormatSpec, r *result.Report, opts Options) error {
+	f, err := os.OpenFile(s.Path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("writing %s output %s: %w", s.Format, s.Path, err)
+	}
+	if err := Write(f, s.Format, r, opts); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", s.Path, err)
+	}
+	if err := f.Close(); err != nil {
 		return fmt.Errorf("writing %s output %s: %w", s.Format, s.Path, err)
 	}
 	return nil

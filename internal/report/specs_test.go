@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/vigil-scan/vigil/internal/report/reporttest"
@@ -82,5 +83,28 @@ func TestWriteAllColoursStandardOutputOnly(t *testing.T) {
 	}
 	if bytes.Contains(file, []byte("\x1b[")) {
 		t.Error("file output has ANSI escapes")
+	}
+}
+
+// An output that is not a regular file (a FIFO here, /dev/null in the
+// bench) is written in place, not replaced by a renamed temporary file.
+func TestWriteAllIntoFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "out.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	read := make(chan []byte)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		read <- b
+	}()
+	if err := WriteAll([]FormatSpec{{"json", fifo}}, &bytes.Buffer{}, reporttest.Report(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Fatalf("the FIFO was replaced: %v", err)
+	}
+	if b := <-read; !bytes.Contains(b, []byte(`"vulnerabilities"`)) {
+		t.Errorf("read %d bytes through the FIFO, no report", len(b))
 	}
 }

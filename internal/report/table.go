@@ -168,7 +168,9 @@ func writeTable(w io.Writer, r *result.Report, opts Options) error {
 			ew.printf("\n")
 		}
 	}
-	ew.printf("%s\n", totalLine(sum))
+	if vulnsScanned(r) {
+		ew.printf("%s\n", totalLine(sum))
+	}
 	if g := gateLine(r); g != "" {
 		ew.printf("%s\n", g)
 	}

@@ -125,7 +125,9 @@ func tableHeader(ew *errWriter, r *result.Report, width int) {
 		ew.printf("DB:         built %s (%s)\n", r.DB.Built.UTC().Format(time.DateOnly), dbAge(r.DB.Built, r.CreatedAt))
 	}
 	nj := notJudged(r)
-	if len(nj) == 0 {
+	if !vulnsScanned(r) {
+		ew.printf("Vulnerabilities: not scanned (vigil lint, or --scanners without vuln)\n")
+	} else if len(nj) == 0 {
 		ew.printf("Not judged: nothing reported\n")
 	}
 	// Each entry wrapped under the label, so a long message stays
@@ -201,4 +203,11 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// vulnsScanned: a report without DB information and without findings was
+// made without vulnerability matching (`vigil lint`, `--scanners secret`);
+// its table says so instead of "Total: 0", which reads like a clean image.
+func vulnsScanned(r *result.Report) bool {
+	return r.DB != nil || len(r.Vulnerabilities) > 0 || len(r.NotJudged) > 0
 }

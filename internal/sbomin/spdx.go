@@ -53,66 +53,134 @@ func recoverParser(what string, err *error) {
 // purpose is OPERATING-SYSTEM (or Vigil's and Trivy's OperatingSystem-
 // ids) as the OS, and every other package as an entry.
 func fromSPDX(d *spdx.Document) *document {
-	doc := &document{}
-	doc.artifact.Name = d.DocumentName
-	described := map[spdxcommon.ElementID]bool{}
+	var c spdxCollector
+	c.name = d.DocumentName
+	for _, r := range d.Relationships {
+		c.addRelationship(r)
+	}
+	for _, l := range d.OtherLicenses {
+		c.addLicense(l)
+	}
+	for _, p := range d.Packages {
+		c.addPackage(p)
+	}
+	return c.document()
+}
+
+// spdxCollector gathers what fromSPDX needs from a document's parts in
+// any order, keeping each package only in its compact form, so the
+// streaming reader (spdxstream.go) and the whole read share one logic.
+type spdxCollector struct {
+	name      string
+	described map[spdxcommon.ElementID]bool
 	// containedBy: what CONTAINS each element, in order, for the OS
 	// package that installed a language package (Vigil, Syft).
-	containedBy := map[spdxcommon.ElementID][]spdxcommon.ElementID{}
-	for _, r := range d.Relationships {
-		if r == nil {
-			continue
+	containedBy map[spdxcommon.ElementID][]spdxcommon.ElementID
+	licenses    map[string]string
+	items       []spdxItem
+}
+
+// spdxItem is a package, kept as its entry (licence not yet resolved
+// against the document's other licences), plus what the OS and the
+// described image need when it may be one of them.
+type spdxItem struct {
+	id    spdxcommon.ElementID
+	isOS  bool
+	image bool // could be the described image: no purl, or an image purl
+	e     entry
+	// OS or image package: its name, version and description, and
+	// Trivy's "DiffID: <id>" layer annotations.
+	name, version, description string
+	diffIDs                    []string
+}
+
+func (c *spdxCollector) addRelationship(r *spdx.Relationship) {
+	if r == nil {
+		return
+	}
+	if c.described == nil {
+		c.described = map[spdxcommon.ElementID]bool{}
+		c.containedBy = map[spdxcommon.ElementID][]spdxcommon.ElementID{}
+	}
+	switch strings.ToUpper(r.Relationship) {
+	case "CONTAINS":
+		c.containedBy[r.RefB.ElementRefID] = append(c.containedBy[r.RefB.ElementRefID], r.RefA.ElementRefID)
+	case "DESCRIBES":
+		if r.RefA.ElementRefID == "DOCUMENT" {
+			c.described[r.RefB.ElementRefID] = true
 		}
-		switch strings.ToUpper(r.Relationship) {
-		case "CONTAINS":
-			containedBy[r.RefB.ElementRefID] = append(containedBy[r.RefB.ElementRefID], r.RefA.ElementRefID)
-		case "DESCRIBES":
-			if r.RefA.ElementRefID == "DOCUMENT" {
-				described[r.RefB.ElementRefID] = true
-			}
-		case "DESCRIBED_BY":
-			if r.RefB.ElementRefID == "DOCUMENT" {
-				described[r.RefA.ElementRefID] = true
+	case "DESCRIBED_BY":
+		if r.RefB.ElementRefID == "DOCUMENT" {
+			c.described[r.RefA.ElementRefID] = true
+		}
+	}
+}
+
+func (c *spdxCollector) addLicense(l *spdx.OtherLicense) {
+	if l != nil && l.LicenseName != "" && l.LicenseName != noAssertion {
+		if c.licenses == nil {
+			c.licenses = map[string]string{}
+		}
+		c.licenses[l.LicenseIdentifier] = l.LicenseName
+	}
+}
+
+func (c *spdxCollector) addPackage(p *spdx.Package) {
+	if p == nil {
+		return
+	}
+	purl := spdxPURL(p)
+	it := spdxItem{id: p.PackageSPDXIdentifier, isOS: isSPDXOS(p)}
+	if it.isOS {
+		it.name, it.version, it.description = p.PackageName, p.PackageVersion, p.PackageDescription
+		c.items = append(c.items, it)
+		return
+	}
+	if purl == "" || strings.HasPrefix(purl, "pkg:oci/") || strings.HasPrefix(purl, "pkg:docker/") {
+		it.image = true
+		it.name, it.version = p.PackageName, p.PackageVersion
+		for _, a := range p.Annotations {
+			// Trivy lists the image's layers as "DiffID: <id>" annotations.
+			if d, ok := strings.CutPrefix(a.AnnotationComment, "DiffID: "); ok {
+				it.diffIDs = append(it.diffIDs, strings.TrimSpace(d))
 			}
 		}
 	}
-	licenses := map[string]string{}
-	for _, l := range d.OtherLicenses {
-		if l != nil && l.LicenseName != "" && l.LicenseName != noAssertion {
-			licenses[l.LicenseIdentifier] = l.LicenseName
-		}
-	}
+	it.e = spdxEntry(p, purl)
+	c.items = append(c.items, it)
+}
+
+func (c *spdxCollector) document() *document {
+	doc := &document{}
+	doc.artifact.Name = c.name
 	entryOf := map[spdxcommon.ElementID]int{}
 	var ids []spdxcommon.ElementID
-	for _, p := range d.Packages {
-		if p == nil {
-			continue
-		}
-		purl := spdxPURL(p)
+	for _, it := range c.items {
 		switch {
-		case isSPDXOS(p):
+		case it.isOS:
 			if doc.os.Family == "" {
-				doc.os = inventory.OS{Family: p.PackageName, Version: p.PackageVersion, Name: p.PackageDescription}
+				doc.os = inventory.OS{Family: it.name, Version: it.version, Name: it.description}
 			}
-		case described[p.PackageSPDXIdentifier] && (purl == "" || strings.HasPrefix(purl, "pkg:oci/") || strings.HasPrefix(purl, "pkg:docker/")):
-			doc.artifact.Name = p.PackageName
-			if strings.HasPrefix(p.PackageVersion, "sha256:") {
-				doc.artifact.Digest = p.PackageVersion
+		case it.image && c.described[it.id]:
+			doc.artifact.Name = it.name
+			if strings.HasPrefix(it.version, "sha256:") {
+				doc.artifact.Digest = it.version
 			}
-			for _, a := range p.Annotations {
-				// Trivy lists the image's layers as "DiffID: <id>" annotations.
-				if d, ok := strings.CutPrefix(a.AnnotationComment, "DiffID: "); ok {
-					doc.diffIDs = append(doc.diffIDs, strings.TrimSpace(d))
+			doc.diffIDs = append(doc.diffIDs, it.diffIDs...)
+		default:
+			e := it.e
+			if len(e.licenses) == 1 {
+				if name, ok := c.licenses[e.licenses[0]]; ok {
+					e.licenses = []string{name}
 				}
 			}
-		default:
-			entryOf[p.PackageSPDXIdentifier] = len(doc.entries)
-			doc.entries = append(doc.entries, spdxEntry(p, purl, licenses))
-			ids = append(ids, p.PackageSPDXIdentifier)
+			entryOf[it.id] = len(doc.entries)
+			doc.entries = append(doc.entries, e)
+			ids = append(ids, it.id)
 		}
 	}
 	for i, id := range ids {
-		for _, a := range containedBy[id] {
+		for _, a := range c.containedBy[id] {
 			if j, ok := entryOf[a]; ok && j != i {
 				doc.entries[i].ownerEntry = j + 1
 				break
@@ -141,7 +209,9 @@ func spdxPURL(p *spdx.Package) string {
 	return ""
 }
 
-func spdxEntry(p *spdx.Package, purl string, otherLicenses map[string]string) entry {
+// spdxEntry is p's entry; its declared licence is resolved against the
+// document's other licences later (spdxCollector.document).
+func spdxEntry(p *spdx.Package, purl string) entry {
 	e := entry{name: p.PackageName, version: p.PackageVersion, purl: purl}
 	if e.version == noAssertion {
 		e.version = ""
@@ -194,9 +264,6 @@ func spdxEntry(p *spdx.Package, purl string, otherLicenses map[string]string) en
 	}
 	e.path = strings.TrimPrefix(e.path, "/")
 	if l := p.PackageLicenseDeclared; l != "" && l != noAssertion && l != "NONE" {
-		if name, ok := otherLicenses[l]; ok {
-			l = name
-		}
 		e.licenses = []string{l}
 	}
 	return e

@@ -407,7 +407,11 @@ func TestRegistryPushToFindings(t *testing.T) {
 		if gate.Allowed {
 			t.Errorf("unscanned image allowed")
 		}
-		e.do("GET", "/api/v1/gate?image=alpine:latest", e.admin, nil, 400, nil)
+		var gateErr struct{ Error string }
+		e.do("GET", "/api/v1/gate?image=alpine:latest", e.admin, nil, 400, &gateErr)
+		if !strings.Contains(gateErr.Error, "not a tag") || !strings.Contains(gateErr.Error, "/api/v1/images?repository=") {
+			t.Errorf("gate with a tag: %q does not say how to get the digest", gateErr.Error)
+		}
 		pol := "version: 1\nignore:\n"
 		for _, f := range fs.Items {
 			pol += "  - id: " + f.ID + "\n    reason: accepted in test\n"

@@ -31,7 +31,9 @@ func (s *Server) gate(w http.ResponseWriter, r *http.Request) {
 	ref := r.URL.Query().Get("image")
 	d, err := name.NewDigest(ref)
 	if err != nil {
-		writeError(w, 400, "image: want REF@sha256:<digest>: "+err.Error())
+		// A tag can move between the check and the pull: the gate judges
+		// one digest, and the message says where to get it.
+		writeError(w, 400, "image: want REF@sha256:<digest>, not a tag (a tag can move): get the digest with `skopeo inspect --format '{{.Digest}}' docker://REF`, or from GET /api/v1/images?repository=NAME: "+err.Error())
 		return
 	}
 	threshold := "HIGH"

@@ -68,13 +68,16 @@ func (s *Store) ApplyEvaluation(ctx context.Context, ev Evaluation) (EvaluationO
 func (s *Store) ApplyEvaluations(ctx context.Context, evs []Evaluation) ([]EvaluationOutcome, error) {
 	outs := make([]EvaluationOutcome, len(evs))
 	err := s.tx(ctx, func(tx *Tx) error {
+		ids := make([]int64, len(evs))
 		for i, ev := range evs {
 			var err error
 			if outs[i], err = s.applyEvaluation(ctx, tx, ev); err != nil {
 				return fmt.Errorf("image %d: %w", ev.ImageID, err)
 			}
+			ids[i] = ev.ImageID
 		}
-		return nil
+		// The web UI's overview rollups (ui_rollup.go), once for the batch.
+		return refreshEvaluated(ctx, tx, s.nowMS(), ids...)
 	})
 	return outs, err
 }
@@ -172,10 +175,7 @@ func (s *Store) applyEvaluation(ctx context.Context, tx *Tx, ev Evaluation) (Eva
 			ev.ImageID, ev.Kind, built, counts.Total(), now); err != nil {
 			return err
 		}
-		if err := s.resolveReplaced(ctx, tx, ev.ImageID, openPairs, now); err != nil {
-			return err
-		}
-		return refreshEvaluated(ctx, tx, now, ev.ImageID) // the web UI's overview rollups (ui_rollup.go)
+		return s.resolveReplaced(ctx, tx, ev.ImageID, openPairs, now)
 	}()
 	return out, err
 }

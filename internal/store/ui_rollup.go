@@ -275,15 +275,26 @@ func applyDayDeltas(ctx context.Context, tx *Tx, dd map[dayKey]int) error {
 	return nil
 }
 
-// refreshEvaluated refreshes, inside an evaluation's transaction, the
-// rollups of the evaluated image and of the images it replaced (whose
-// findings the evaluation may have resolved).
-func refreshEvaluated(ctx context.Context, tx *Tx, now, imageID int64) error {
-	replaced, err := int64s(tx.query(ctx, "SELECT id FROM images WHERE replaced_by = ?", imageID))
+// refreshEvaluated refreshes, at the end of an evaluation transaction,
+// the rollups of the evaluated images and of the images they replaced
+// (whose findings the evaluation may have resolved). One refresh for the
+// whole batch applies the shared counters' changes in one key order, so
+// concurrent batches on PostgreSQL cannot deadlock on them.
+func refreshEvaluated(ctx context.Context, tx *Tx, now int64, imageIDs ...int64) error {
+	if len(imageIDs) == 0 {
+		return nil
+	}
+	args := make([]any, len(imageIDs))
+	for i, id := range imageIDs {
+		args[i] = id
+	}
+	replaced, err := int64s(tx.query(ctx, "SELECT id FROM images WHERE replaced_by IN ("+placeholders(len(args))+")", args...))
 	if err != nil {
 		return err
 	}
-	return refreshRollups(ctx, tx, now, append([]int64{imageID}, replaced...)...)
+	ids := slices.Concat(imageIDs, replaced)
+	slices.Sort(ids)
+	return refreshRollups(ctx, tx, now, slices.Compact(ids)...)
 }
 
 // int64s reads a one-column integer result.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/vigil-scan/vigil/internal/inventory"
 	"github.com/vigil-scan/vigil/internal/vuln"
 )
 
@@ -105,6 +106,15 @@ func (f fixture) push(tenant int64, reg, repo, tag, digest string) int64 {
 		f.t.Fatal(err)
 	}
 	return res[0].ImageID
+}
+
+// stored records a scan of the images (an empty inventory), as a registry
+// scan does before evaluating: re-evaluations match stored inventories.
+func (f fixture) stored(ids ...int64) {
+	f.t.Helper()
+	if err := f.st.SaveScan(f.ctx, ids, ScanRecord{Analyzer: "test", Artifact: inventory.Artifact{Name: "test"}}); err != nil {
+		f.t.Fatal(err)
+	}
 }
 
 func (f fixture) del(tenant int64, reg, repo, digest string) {
@@ -546,6 +556,14 @@ func TestExceptions(t *testing.T) {
 		f.evaluate(i1, fnd("CVE-2021-3711", "libssl", "HIGH"))
 		i2 := f.push(a, ra, "shop/api", "1", testDigest(2))
 		f.evaluate(i2, fnd("CVE-2022-0001", "musl", "LOW"))
+		f.stored(i1, i2)
+		// A CI-only image has no stored inventory to match again: it is not
+		// re-evaluated (it gets the rule at its next publish).
+		_, ci, _, err := st.RecordCIRun(f.ctx, a, CIRunInput{IdempotencyKey: "k", Digest: testDigest(3), Repository: "tools/cli", Provider: "gitlab-ci", Report: "{}"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.evaluate(ci, fnd("CVE-2021-3711", "libssl", "HIGH"))
 		if err := st.SetTenantPolicy(f.ctx, a, "# team policy\nversion: 1\n"); err != nil {
 			t.Fatal(err)
 		}
@@ -687,6 +705,60 @@ func TestCIOnlyRegistry(t *testing.T) {
 		if err != nil || len(repos.Items) != 1 || repos.Items[0].Name != "tools/cli" {
 			t.Errorf("CI-only repositories = %+v, %v", repos.Items, err)
 		}
+	})
+}
+
+// TestUIRollupsConcurrentBatches evaluates batches of images (each
+// goroutine its own) that share vulnerabilities, from several goroutines at
+// once: the tenant's shared counters must neither deadlock (PostgreSQL) nor
+// lose an update.
+func TestUIRollupsConcurrentBatches(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *Store) {
+		f := fixture{t, st, context.Background()}
+		a := f.tenant("acme")
+		ra := f.registry(a, "main")
+		var ids []int64
+		for i := range 8 {
+			ids = append(ids, f.push(a, ra, fmt.Sprintf("team/app-%d", i), "1", testDigest(i+1)))
+		}
+		// The first image of a batch has the higher vulnerability ids, the
+		// second the lower: taken image by image, even and odd goroutines
+		// would lock the shared counters in opposite orders.
+		findings := func(round, half int) []vuln.Finding {
+			var fs []vuln.Finding
+			for v := range 12 {
+				if v/6 == half && (v+round)%3 != 0 {
+					fs = append(fs, fnd(fmt.Sprintf("CVE-2024-%04d", v), "pkg", Severities[v%5], "fix"))
+				}
+			}
+			return fs
+		}
+		errs := make(chan error, 4)
+		for g := range 4 {
+			go func() {
+				var err error
+				for round := range 5 {
+					batch := []Evaluation{}
+					for k := range 2 {
+						half := 1 - k
+						if g%2 == 1 {
+							half = k
+						}
+						batch = append(batch, Evaluation{ImageID: ids[2*g+k], Kind: "daily", Findings: findings(round, half)})
+					}
+					if _, err = st.ApplyEvaluations(f.ctx, batch); err != nil {
+						break
+					}
+				}
+				errs <- err
+			}()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		checkAggregates(t, st, a, "concurrent batches")
 	})
 }
 

@@ -148,6 +148,7 @@ type Image struct {
 	Digest         string
 	RegistryID     string
 	RegistryName   string
+	RegistryHost   string // host[:port] image references name; set on the image page
 	Repository     string
 	Tags           []string
 	Status         string // pending, scanned, failed
@@ -176,6 +177,15 @@ func (i Image) Reference() string {
 		return i.Repository + ":" + i.Tags[0]
 	}
 	return i.Repository + "@" + i.Digest
+}
+
+// PullReference is Reference with the registry host, as `vigil image`
+// needs it (without it "shop/api:1.0" would mean Docker Hub).
+func (i Image) PullReference() string {
+	if i.RegistryHost == "" {
+		return i.Reference()
+	}
+	return i.RegistryHost + "/" + i.Reference()
 }
 
 // CIRun is the CI/CD run that built or scanned an image.

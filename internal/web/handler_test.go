@@ -616,6 +616,11 @@ func TestEmptyRegistryPagesGiveTheRightCommand(t *testing.T) {
 	}
 	b := newClient(t, srv)
 	b.signIn(e.adminB)
+	// An image no CI run published: the command to link one names the
+	// registry host, or `vigil image` would look on Docker Hub.
+	if _, body := b.do("GET", "/images/"+digestB, nil); !strings.Contains(body, "vigil image b.example.com/secret/app:1 --publish") {
+		t.Errorf("image page without CI lacks the publish command with the registry host")
+	}
 	resp, body := b.do("GET", "/registries/ci", nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, "No image known only from CI/CD") || strings.Contains(body, "webhooks/distribution/ci") || strings.Contains(body, "CI/CD only/app") {
 		t.Errorf("empty CI/CD only page: %d %s", resp.StatusCode, body)

@@ -270,11 +270,21 @@ func (b *StoreBackend) Image(ctx context.Context, tenant int64, digest string) (
 	if err != nil {
 		return Image{}, mapErr(err)
 	}
-	names, err := b.registryNames(ctx, tenant)
+	regs, err := b.st.RegistryHeads(ctx, tenant)
 	if err != nil {
 		return Image{}, err
 	}
-	return b.image(im, names), nil
+	names := map[string]string{}
+	for _, r := range regs {
+		names[r.ID] = r.Name
+	}
+	out := b.image(im, names)
+	for _, r := range regs {
+		if r.ID == im.RegistryID {
+			out.RegistryHost = urlHost(r.URL)
+		}
+	}
+	return out, nil
 }
 
 func severityOf(f *vuln.Finding) string {
