@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -166,7 +167,12 @@ func runDBUpdate(ctx context.Context, app *App, opts dbUpdateOptions) error {
 	res, err := u.Update(ctx, opts.Feeds)
 	stop()
 	// The feed lines are printed on failure too: they say why. -q keeps
-	// only the feeds that need attention.
+	// only the feeds that need attention. Offline, every feed fails the
+	// same way: one line says so instead of one per feed.
+	if n, example := allUnreachable(res.Feeds); errors.Is(err, feeds.ErrNothingFetched) && n > 1 {
+		fmt.Fprintf(app.Err, "all %d feeds failed: host unreachable (e.g. %s)\n", n, example)
+		return urlcred.Error(nothingFetchedHint(err, cfg.Mirror))
+	}
 	for _, f := range res.Feeds {
 		if f.Status == feeds.StatusSkipped {
 			continue
@@ -289,4 +295,24 @@ func nothingFetchedHint(err error, mirror string) error {
 		return fmt.Errorf("%w\n  check that the mirror %s is laid out like the feed hosts (osv/Go/all.zip, alpine-secdb/v3.20/main.yaml, debian/DSA-list, …; `vigil db status` lists each feed's URL)", err, urlcred.Redact(mirror))
 	}
 	return fmt.Errorf("%w\n  offline? build the DB from a mirror (VIGIL_FEEDS_MIRROR=DIR|URL vigil db update, or vigil db import DIR),\n  or get a built one: vigil db update --from oci://REGISTRY/REPO:TAG or --from https://VIGIL-SERVER", err)
+}
+
+// allUnreachable reports how many feeds were tried when every one failed
+// because its host could not be reached, with one feed's warning as the
+// example; 0 when any feed failed otherwise or did not fail.
+func allUnreachable(fs []feeds.FeedResult) (int, string) {
+	n, example := 0, ""
+	for _, f := range fs {
+		if f.Status == feeds.StatusSkipped {
+			continue
+		}
+		if f.Status != feeds.StatusFailed || !strings.Contains(f.Warning, feeds.ErrUnreachable.Error()) {
+			return 0, ""
+		}
+		if n == 0 {
+			example = f.Name + ": " + f.Warning
+		}
+		n++
+	}
+	return n, example
 }

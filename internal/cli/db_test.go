@@ -320,6 +320,12 @@ func TestDBUpdateNothingFetchedSaysWhatToDo(t *testing.T) {
 	if code != ExitScanFailed || !strings.Contains(stderr, "offline?") || !strings.Contains(stderr, "VIGIL_FEEDS_MIRROR") || !strings.Contains(stderr, "--from") {
 		t.Fatalf("no mirror: code %d stderr %q", code, stderr)
 	}
+	// Offline, every feed fails the same way: one line, not one per feed.
+	env["VIGIL_FEED_EPSS_URL"] = "http://127.0.0.1:1/epss.csv.gz"
+	code, _, stderr = run(t, env, "", "db", "update", "--feed", "kev", "--feed", "epss", "--retry-delay", "1ms", "-q")
+	if code != ExitScanFailed || !strings.Contains(stderr, "all 2 feeds failed: host unreachable (e.g. ") || strings.Count(stderr, "\n") > 4 {
+		t.Fatalf("two unreachable feeds: code %d stderr %q", code, stderr)
+	}
 	empty := t.TempDir()
 	code, _, stderr = run(t, env, "", "db", "update", "--feed", "kev", "--mirror", empty)
 	if code != ExitScanFailed || !strings.Contains(stderr, "check that the mirror "+empty+" is laid out like the feed hosts") {

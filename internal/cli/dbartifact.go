@@ -92,7 +92,7 @@ func (f *dbAutoFlags) register(cmd *cobra.Command, app *App) {
 // first run does: from the DB repository when one is configured, else by
 // building it from the feeds (or the mirror). It says what it does on
 // standard error; --skip-db-update turns it off.
-func (f *dbAutoFlags) ensure(ctx context.Context, app *App, db dbFlags) error {
+func (f *dbAutoFlags) ensure(ctx context.Context, app *App, db dbFlags, quiet bool) error {
 	cfg, err := db.load(app)
 	if err != nil {
 		return err
@@ -117,7 +117,9 @@ func (f *dbAutoFlags) ensure(ctx context.Context, app *App, db dbFlags) error {
 	}
 	fmt.Fprintf(app.Err, "No vulnerability DB at %s: getting one from %s (--skip-db-update to fail instead)\n", cfg.DBPath, source)
 	start := time.Now()
-	if err := runDBUpdate(ctx, app, dbUpdateOptions{db: db, From: from, Insecure: f.insecure}); err != nil {
+	// The scan's -q also quiets the first DB's progress: only feeds
+	// that failed are listed.
+	if err := runDBUpdate(ctx, app, dbUpdateOptions{db: db, From: from, Insecure: f.insecure, Quiet: quiet}); err != nil {
 		// There was no DB before: leave none rather than a partial one a
 		// later scan would trust.
 		os.Remove(cfg.DBPath)

@@ -167,7 +167,7 @@ func (f *scanFlags) prepare(app *App) (*prepared, error) {
 	if !f.filters.vulnScan() {
 		return p, nil
 	}
-	if err := f.dbAuto.ensure(context.Background(), app, f.db); err != nil {
+	if err := f.dbAuto.ensure(context.Background(), app, f.db, f.quiet); err != nil {
 		return nil, err
 	}
 	db, dbNotes, err := f.db.openChecked(app)

@@ -68,12 +68,14 @@ func (s *Store) CreateException(ctx context.Context, p Principal, e Exception) (
 			return err
 		}
 		// The images to re-evaluate: those with this vulnerability, or
-		// every image of the tenant for a package-only rule.
-		q := "SELECT id FROM images WHERE tenant_id = ? AND deleted_at IS NULL AND status = 'scanned'"
+		// every image of the tenant for a package-only rule; only images
+		// with a stored inventory (scanned from a registry) can be matched
+		// again. A CI-only image gets the rule at its next publish.
+		q := "SELECT id FROM images WHERE tenant_id = ? AND deleted_at IS NULL AND status = 'scanned' AND artifact <> ''"
 		args := []any{p.TenantID}
 		if e.VulnID != "" {
 			q = `SELECT DISTINCT i.id FROM images i JOIN findings f ON f.image_id = i.id
-				WHERE i.tenant_id = ? AND i.deleted_at IS NULL AND f.state IN ('open', 'suppressed') AND UPPER(f.vuln_id) = ?`
+				WHERE i.tenant_id = ? AND i.deleted_at IS NULL AND i.artifact <> '' AND f.state IN ('open', 'suppressed') AND UPPER(f.vuln_id) = ?`
 			args = append(args, strings.ToUpper(e.VulnID))
 		}
 		ids, err = int64s(tx.query(ctx, q, args...))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/vigil-scan/vigil/internal/inventory"
 	"github.com/vigil-scan/vigil/internal/vuln"
 )
 
@@ -105,6 +106,15 @@ func (f fixture) push(tenant int64, reg, repo, tag, digest string) int64 {
 		f.t.Fatal(err)
 	}
 	return res[0].ImageID
+}
+
+// stored records a scan of the images (an empty inventory), as a registry
+// scan does before evaluating: re-evaluations match stored inventories.
+func (f fixture) stored(ids ...int64) {
+	f.t.Helper()
+	if err := f.st.SaveScan(f.ctx, ids, ScanRecord{Analyzer: "test", Artifact: inventory.Artifact{Name: "test"}}); err != nil {
+		f.t.Fatal(err)
+	}
 }
 
 func (f fixture) del(tenant int64, reg, repo, digest string) {
@@ -546,6 +556,14 @@ func TestExceptions(t *testing.T) {
 		f.evaluate(i1, fnd("CVE-2021-3711", "libssl", "HIGH"))
 		i2 := f.push(a, ra, "shop/api", "1", testDigest(2))
 		f.evaluate(i2, fnd("CVE-2022-0001", "musl", "LOW"))
+		f.stored(i1, i2)
+		// A CI-only image has no stored inventory to match again: it is not
+		// re-evaluated (it gets the rule at its next publish).
+		_, ci, _, err := st.RecordCIRun(f.ctx, a, CIRunInput{IdempotencyKey: "k", Digest: testDigest(3), Repository: "tools/cli", Provider: "gitlab-ci", Report: "{}"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.evaluate(ci, fnd("CVE-2021-3711", "libssl", "HIGH"))
 		if err := st.SetTenantPolicy(f.ctx, a, "# team policy\nversion: 1\n"); err != nil {
 			t.Fatal(err)
 		}
