@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -262,18 +263,22 @@ func runExplain(cmd *cobra.Command, app *App, o *searchOptions) error {
 	if o.Format != "table" && o.Format != "json" {
 		return &ExitError{Code: ExitScanFailed, Err: fmt.Errorf("--format %q: table or json", o.Format)}
 	}
-	p := inventory.Package{Name: o.Package, Version: o.Version, Ecosystem: o.Ecosystem, Type: osTypes[ecosystem.Base(o.Ecosystem)]}
-	if p.IsOS() && !strings.Contains(o.Ecosystem, ":") {
-		return &ExitError{Code: ExitScanFailed, Err: fmt.Errorf("--ecosystem %s: give the release too (e.g. %s:11 or Alpine:v3.10): distribution records are per release", o.Ecosystem, o.Ecosystem)}
-	}
-	if o.SourcePackage != "" || o.SourceVersion != "" {
-		p.Source = &inventory.SourcePackage{Name: cmp.Or(o.SourcePackage, o.Package), Version: cmp.Or(o.SourceVersion, o.Version)}
-	}
 	db, err := o.db.open(app)
 	if err != nil {
 		return &ExitError{Code: ExitScanFailed, Err: err}
 	}
 	defer db.Close()
+	eco, err := knownEcosystem(cmd, db, o.Ecosystem)
+	if err != nil {
+		return &ExitError{Code: ExitScanFailed, Err: err}
+	}
+	p := inventory.Package{Name: o.Package, Version: o.Version, Ecosystem: eco, Type: osTypes[ecosystem.Base(eco)]}
+	if p.IsOS() && !strings.Contains(eco, ":") {
+		return &ExitError{Code: ExitScanFailed, Err: fmt.Errorf("--ecosystem %s: give the release too (e.g. %s:11 or Alpine:v3.10): distribution records are per release", eco, eco)}
+	}
+	if o.SourcePackage != "" || o.SourceVersion != "" {
+		p.Source = &inventory.SourcePackage{Name: cmp.Or(o.SourcePackage, o.Package), Version: cmp.Or(o.SourceVersion, o.Version)}
+	}
 	ex, err := match.New(db, match.Options{}).Explain(cmd.Context(), p)
 	if err != nil {
 		return &ExitError{Code: ExitScanFailed, Err: err}
@@ -351,4 +356,32 @@ func writeExplanation(w io.Writer, ex *match.Explanation, only string) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s (%s %s)\n", v.VulnID, m, cmp.Or(v.Fix, "-"), src, v.Rule, v.KeyKind, v.Key)
 	}
 	tw.Flush()
+}
+
+// knownEcosystem spells eco as the DB does ("debian:10" -> "Debian:10"),
+// and refuses one the DB has no records for: "no advisory, no finding"
+// for a typo would be a wrong all-clear. A distribution without release
+// (Debian) passes, for the release check to explain.
+func knownEcosystem(cmd *cobra.Command, db *vulndb.DB, eco string) (string, error) {
+	ecos, err := db.Ecosystems(cmd.Context())
+	if err != nil {
+		return "", err
+	}
+	if ecos[eco] {
+		return eco, nil
+	}
+	known := make([]string, 0, len(ecos))
+	for e := range ecos {
+		if strings.EqualFold(e, eco) {
+			return e, nil
+		}
+		known = append(known, e)
+	}
+	for e := range ecos {
+		if b := ecosystem.Base(e); strings.EqualFold(b, eco) {
+			return b, nil
+		}
+	}
+	slices.Sort(known)
+	return "", fmt.Errorf("--ecosystem %s: the DB has no advisory for this ecosystem (a typo, or a feed not imported: see vigil db status); it has %s", eco, strings.Join(known, ", "))
 }

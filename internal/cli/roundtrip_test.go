@@ -109,6 +109,16 @@ func TestExplain(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "CVE-2021-3711  no") {
 		t.Errorf("Debian 11: code %d\n%s", code, out)
 	}
+	// The ecosystem is matched as the DB spells it; one the DB has no
+	// records for is an error, not a silent "no finding".
+	code, out, _ = run(t, env, "", "explain", "--ecosystem", "debian:11", "--package", "openssl", "--version", "1.1.1k-1+deb11u1", "--vuln", "CVE-2021-3711")
+	if code != 0 || !strings.Contains(out, "(Debian:11)") || !strings.Contains(out, "CVE-2021-3711  no") {
+		t.Errorf("lower-case debian:11: code %d\n%s", code, out)
+	}
+	code, _, stderr = run(t, env, "", "explain", "--ecosystem", "debain:11", "--package", "openssl", "--version", "1")
+	if code != 2 || !strings.Contains(stderr, "--ecosystem debain:11: the DB has no advisory for this ecosystem") || !strings.Contains(stderr, "Debian:11") {
+		t.Errorf("typo'd ecosystem: code %d %q", code, stderr)
+	}
 	for _, args := range [][]string{
 		{"explain", "--ecosystem", "Debian", "--package", "openssl", "--version", "1"},
 		{"explain", "--package", "openssl"},

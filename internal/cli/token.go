@@ -1,7 +1,11 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -44,11 +48,21 @@ is printed alone on standard output and cannot be shown again.`,
 			if err != nil {
 				return err
 			}
+			// A mistyped --data-dir would silently create a second,
+			// empty service database whose tokens the server refuses.
+			sqlitePath := ""
+			if cfg.Server.Database == "" {
+				sqlitePath = filepath.Join(cfg.Server.DataDir, "vigil-server.db")
+			}
+			_, statErr := os.Stat(sqlitePath)
 			st, err := opts.svc.openStore(cmd.Context(), app, cfg)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
+			if sqlitePath != "" && errors.Is(statErr, fs.ErrNotExist) {
+				fmt.Fprintf(app.Err, "vigil: note: created a new service database %s (no vigil serve has used this data dir yet); if the server runs with another --data-dir, this token will not work there\n", sqlitePath)
+			}
 			tok, err := st.CreateToken(cmd.Context(), opts.Tenant, scope)
 			if err != nil {
 				return err

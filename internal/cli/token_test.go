@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,6 +21,14 @@ func TestTokenCreate(t *testing.T) {
 	tok := strings.TrimSpace(out)
 	if strings.Count(out, "\n") != 1 || !strings.HasPrefix(tok, "vgl_") {
 		t.Fatalf("stdout %q", out)
+	}
+	// The first token of a data dir says it created the database (a
+	// mistyped --data-dir); the next one, into the same database, does not.
+	if !strings.Contains(errOut, "created a new service database "+filepath.Join(dir, "vigil-server.db")) {
+		t.Errorf("first token: stderr %q", errOut)
+	}
+	if _, _, errOut := run(t, env, "", "token", "create", "--data-dir", dir, "--tenant", "acme", "--scope", "read"); strings.Contains(errOut, "created a new") {
+		t.Errorf("second token: stderr %q", errOut)
 	}
 	keys, err := store.LoadKeyring("", dir)
 	if err != nil {

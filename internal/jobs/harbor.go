@@ -70,7 +70,11 @@ func (q *Queue) harborScan(ctx context.Context, tenantID int64, id string, final
 		return nil
 	}
 	fail := func(err error) error {
-		if serr := st.SetHarborScanError(context.WithoutCancel(ctx), tenantID, id, err, final); serr != nil {
+		// Recorded even when the job's context ended (that is often why
+		// it failed), but not waited on forever.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		defer cancel()
+		if serr := st.SetHarborScanError(rctx, tenantID, id, err, final); serr != nil {
 			q.log.Error("recording Harbor scan error", "scan_id", id, "err", serr)
 		}
 		return err

@@ -45,9 +45,9 @@ func Sign(secret string, body []byte) string {
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
 
-// notifyOpened queues notifications of findings newly opened on an image
+// NotifyOpened queues notifications of findings newly opened on an image
 // for each endpoint whose severity they reach.
-func (q *Queue) notifyOpened(ctx context.Context, imageID int64, opened []vuln.Finding) error {
+func (q *Queue) NotifyOpened(ctx context.Context, imageID int64, opened []vuln.Finding) error {
 	if len(opened) == 0 {
 		return nil
 	}

@@ -18,6 +18,10 @@ import (
 // newest, and the one before for processes still loading it.
 const sharedKeep = 2
 
+// recordTimeout bounds the writes that record a failure after the job's
+// own context has ended.
+const recordTimeout = 30 * time.Second
+
 // freshEvery bounds how often a job asks the shared store for a newer
 // build before matching.
 const freshEvery = 2 * time.Second
@@ -179,7 +183,9 @@ func (c *CurrentDB) shareOutcome(ctx context.Context, at time.Time, err error) {
 	if err != nil {
 		msg = err.Error()
 	}
-	if rerr := c.Shared.RecordVulnDBRefresh(context.WithoutCancel(ctx), at, msg); rerr != nil && c.Logger != nil {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	if rerr := c.Shared.RecordVulnDBRefresh(rctx, at, msg); rerr != nil && c.Logger != nil {
 		c.Logger.Warn("recording the refresh outcome in the shared database", "err", rerr)
 	}
 }

@@ -223,7 +223,7 @@ func (q *Queue) apply(ctx context.Context, evs []store.Evaluation) error {
 		return err
 	}
 	for i, o := range outs {
-		if err := q.notifyOpened(ctx, evs[i].ImageID, o.Opened); err != nil {
+		if err := q.NotifyOpened(ctx, evs[i].ImageID, o.Opened); err != nil {
 			q.log.Error("queueing notifications of new findings", "image_id", evs[i].ImageID, "err", err)
 		}
 	}

@@ -92,7 +92,10 @@ func build(ctx context.Context, doc *document) (*inventory.Inventory, error) {
 	}
 	imageOS := documentOS(doc.os, parsed)
 	inv.Artifact.OS = imageOS
-	var warn warnings
+	var (
+		warn warnings
+		in   interner
+	)
 	for i, e := range doc.entries {
 		if i%1024 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -142,6 +145,7 @@ func build(ctx context.Context, doc *document) (*inventory.Inventory, error) {
 				pkg.Owner = &inventory.Owner{Type: parsed[o].pkg.Type, Name: chooseName(parsed[o].pkg, doc.entries[o])}
 			}
 		}
+		in.pkg(&pkg)
 		inv.Packages = append(inv.Packages, pkg)
 	}
 	inv.Artifact.Layers = layers(doc.diffIDs, inv.Packages)

@@ -183,6 +183,7 @@ func streamVigilJSON(ctx context.Context, r io.Reader) (*inventory.Inventory, er
 		tool        string
 		sawPackages bool
 		seenKeys    = map[string]bool{}
+		in          interner
 	)
 	for dec.More() {
 		if err := ctx.Err(); err != nil {
@@ -213,6 +214,7 @@ func streamVigilJSON(ctx context.Context, r io.Reader) (*inventory.Inventory, er
 				if err := dec.Decode(&p); err != nil {
 					return err
 				}
+				in.pkg(&p)
 				inv.Packages = append(inv.Packages, p)
 				return nil
 			})

@@ -188,8 +188,7 @@ func (s *Server) recordAzureScan(ctx context.Context, p store.Principal, e *azur
 	if err != nil || imageID == 0 {
 		return err
 	}
-	_, err = s.st.ApplyEvaluation(ctx, store.Evaluation{ImageID: imageID, Kind: "ci", Findings: sr.Findings()})
-	return err
+	return s.applyCI(ctx, store.Evaluation{ImageID: imageID, Kind: "ci", Findings: sr.Findings()})
 }
 
 // capReader fails with errTooLarge after left bytes.

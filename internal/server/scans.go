@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -81,7 +82,7 @@ func (s *Server) publishScan(w http.ResponseWriter, r *http.Request) {
 		if pl.Report.DB != nil {
 			built = pl.Report.DB.Built
 		}
-		if _, err := s.st.ApplyEvaluation(r.Context(), store.Evaluation{ImageID: imageID, Kind: "ci", DBBuilt: built, Findings: pl.Report.Vulnerabilities}); err != nil {
+		if err := s.applyCI(r.Context(), store.Evaluation{ImageID: imageID, Kind: "ci", DBBuilt: built, Findings: pl.Report.Vulnerabilities}); err != nil {
 			s.internal(w, r, err)
 			return
 		}
@@ -95,4 +96,19 @@ func (s *Server) publishScan(w http.ResponseWriter, r *http.Request) {
 		url = "/api/v1/images/" + pl.Image.Digest
 	}
 	writeJSON(w, status, publish.Receipt{ID: runID, URL: url})
+}
+
+// applyCI records the findings a CI run published for an image only CI
+// knows, and queues the outbound notifications of those it opened, as
+// scans do (a failed notification insert is logged: the findings are
+// stored, and a retried publish opens nothing new).
+func (s *Server) applyCI(ctx context.Context, ev store.Evaluation) error {
+	out, err := s.st.ApplyEvaluation(ctx, ev)
+	if err != nil || s.q == nil {
+		return err
+	}
+	if err := s.q.NotifyOpened(ctx, ev.ImageID, out.Opened); err != nil {
+		s.log.Error("queueing notifications of new findings", "image_id", ev.ImageID, "err", err)
+	}
+	return nil
 }
