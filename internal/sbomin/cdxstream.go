@@ -17,6 +17,34 @@ import (
 // reader takes; it is read whole instead.
 var errNotStreamed = errors.New("not streamed")
 
+// openObjectStream starts a streamed read of a JSON object: a byte-order
+// mark or anything but an object is left to the whole read.
+func openObjectStream(r io.Reader) (*json.Decoder, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if b, _ := br.Peek(3); string(b) == "\xef\xbb\xbf" {
+		return nil, errNotStreamed
+	}
+	dec := json.NewDecoder(br)
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errNotStreamed
+	}
+	return dec, nil
+}
+
+// nextKey reads the next key of the object being streamed, giving up when
+// ctx is done.
+func nextKey(ctx context.Context, dec *json.Decoder) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return "", err
+	}
+	key, _ := tok.(string)
+	return key, nil
+}
+
 // cdxArrays are the CycloneDX JSON keys whose arrays can be large; their
 // elements are decoded (so a type error is still an error) one at a time.
 var cdxArrays = map[string]func() any{
@@ -39,13 +67,9 @@ var cdxArrays = map[string]func() any{
 // the input whole, so formats and error messages stay those of the whole
 // read.
 func streamCycloneDXJSON(ctx context.Context, r io.Reader) (*document, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	if b, _ := br.Peek(3); string(b) == "\xef\xbb\xbf" {
-		return nil, errNotStreamed
-	}
-	dec := json.NewDecoder(br)
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, errNotStreamed
+	dec, err := openObjectStream(r)
+	if err != nil {
+		return nil, err
 	}
 	var (
 		bom      cdx.BOM
@@ -55,14 +79,10 @@ func streamCycloneDXJSON(ctx context.Context, r io.Reader) (*document, error) {
 		seenKeys = map[string]bool{}
 	)
 	for dec.More() {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		tok, err := dec.Token()
+		key, err := nextKey(ctx, dec)
 		if err != nil {
 			return nil, err
 		}
-		key, _ := tok.(string)
 		switch key {
 		case "spdxVersion", "schema_version", "tool", "packages", "@context":
 			// SPDX, Vigil's JSON or JSON-LD: read whole.
@@ -170,13 +190,9 @@ func decodeKey(v any, key string, raw json.RawMessage) error {
 // anything it does not take, and any error, leaves the input to the whole
 // read.
 func streamVigilJSON(ctx context.Context, r io.Reader) (*inventory.Inventory, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	if b, _ := br.Peek(3); string(b) == "\xef\xbb\xbf" {
-		return nil, errNotStreamed
-	}
-	dec := json.NewDecoder(br)
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, errNotStreamed
+	dec, err := openObjectStream(r)
+	if err != nil {
+		return nil, err
 	}
 	var (
 		inv         inventory.Inventory
@@ -186,14 +202,10 @@ func streamVigilJSON(ctx context.Context, r io.Reader) (*inventory.Inventory, er
 		in          interner
 	)
 	for dec.More() {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		tok, err := dec.Token()
+		key, err := nextKey(ctx, dec)
 		if err != nil {
 			return nil, err
 		}
-		key, _ := tok.(string)
 		if seenKeys[key] {
 			return nil, errNotStreamed
 		}

@@ -1,7 +1,6 @@
 package sbomin
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,13 +35,9 @@ func streamSPDXJSON(ctx context.Context, r io.Reader) (doc *document, err error)
 			doc, err = nil, errNotStreamed
 		}
 	}()
-	br := bufio.NewReaderSize(r, 64<<10)
-	if b, _ := br.Peek(3); string(b) == "\xef\xbb\xbf" {
-		return nil, errNotStreamed
-	}
-	dec := json.NewDecoder(br)
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, errNotStreamed
+	dec, err := openObjectStream(r)
+	if err != nil {
+		return nil, err
 	}
 	var (
 		c         spdxCollector
@@ -53,14 +48,10 @@ func streamSPDXJSON(ctx context.Context, r io.Reader) (doc *document, err error)
 		seenKeys  = map[string]bool{}
 	)
 	for dec.More() {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		tok, err := dec.Token()
+		key, err := nextKey(ctx, dec)
 		if err != nil {
 			return nil, err
 		}
-		key, _ := tok.(string)
 		lower := strings.ToLower(key)
 		if seenKeys[lower] {
 			return nil, errNotStreamed // json.Unmarshal's last-wins and case folding, left to it
