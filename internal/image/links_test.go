@@ -3,8 +3,8 @@ package image
 import (
 	"archive/tar"
 	"os"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
