@@ -13,7 +13,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/vigil-scan/vigil/internal/publish"
+	"github.com/vigil-scan/vigil/internal/secrets"
 	"github.com/vigil-scan/vigil/internal/store"
+	"github.com/vigil-scan/vigil/internal/urlcred"
 )
 
 // publishScan takes `vigil publish` payloads (docs/publish.md). The same
@@ -54,6 +56,10 @@ func (s *Server) publishScan(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 400, "report is required")
 		return
 	}
+	// Any client can post (an older vigil, curl): nothing it sent in
+	// clear, a config secret or a credential in a CI URL, is stored.
+	secrets.RedactReport(pl.Report)
+	pl.Trace.RunURL, pl.Trace.RepositoryURL = urlcred.Redact(pl.Trace.RunURL), urlcred.Redact(pl.Trace.RepositoryURL)
 	if pl.Image.Digest != "" && !digestRE.MatchString(pl.Image.Digest) {
 		writeError(w, 400, "image.digest: want sha256:<64 hex>")
 		return
