@@ -170,3 +170,19 @@ func TestConvertMasksClearReport(t *testing.T) {
 		assertNoPlanted(t, "convert --format "+f, stdout+stderr, planted)
 	}
 }
+
+// An image reference typed as a URL with credentials is refused without
+// printing them, in the error and in debug logs (they were in both).
+func TestImageRefCredentialsNotPrinted(t *testing.T) {
+	env := map[string]string{"VIGIL_DB": filepath.Join(t.TempDir(), "vigil.db"), "VIGIL_CACHE_DIR": t.TempDir()}
+	ref := "https://bob:HUNTER2@127.0.0.1:1/repo:tag"
+	for _, args := range [][]string{{"sbom", ref}, {"lint", ref}} {
+		code, stdout, stderr := run(t, env, "", append(args, "--log-level", "debug")...)
+		if code != ExitScanFailed || !strings.Contains(stderr, "127.0.0.1:1/repo:tag") {
+			t.Fatalf("%v: exit %d, stderr %s", args, code, stderr)
+		}
+		if strings.Contains(stdout+stderr, "HUNTER2") {
+			t.Errorf("%v prints the credentials: %s", args, stderr)
+		}
+	}
+}
