@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -187,5 +188,26 @@ func TestNoAliasWithoutNeed(t *testing.T) {
 	fs.unclaimed["usr/lib/apk/db/installed"] = true
 	if m, _ := findAliases(fs, withOSRelease(catalog.Packages())); m["usr/lib/apk/db/installed"] != "lib/apk/db/installed" {
 		t.Errorf("aliases %v", m)
+	}
+}
+
+// A hostile link cannot make resolution quadratic: a tar entry may carry a
+// target of a megabyte of components (longer than any runtime stores, so
+// it resolves nowhere), and one of PATH_MAX resolves in linear time.
+func TestResolveLinksHostileTargets(t *testing.T) {
+	long := map[string]string{"etc": strings.Repeat("x/", 500000)}
+	if got, ok := resolveLinks(long, "etc/os-release"); ok {
+		t.Errorf("a 1 MB link target resolved to %d bytes", len(got))
+	}
+	// 40 hops of 1,600 components each (4,000 bytes): linear, so this finishes at once
+	// (the quadratic walk took minutes on a megabyte target).
+	chain := map[string]string{}
+	for i := range maxSymlinkHops - 1 {
+		chain["l"+strconv.Itoa(i)] = strings.Repeat("d/", 800) + strings.Repeat("../", 801) + "l" + strconv.Itoa(i+1)
+	}
+	chain["l39"] = "end"
+	got, ok := resolveLinks(chain, "l0/os-release")
+	if ok && got != "end/os-release" || !ok {
+		t.Errorf("long chain: %q, %v", got, ok)
 	}
 }

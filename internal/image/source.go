@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/vigil-scan/vigil/internal/inventory"
+	"github.com/vigil-scan/vigil/internal/urlcred"
 )
 
 // Source is a resolved image: its description and a way to open each layer.
@@ -82,7 +83,8 @@ func Open(ctx context.Context, ref string, opts Options) (*Source, error) {
 		src, err = openOther(ctx, ref, opts)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("opening image %s: %w", ref, schemeHint(ctx, ref, err, opts))
+		// A reference typed as a URL may carry credentials (https://user:pass@host/...).
+		return nil, fmt.Errorf("opening image %s: %w", urlcred.RedactText(ref), urlcred.Error(schemeHint(ctx, ref, err, opts)))
 	}
 	src.Artifact.Name = ref
 	if src.Artifact.Source == "" {

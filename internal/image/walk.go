@@ -45,7 +45,7 @@ const (
 // warnings. The blob is read to its end.
 func walkLayer(ctx context.Context, blob io.Reader, layer inventory.Layer, analyzers []inventory.Analyzer, opts Options) (*inventory.LayerResult, error) {
 	var diffID *digester
-	if layer.DiffID != "" {
+	if layer.DiffID != "" && verifyContent {
 		var err error
 		if diffID, err = newDigester(layer.DiffID); err != nil {
 			return nil, fmt.Errorf("diff ID: %w", err)

@@ -4,14 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/vigil-scan/vigil/internal/publish"
+	"github.com/vigil-scan/vigil/internal/secrets"
 	"github.com/vigil-scan/vigil/internal/store"
+	"github.com/vigil-scan/vigil/internal/urlcred"
 )
 
 // publishScan takes `vigil publish` payloads (docs/publish.md). The same
@@ -28,11 +32,17 @@ func (s *Server) publishScan(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 415, "content type "+ct+": want "+publish.MediaType)
 		return
 	}
+	if r.ContentLength > s.opts.MaxBody {
+		// Refused before the body is read: a client that waits for
+		// 100 Continue (vigil publish does) never sends it.
+		s.tooLarge(w)
+		return
+	}
 	var pl publish.Payload
 	if err := json.NewDecoder(r.Body).Decode(&pl); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			writeError(w, 413, "report too large")
+			s.tooLarge(w)
 			return
 		}
 		writeError(w, 400, "invalid payload: "+err.Error())
@@ -46,6 +56,10 @@ func (s *Server) publishScan(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 400, "report is required")
 		return
 	}
+	// Any client can post (an older vigil, curl): nothing it sent in
+	// clear, a config secret or a credential in a CI URL, is stored.
+	secrets.RedactReport(pl.Report)
+	pl.Trace.RunURL, pl.Trace.RepositoryURL = urlcred.Redact(pl.Trace.RunURL), urlcred.Redact(pl.Trace.RepositoryURL)
 	if pl.Image.Digest != "" && !digestRE.MatchString(pl.Image.Digest) {
 		writeError(w, 400, "image.digest: want sha256:<64 hex>")
 		return
@@ -96,6 +110,19 @@ func (s *Server) publishScan(w http.ResponseWriter, r *http.Request) {
 		url = "/api/v1/images/" + pl.Image.Digest
 	}
 	writeJSON(w, status, publish.Receipt{ID: runID, URL: url})
+}
+
+// tooLarge answers 413 saying what the server accepts and what raises it.
+func (s *Server) tooLarge(w http.ResponseWriter) {
+	writeError(w, 413, fmt.Sprintf("report too large: this server accepts at most %s per request; raise its --max-body (config server.max_body)", mib(s.opts.MaxBody)))
+}
+
+// mib formats a byte count in MiB (or bytes below 1 MiB).
+func mib(n int64) string {
+	if n < 1<<20 {
+		return strconv.FormatInt(n, 10) + " bytes"
+	}
+	return strconv.FormatFloat(float64(n)/(1<<20), 'f', -1, 64) + " MiB"
 }
 
 // applyCI records the findings a CI run published for an image only CI
