@@ -5,8 +5,8 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
-	"strings"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
