@@ -2,14 +2,20 @@ package image
 
 import (
 	"archive/tar"
+	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+
+	"github.com/vigil-scan/vigil/internal/catalog"
 	"github.com/vigil-scan/vigil/internal/imagetest"
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
@@ -223,5 +229,52 @@ func TestCancelledContext(t *testing.T) {
 	cancel()
 	if _, err := Read(ctx, "docker-archive:"+archive, nil, Options{TempDir: t.TempDir()}); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+// A jar with zip-slip entry names ("../../x.jar", absolute names) inside an
+// image is still catalogued, with the jar nested under such a name, and
+// nothing is written outside the scan's temporary directory.
+func TestZipSlipJarInImage(t *testing.T) {
+	zipOf := func(entries ...[2]string) string {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		for _, e := range entries {
+			w, err := zw.Create(e[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(w, e[1])
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	pom := func(g, a, v string) string { return "groupId=" + g + "\nartifactId=" + a + "\nversion=" + v + "\n" }
+	inner := zipOf([2]string{"META-INF/maven/evil/inner/pom.properties", pom("evil", "inner", "1.0")})
+	jar := zipOf(
+		[2]string{"META-INF/maven/acme/app/pom.properties", pom("acme", "app", "2.0")},
+		[2]string{"../../../../tmp/evil-inner-1.0.jar", inner},
+		[2]string{"/abs/lib/abs-1.0.jar", inner},
+	)
+	img := imagetest.Build(t, empty.Image, nil, imagetest.Step{CreatedBy: "COPY app.jar", Entries: []imagetest.Entry{{Name: "srv/app.jar", Body: jar}}})
+	spill := t.TempDir()
+	inv, err := Read(t.Context(), imagetest.WriteDockerArchive(t, img, "acme/jar:1"), catalog.Packages(), Options{TempDir: spill})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range inv.Packages {
+		names = append(names, p.Name+"@"+p.Version)
+	}
+	for _, want := range []string{"acme:app@2.0", "evil:inner@1.0"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("packages %v (warnings %q): %s missing", names, inv.Warnings, want)
+		}
+	}
+	assertEmptyDir(t, spill)
+	if _, err := os.Stat(filepath.Join(os.TempDir(), "evil-inner-1.0.jar")); err == nil {
+		t.Error("a jar entry was extracted")
 	}
 }

@@ -146,3 +146,18 @@ func shiftLines(n *yaml.Node, by int) {
 		shiftLines(c, by)
 	}
 }
+
+// inPieces parses data with parse, the block lists under keys cut into
+// pieces of about piece bytes when data is larger than a piece; on any
+// error, or a layout splitLists does not handle, data is parsed whole, so
+// results and errors are the whole document's.
+func inPieces[T any](data []byte, keys []string, piece int, parse func(data []byte, lists map[string][]yamlChunk) (T, error)) (T, error) {
+	if len(data) > piece {
+		if skeleton, lists, ok := splitLists(data, keys, piece); ok && len(lists) > 0 {
+			if v, err := parse(skeleton, lists); err == nil {
+				return v, nil
+			}
+		}
+	}
+	return parse(data, nil)
+}
