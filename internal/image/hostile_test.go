@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 
@@ -276,5 +278,76 @@ func TestZipSlipJarInImage(t *testing.T) {
 	assertEmptyDir(t, spill)
 	if _, err := os.Stat(filepath.Join(os.TempDir(), "evil-inner-1.0.jar")); err == nil {
 		t.Error("a jar entry was extracted")
+	}
+}
+
+// An OCI layout whose index.json, manifest, config or layer blob is a FIFO,
+// a symlink to /dev/zero or a symlink out of the layout is refused before
+// anything reads it (index.json -> /dev/zero grew memory without bound, a
+// FIFO index.json hung the scan), as is a manifest larger than its
+// descriptor says.
+func TestHostileLayoutFiles(t *testing.T) {
+	img := hostileBase(t, realPackages)
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifestDigest, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(t.TempDir(), "host-file")
+	os.WriteFile(outside, []byte("{}"), 0o644)
+	files := map[string]func(ref string) string{
+		"index.json": func(ref string) string { return filepath.Join(strings.TrimPrefix(ref, "oci-layout:"), "index.json") },
+		"manifest":   func(ref string) string { return layoutBlob(ref, manifestDigest) },
+		"config":     func(ref string) string { return layoutBlob(ref, m.Config.Digest) },
+		"layer":      func(ref string) string { return layoutBlob(ref, m.Layers[0].Digest) },
+	}
+	replace := map[string]func(t *testing.T, p string){
+		"fifo": func(t *testing.T, p string) {
+			if err := syscall.Mkfifo(p, 0o644); err != nil {
+				t.Skip(err)
+			}
+		},
+		"symlink to /dev/zero":      func(t *testing.T, p string) { os.Symlink("/dev/zero", p) },
+		"symlink out of the layout": func(t *testing.T, p string) { os.Symlink(outside, p) },
+	}
+	for file, locate := range files {
+		for how, put := range replace {
+			t.Run(file+"/"+how, func(t *testing.T) {
+				ref := imagetest.WriteLayout(t, img)
+				p := locate(ref)
+				os.Remove(p)
+				put(t, p)
+				done := make(chan error, 1)
+				go func() { _, err := readTest(t, ref, Options{}); done <- err }()
+				select {
+				case err := <-done:
+					if err == nil {
+						t.Fatal("read a layout with a hostile file")
+					}
+				case <-time.After(30 * time.Second):
+					t.Fatal("still reading after 30s")
+				}
+			})
+		}
+	}
+}
+
+func TestOversizedLayoutManifest(t *testing.T) {
+	img := hostileBase(t, realPackages)
+	d, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := imagetest.WriteLayout(t, img)
+	p := layoutBlob(ref, d)
+	if err := os.Truncate(p, maxArchiveJSON+1); err != nil {
+		t.Fatal(err)
+	}
+	_, err = readTest(t, ref, Options{})
+	if err == nil || !strings.Contains(err.Error(), "exceeds the") {
+		t.Fatalf("err = %v, want the size limit", err)
 	}
 }
