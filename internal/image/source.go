@@ -144,6 +144,9 @@ func openRemote(ctx context.Context, ref string, opts Options) (*Source, error) 
 }
 
 func openLayoutDir(dir string, opts Options) (*Source, error) {
+	if err := checkLayout(dir); err != nil {
+		return nil, fmt.Errorf("reading OCI layout: %w", err)
+	}
 	idx, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading OCI layout: %w", err)

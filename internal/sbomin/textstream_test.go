@@ -76,9 +76,10 @@ func tagValueSeeds(t testing.TB) [][]byte {
 
 // sameXMLAsLibrary checks the streaming XML reader against cyclonedx-go's
 // decoding of the whole document: where it streams, the same document, and
-// where the whole read fails, no stream; either way ReadFile gives what
-// the whole read gives.
-func sameXMLAsLibrary(t *testing.T, b []byte) (streamed bool) {
+// where the whole read fails, no stream. With viaFile, ReadFile must also
+// give what the whole read gives (the fuzz targets leave that out: it
+// writes a file per input, which made fuzzing crawl).
+func sameXMLAsLibrary(t *testing.T, b []byte, viaFile bool) (streamed bool) {
 	t.Helper()
 	doc, err := streamCycloneDXXML(context.Background(), bytes.NewReader(b))
 	if err == nil {
@@ -90,13 +91,15 @@ func sameXMLAsLibrary(t *testing.T, b []byte) (streamed bool) {
 			t.Fatalf("whole:\n%+v\nstreamed:\n%+v", whole, doc)
 		}
 	}
-	sameAsWhole(t, b)
+	if viaFile {
+		sameAsWhole(t, b)
+	}
 	return err == nil
 }
 
 // sameTagValueAsLibrary is sameXMLAsLibrary for tag-value, cutting the
 // document at every place the streaming reader may.
-func sameTagValueAsLibrary(t *testing.T, b []byte) (streamed bool) {
+func sameTagValueAsLibrary(t *testing.T, b []byte, viaFile bool) (streamed bool) {
 	t.Helper()
 	for _, piece := range []int{1, 300, tagValuePiece} {
 		doc, err := streamSPDXTagValuePieces(context.Background(), bytes.NewReader(b), piece)
@@ -111,13 +114,15 @@ func sameTagValueAsLibrary(t *testing.T, b []byte) (streamed bool) {
 		}
 		streamed = err == nil
 	}
-	sameAsWhole(t, b)
+	if viaFile {
+		sameAsWhole(t, b)
+	}
 	return streamed
 }
 
 func TestCycloneDXXMLStreamSameAsLibrary(t *testing.T) {
 	for i, b := range xmlSeeds(t) {
-		if !sameXMLAsLibrary(t, b) {
+		if !sameXMLAsLibrary(t, b, true) {
 			t.Errorf("seed %d not streamed:\n%.300s", i, b)
 		}
 	}
@@ -150,7 +155,7 @@ func TestCycloneDXXMLStreamSameAsLibrary(t *testing.T) {
 	// whole read (which fails on most).
 	streams := map[int]bool{0: true, 1: true, 2: true, 3: true, 4: true, 5: true, 11: true, 12: true, 13: true}
 	for i, in := range inputs {
-		if got := sameXMLAsLibrary(t, []byte(in)); got != streams[i] {
+		if got := sameXMLAsLibrary(t, []byte(in), true); got != streams[i] {
 			t.Errorf("input %d streamed: %v, want %v", i, got, streams[i])
 		}
 	}
@@ -158,7 +163,7 @@ func TestCycloneDXXMLStreamSameAsLibrary(t *testing.T) {
 
 func TestSPDXTagValueStreamSameAsLibrary(t *testing.T) {
 	for i, b := range tagValueSeeds(t) {
-		if !sameTagValueAsLibrary(t, b) {
+		if !sameTagValueAsLibrary(t, b, true) {
 			t.Errorf("seed %d not streamed:\n%.300s", i, b)
 		}
 	}
@@ -197,7 +202,7 @@ func TestSPDXTagValueStreamSameAsLibrary(t *testing.T) {
 	}
 	fallsBack := map[int]bool{3: true, 10: true, 11: true, 12: true, 13: true, 14: true, 15: true, 16: true, 19: true, 20: true, 22: true, 25: true}
 	for i, in := range inputs {
-		if got := sameTagValueAsLibrary(t, []byte(in)); got == fallsBack[i] {
+		if got := sameTagValueAsLibrary(t, []byte(in), true); got == fallsBack[i] {
 			t.Errorf("input %d streamed: %v, want %v", i, got, !fallsBack[i])
 		}
 	}
@@ -223,7 +228,7 @@ func FuzzCycloneDXXMLStream(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		sameXMLAsLibrary(t, b)
+		sameXMLAsLibrary(t, b, false)
 	})
 }
 
@@ -232,6 +237,6 @@ func FuzzSPDXTagValueStream(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		sameTagValueAsLibrary(t, b)
+		sameTagValueAsLibrary(t, b, false)
 	})
 }
