@@ -122,8 +122,12 @@ func isBareKey(s []byte, key string) bool {
 	if !ok {
 		return false
 	}
-	rest = bytes.TrimLeft(rest, " ")
-	return len(rest) == 0 || rest[0] == '#'
+	if len(rest) == 0 {
+		return true
+	}
+	// A comment needs a space before its '#': "key:#x" is another key.
+	trimmed := bytes.TrimLeft(rest, " ")
+	return len(trimmed) == 0 || (trimmed[0] == '#' && len(trimmed) < len(rest))
 }
 
 // chunkItems parses one piece and returns its items, their lines those of
