@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 
 	"github.com/vigil-scan/vigil/internal/catalog"
@@ -349,5 +350,20 @@ func TestOversizedLayoutManifest(t *testing.T) {
 	_, err = readTest(t, ref, Options{})
 	if err == nil || !strings.Contains(err.Error(), "exceeds the") {
 		t.Fatalf("err = %v, want the size limit", err)
+	}
+}
+
+// A registry image whose config is larger than the JSON limit is refused
+// before the config is read (go-containerregistry reads it whole, as large
+// as the manifest says).
+func TestOversizedRegistryConfig(t *testing.T) {
+	img := imagetest.Build(t, empty.Image, func(c *v1.Config) {
+		c.Labels = map[string]string{"pad": strings.Repeat("x", maxArchiveJSON)}
+	}, imagetest.Step{CreatedBy: "ADD", Entries: []imagetest.Entry{{Name: "etc/os-release", Body: "ID=alpine\n"}}})
+	ref := imagetest.Registry(t) + "/test/big:1"
+	imagetest.Push(t, img, ref)
+	_, err := readTest(t, ref, Options{Insecure: true, Sources: []string{"remote"}})
+	if err == nil || !strings.Contains(err.Error(), "image config") || !strings.Contains(err.Error(), "exceeds the") {
+		t.Fatalf("err = %v, want the config size limit", err)
 	}
 }

@@ -266,6 +266,11 @@ func fromImage(img v1.Image) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading manifest: %w", err)
 	}
+	// go-containerregistry reads the config whole, as long as its
+	// descriptor says: a registry could serve gigabytes.
+	if m.Config.Size > maxArchiveJSON {
+		return nil, fmt.Errorf("image config: %d bytes exceeds the %d-byte limit", m.Config.Size, maxArchiveJSON)
+	}
 	rawConfig, err := img.RawConfigFile()
 	if err != nil {
 		return nil, fmt.Errorf("reading image config: %w", err)
