@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
@@ -40,6 +41,7 @@ import (
 	"github.com/vigil-scan/vigil/internal/scan"
 	"github.com/vigil-scan/vigil/internal/server"
 	"github.com/vigil-scan/vigil/internal/store"
+	"github.com/vigil-scan/vigil/internal/web"
 )
 
 // harborSpec is the Pluggable Scanner API v1.2 from the corpus; every
@@ -421,6 +423,19 @@ func TestHarborScannerAPI(t *testing.T) {
 		if manifestGets.Load() != gets {
 			t.Errorf("re-evaluation pulled from the registry")
 		}
+		// And the web UI shows it: registry → repository → image.
+		ui := uiClient(t, e)
+		finding := fs.Items[0].ID
+		for _, pg := range []struct{ path, want string }{
+			{"/registries", hreg.Name},
+			{"/registries/" + hreg.ID, "library/alpine"},
+			{"/registries/" + hreg.ID + "/repositories/library/alpine", digest[:19]},
+			{"/images/" + digest, finding},
+		} {
+			if body := ui(pg.path); !strings.Contains(body, pg.want) {
+				t.Errorf("web UI %s does not show %q", pg.path, pg.want)
+			}
+		}
 
 		// The same scan in Harbor's 1.0 report type, no Accept (default),
 		// and the SBOM in both formats.
@@ -609,5 +624,37 @@ func TestHarborScanWaitsForFirstDB(t *testing.T) {
 	json.Unmarshal(r.body, &rep)
 	if r.status != 200 || len(rep.Vulnerabilities) == 0 {
 		t.Errorf("after the first DB: %d, %d findings", r.status, len(rep.Vulnerabilities))
+	}
+}
+
+// uiClient signs in to the web UI over the env's store with its admin
+// token and returns a GET that fails on a status other than 200.
+func uiClient(t *testing.T, e *env) func(path string) string {
+	t.Helper()
+	h, err := web.New(web.NewStoreBackend(e.st, e.q, e.db, nil), web.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(srv.URL+"/signin", url.Values{"token": {e.admin}, "next": {"/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return func(path string) string {
+		t.Helper()
+		resp, err := c.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || resp.Request.URL.Path != path {
+			t.Fatalf("web UI %s: %d at %s", path, resp.StatusCode, resp.Request.URL.Path)
+		}
+		return string(b)
 	}
 }
