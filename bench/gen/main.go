@@ -25,9 +25,13 @@ func main() {
 	layers := flag.Int("layers", 12, "number of layers")
 	files := flag.Int("files", 10_000, "files per layer")
 	avg := flag.Int("avg", 10_000, "average file size in bytes")
+	layout := flag.String("layout", "names", "member names: names (layerNN.tar.gz, config.json: no digests, as tarball.Write) or blobs (blobs/sha256/<digest> of the gzip blob and of the config, as docker save 25+ with the containerd image store)")
 	packages := flag.Int("packages", 2, "packages: apk packages in the first layer's database (a sixth, at least 2), the rest npm package.json files spread over the other layers")
 	flag.Parse()
 	// File bodies are slices of a 1 MiB pool, up to twice the average long.
+	if *layout != "names" && *layout != "blobs" {
+		log.Fatalf("gen: -layout is names or blobs")
+	}
 	if *layers < 1 || *files < 0 || *avg < 1 || 2**avg > poolSize {
 		log.Fatalf("gen: want -layers >= 1, -files >= 0 and 1 <= -avg <= %d", poolSize/2)
 	}
@@ -35,7 +39,7 @@ func main() {
 	if *packages > 2 && *layers > 1 {
 		npmPerLayer = (*packages - apkPackages) / (*layers - 1)
 	}
-	if err := run(*out, *layers, *files, *avg); err != nil {
+	if err := run(*out, *layers, *files, *avg, *layout == "blobs"); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -46,13 +50,13 @@ var apkPackages, npmPerLayer = 2, 0
 // poolSize is the size of the text-like pool file bodies are cut from.
 const poolSize = 1 << 20
 
-func run(out string, layers, files, avg int) error {
+func run(out string, layers, files, avg int, blobs bool) error {
 	dir := filepath.Dir(out)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	var diffIDs, history []any
-	var layerPaths []string
+	var layerFiles, layerPaths []string
 	var total int64
 	rng := rand.New(rand.NewPCG(1, 2))
 	// A 1 MiB pool of text-like bytes: compresses about 3:1, like real layers.
@@ -68,41 +72,53 @@ func run(out string, layers, files, avg int) error {
 	}
 	for l := 0; l < layers; l++ {
 		name := fmt.Sprintf("layer%02d.tar.gz", l)
-		diffID, n, err := writeLayer(filepath.Join(dir, name), l, files, avg, pool, rng)
+		diffID, blobDigest, n, err := writeLayer(filepath.Join(dir, name), l, files, avg, pool, rng)
 		if err != nil {
 			return err
 		}
 		total += n
 		diffIDs = append(diffIDs, diffID)
 		history = append(history, map[string]any{"created_by": fmt.Sprintf("RUN generate layer %d", l)})
-		layerPaths = append(layerPaths, name)
+		layerFiles = append(layerFiles, name)
+		if blobs {
+			layerPaths = append(layerPaths, "blobs/sha256/"+blobDigest)
+		} else {
+			layerPaths = append(layerPaths, name)
+		}
 	}
 	cfg, _ := json.Marshal(map[string]any{
 		"architecture": "amd64", "os": "linux", "config": map[string]any{"Cmd": []string{"/bin/sh"}},
 		"rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs}, "history": history,
 	})
-	manifest, _ := json.Marshal([]map[string]any{{"Config": "config.json", "RepoTags": []string{"bench/synthetic:1"}, "Layers": layerPaths}})
+	configPath := "config.json"
+	if blobs {
+		sum := sha256.Sum256(cfg)
+		configPath = "blobs/sha256/" + hex.EncodeToString(sum[:])
+	}
+	manifest, _ := json.Marshal([]map[string]any{{"Config": configPath, "RepoTags": []string{"bench/synthetic:1"}, "Layers": layerPaths}})
 	if err := os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o644); err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), manifest, 0o644); err != nil {
 		return err
 	}
-	if err := pack(out, dir, append([]string{"manifest.json", "config.json"}, layerPaths...)); err != nil {
+	if err := pack(out, dir, append([]string{"manifest.json", "config.json"}, layerFiles...), append([]string{"manifest.json", configPath}, layerPaths...)); err != nil {
 		return err
 	}
 	fmt.Printf("%s: %d layers, %d files, %.2f GiB uncompressed\n", out, layers, layers*files, float64(total)/(1<<30))
 	return nil
 }
 
-// writeLayer writes one gzip layer and returns its diff ID and tar size.
-func writeLayer(path string, l, files, avg int, pool []byte, rng *rand.Rand) (string, int64, error) {
+// writeLayer writes one gzip layer and returns its diff ID, the hex SHA-256
+// of the gzip blob and the tar size.
+func writeLayer(path string, l, files, avg int, pool []byte, rng *rand.Rand) (string, string, int64, error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return "", 0, err
+		return "", "", 0, err
 	}
 	defer f.Close()
-	zw := gzip.NewWriter(f)
+	blob := sha256.New()
+	zw := gzip.NewWriter(io.MultiWriter(f, blob))
 	h := sha256.New()
 	counter := &countWriter{}
 	tw := tar.NewWriter(io.MultiWriter(zw, h, counter))
@@ -124,7 +140,7 @@ func writeLayer(path string, l, files, avg int, pool []byte, rng *rand.Rand) (st
 			{"lib/apk/db/installed", db},
 		} {
 			if err := add(m.name, []byte(m.body)); err != nil {
-				return "", 0, err
+				return "", "", 0, err
 			}
 		}
 	}
@@ -132,42 +148,43 @@ func writeLayer(path string, l, files, avg int, pool []byte, rng *rand.Rand) (st
 		name := fmt.Sprintf("l%02d-module-%04d", l, i)
 		body := fmt.Sprintf(`{"name":%q,"version":"%d.%d.%d","description":"synthetic module","license":"MIT","author":"bench"}`, name, i%5, i%11, i%17)
 		if err := add(fmt.Sprintf("app%02d/node_modules/%s/package.json", l, name), []byte(body)); err != nil {
-			return "", 0, err
+			return "", "", 0, err
 		}
 	}
 	for i := 0; i < files; i++ {
 		size := rng.IntN(2 * avg)
 		off := rng.IntN(len(pool) - size)
 		if err := add(fmt.Sprintf("srv/layer%02d/dir%03d/file%05d.dat", l, i/100, i), pool[off:off+size]); err != nil {
-			return "", 0, err
+			return "", "", 0, err
 		}
 	}
 	if err := tw.Close(); err != nil {
-		return "", 0, err
+		return "", "", 0, err
 	}
 	if err := zw.Close(); err != nil {
-		return "", 0, err
+		return "", "", 0, err
 	}
 	if err := f.Close(); err != nil {
-		return "", 0, err
+		return "", "", 0, err
 	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), counter.n, nil
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), hex.EncodeToString(blob.Sum(nil)), counter.n, nil
 }
 
 type countWriter struct{ n int64 }
 
 func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
-// pack writes the archive members, as `docker save` would, into out.
-func pack(out, dir string, names []string) error {
+// pack writes the files of dir named files, as `docker save` would, into
+// out as members named names.
+func pack(out, dir string, files, names []string) error {
 	f, err := os.Create(out)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	tw := tar.NewWriter(f)
-	for _, n := range names {
-		if err := packFile(tw, filepath.Join(dir, n), n); err != nil {
+	for i, n := range names {
+		if err := packFile(tw, filepath.Join(dir, files[i]), n); err != nil {
 			return err
 		}
 	}

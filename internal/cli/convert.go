@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigil-scan/vigil/internal/report"
 	"github.com/vigil-scan/vigil/internal/result"
+	"github.com/vigil-scan/vigil/internal/secrets"
 )
 
 func newConvertCmd(app *App) *cobra.Command {
@@ -40,6 +41,9 @@ SBOM formats (` + strings.Join(sbomFormats, ", ") + `).`,
 			if err != nil {
 				return &ExitError{Code: ExitScanFailed, Err: err}
 			}
+			// A saved report may come from an older Vigil or be edited:
+			// its config is masked again, as publish does.
+			secrets.RedactReport(r)
 			opts := report.Options{Dockerfile: dockerfile, Color: app.color(), Width: app.tableWidth()}
 			// An inventory has no "vulnerabilities" key at all; a report
 			// always has one, empty or not.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vigil-scan/vigil/internal/corpus"
+	"github.com/vigil-scan/vigil/internal/imagetest"
 	"github.com/vigil-scan/vigil/internal/vuln"
 	"github.com/vigil-scan/vigil/internal/vulndb"
 )
@@ -333,5 +335,56 @@ func TestDBUpdateNothingFetchedSaysWhatToDo(t *testing.T) {
 	}
 	if _, err := os.Stat(dbPath); err == nil {
 		t.Error("a DB was written although no feed was fetched")
+	}
+}
+
+// A report is not written over the image archive or SBOM the command reads
+// (`vigil sbom docker-archive:app.tar -o app.tar` replaced the image), by
+// any name; the input is left intact.
+func TestReportOverInputRefused(t *testing.T) {
+	dir := t.TempDir()
+	img, _ := imagetest.SecretConfigImage(t)
+	archive := strings.TrimPrefix(imagetest.WriteDockerArchive(t, img, "acme/app:1.0"), "docker-archive:")
+	before, err := os.ReadFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.tar")
+	os.Symlink(archive, link)
+	sbom := filepath.Join(dir, "app.cdx.json")
+	dbPath := filepath.Join(dir, "vigil.db")
+	b, err := vulndb.Create(t.Context(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.AddSource(vulndb.SourceInfo{Name: "test"})
+	if err := b.Affected(vuln.Affected{VulnID: "GO-0000-0001", Ecosystem: "Go", Package: "example.com/m", FixState: vuln.FixStateNotFixed}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"VIGIL_DB": dbPath, "VIGIL_CACHE_DIR": dir}
+	if code, _, stderr := run(t, env, "", "sbom", "docker-archive:"+archive, "--format", "cyclonedx-json="+sbom); code != 0 {
+		t.Fatalf("sbom: %d %s", code, stderr)
+	}
+	sbomBefore, _ := os.ReadFile(sbom)
+	for _, args := range [][]string{
+		{"sbom", "docker-archive:" + archive, "--format", "json=" + archive},
+		{"sbom", archive, "--output", link},
+		{"lint", "docker-archive:" + archive, "--format", "json=" + link},
+		{"image", "docker-archive:" + archive, "--format", "json=" + archive},
+		{"sbom-scan", sbom, "--format", "json=" + sbom},
+	} {
+		code, _, stderr := run(t, env, "", args...)
+		if code != ExitScanFailed || !strings.Contains(stderr, "is the input this command reads") {
+			t.Errorf("%q: code %d stderr %q", args, code, stderr)
+		}
+	}
+	if after, _ := os.ReadFile(archive); !bytes.Equal(after, before) {
+		t.Error("the image archive was overwritten")
+	}
+	if after, _ := os.ReadFile(sbom); !bytes.Equal(after, sbomBefore) {
+		t.Error("the SBOM was overwritten")
 	}
 }

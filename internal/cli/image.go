@@ -340,6 +340,9 @@ Exit codes: 0 pass, 1 (or --exit-code) the gate failed, 2 the scan could not run
 				return &ExitError{Code: ExitScanFailed, Err: err}
 			}
 			defer p.Close()
+			if err := refuseOverwriteImage(p.specs, ref); err != nil {
+				return &ExitError{Code: ExitScanFailed, Err: err}
+			}
 			p.opts.CheckOptions.Tag = image.RegistryTag(ref)
 			ctx, cancel := withTimeout(cmd.Context(), f.timeout)
 			defer cancel()

@@ -64,6 +64,9 @@ or above, 2 the image could not be read.`,
 			if err != nil {
 				return fail(err)
 			}
+			if err := refuseOverwriteImage(specs, args[0]); err != nil {
+				return fail(err)
+			}
 			pol, err := sf.loadPolicy()
 			if err != nil {
 				return fail(err)

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/vigil-scan/vigil/internal/report"
 )
@@ -26,4 +27,22 @@ func refuseOverwrite(specs []report.FormatSpec, inputPath, what string) error {
 		}
 	}
 	return nil
+}
+
+// refuseOverwriteImage fails when an output file is the image archive (or
+// SBOM, for sbom:) that ref reads: the report would replace the image it
+// describes. Directories (oci-layout:, dir:) cannot be written over by a
+// report file.
+func refuseOverwriteImage(specs []report.FormatSpec, ref string) error {
+	p := ref
+	for _, prefix := range []string{"docker-archive:", "oci-archive:", "sbom:"} {
+		if rest, ok := strings.CutPrefix(ref, prefix); ok {
+			p = rest
+			break
+		}
+	}
+	if info, err := os.Stat(p); err != nil || !info.Mode().IsRegular() {
+		return nil
+	}
+	return refuseOverwrite(specs, p, "the input this command reads")
 }

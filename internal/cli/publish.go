@@ -44,11 +44,16 @@ server only warns unless --fail-on-publish-error is given.`,
   vigil publish report.json --server https://vigil.example.com --token "$VIGIL_TOKEN"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rep, err := readReport(args[0])
+			if flags.Server == "" {
+				return errNoServer
+			}
+			// The file is checked, then streamed into each attempt's
+			// request: it is never held whole (issue 8 item 8).
+			u, err := publish.OpenReport(args[0], publish.DetectTrace(app.Getenv))
 			if err != nil {
 				return err
 			}
-			return publishReport(cmd.Context(), app, flags, rep)
+			return sendUpload(cmd.Context(), app, flags, u)
 		},
 	}
 	flags.register(cmd, app)
@@ -78,26 +83,40 @@ func readReport(path string) (*result.Report, error) {
 	return &rep, nil
 }
 
+var errNoServer = errors.New("no server: pass --server or set VIGIL_SERVER")
+
 // publishReport sends rep; failures only warn unless flags.FailOnError.
 func publishReport(ctx context.Context, app *App, flags publishFlags, rep *result.Report) error {
 	if flags.Server == "" {
-		return errors.New("no server: pass --server or set VIGIL_SERVER")
+		return errNoServer
 	}
-	trace := publish.DetectTrace(app.Getenv)
-	client := &publish.Client{Server: flags.Server, Token: flags.Token, BaseDelay: flags.RetryDelay}
-	receipt, err := client.Publish(ctx, publish.NewPayload(rep, trace))
+	u, err := publish.NewUpload(rep, publish.DetectTrace(app.Getenv))
 	if err != nil {
-		if flags.FailOnError {
-			return &ExitError{Code: ExitScanFailed, Err: err}
-		}
-		fmt.Fprintf(app.Err, "vigil: warning: %v (the build goes on; --fail-on-publish-error makes this fatal)\n", err)
-		return nil
+		return publishFailed(app, flags, err)
+	}
+	return sendUpload(ctx, app, flags, u)
+}
+
+func publishFailed(app *App, flags publishFlags, err error) error {
+	if flags.FailOnError {
+		return &ExitError{Code: ExitScanFailed, Err: err}
+	}
+	fmt.Fprintf(app.Err, "vigil: warning: %v (the build goes on; --fail-on-publish-error makes this fatal)\n", err)
+	return nil
+}
+
+// sendUpload sends u; failures only warn unless flags.FailOnError.
+func sendUpload(ctx context.Context, app *App, flags publishFlags, u *publish.Upload) error {
+	client := &publish.Client{Server: flags.Server, Token: flags.Token, BaseDelay: flags.RetryDelay}
+	receipt, err := client.Send(ctx, u)
+	if err != nil {
+		return publishFailed(app, flags, err)
 	}
 	msg := "published as " + receipt.ID
 	if receipt.URL != "" {
 		msg += ": " + receipt.URL
 	}
-	if rep.Artifact.Digest == "" {
+	if u.Image.Digest == "" {
 		// A dir: or SBOM scan: the service keeps the run, but no image
 		// page or list shows it, which surprises a first user.
 		msg += " (the report names no image digest, so the service lists it under no image; publish a scan of an image: a registry reference, docker-archive:, oci-layout: or a daemon)"

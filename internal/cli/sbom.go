@@ -53,6 +53,9 @@ func newSbomCmd(app *App) *cobra.Command {
 			if err := img.validate(); err != nil {
 				return &ExitError{Code: ExitScanFailed, Err: err}
 			}
+			if err := refuseOverwriteImage(spec, args[0]); err != nil {
+				return &ExitError{Code: ExitScanFailed, Err: err}
+			}
 			ctx, cancel := withTimeout(cmd.Context(), timeout)
 			defer cancel()
 			imgOpts := img.options(app)

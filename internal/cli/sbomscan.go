@@ -36,6 +36,9 @@ func runSbomScan(ctx context.Context, app *App, f *scanFlags, file string) error
 		return &ExitError{Code: ExitScanFailed, Err: err}
 	}
 	defer p.Close()
+	if err := refuseOverwriteImage(p.specs, file); err != nil {
+		return &ExitError{Code: ExitScanFailed, Err: err}
+	}
 	ctx, cancel := withTimeout(ctx, f.timeout)
 	defer cancel()
 	defer limitMemory(app)()

@@ -104,9 +104,9 @@ func TestNoConfigSecretInAnyOutput(t *testing.T) {
 	}
 }
 
-// A report file written by another tool or an older version may hold the
-// config in clear; `vigil publish` masks it before it leaves the machine.
-func TestPublishMasksClearReport(t *testing.T) {
+// writeClearReport writes a report as another tool or an older Vigil may
+// have: the SecretConfigImage config in clear.
+func writeClearReport(t *testing.T) (string, []imagetest.PlantedSecret) {
 	img, planted := imagetest.SecretConfigImage(t)
 	cf, err := img.ConfigFile()
 	if err != nil {
@@ -119,6 +119,7 @@ func TestPublishMasksClearReport(t *testing.T) {
 	}
 	clear := map[string]any{
 		"schema_version": result.SchemaVersion,
+		"tool":           map[string]any{"name": "vigil", "version": "0.1.0"},
 		"artifact": map[string]any{
 			"name": "acme/app:1.0",
 			"config": map[string]any{"env": c.Env, "labels": c.Labels, "cmd": c.Cmd, "entrypoint": c.Entrypoint,
@@ -127,12 +128,20 @@ func TestPublishMasksClearReport(t *testing.T) {
 		},
 		"packages": []map[string]any{{"name": "musl", "version": "1", "type": "apk",
 			"layer": map[string]any{"index": 0, "diff_id": "sha256:1", "created_by": cf.History[1].CreatedBy}}},
+		"vulnerabilities": []any{},
 	}
 	b, _ := json.Marshal(clear)
 	path := filepath.Join(t.TempDir(), "report.json")
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return path, planted
+}
+
+// A report file written by another tool or an older version may hold the
+// config in clear; `vigil publish` masks it before it leaves the machine.
+func TestPublishMasksClearReport(t *testing.T) {
+	path, planted := writeClearReport(t)
 	var got []byte
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got, _ = io.ReadAll(r.Body)
@@ -147,4 +156,33 @@ func TestPublishMasksClearReport(t *testing.T) {
 		t.Fatalf("payload %s", got)
 	}
 	assertNoPlanted(t, "publish payload", string(got), planted)
+}
+
+// `vigil convert` masks such a report too, in every format (json printed
+// the clear config back).
+func TestConvertMasksClearReport(t *testing.T) {
+	path, planted := writeClearReport(t)
+	for _, f := range report.Formats() {
+		code, stdout, stderr := run(t, nil, "", "convert", path, "--format", f)
+		if code != 0 || stdout == "" {
+			t.Fatalf("convert --format %s: %d %s", f, code, stderr)
+		}
+		assertNoPlanted(t, "convert --format "+f, stdout+stderr, planted)
+	}
+}
+
+// An image reference typed as a URL with credentials is refused without
+// printing them, in the error and in debug logs (they were in both).
+func TestImageRefCredentialsNotPrinted(t *testing.T) {
+	env := map[string]string{"VIGIL_DB": filepath.Join(t.TempDir(), "vigil.db"), "VIGIL_CACHE_DIR": t.TempDir()}
+	ref := "https://bob:HUNTER2@127.0.0.1:1/repo:tag"
+	for _, args := range [][]string{{"sbom", ref}, {"lint", ref}} {
+		code, stdout, stderr := run(t, env, "", append(args, "--log-level", "debug")...)
+		if code != ExitScanFailed || !strings.Contains(stderr, "127.0.0.1:1/repo:tag") {
+			t.Fatalf("%v: exit %d, stderr %s", args, code, stderr)
+		}
+		if strings.Contains(stdout+stderr, "HUNTER2") {
+			t.Errorf("%v prints the credentials: %s", args, stderr)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dustin/go-humanize"
 	"log/slog"
 	"net"
 	"net/http"
@@ -98,6 +99,8 @@ type serveOptions struct {
 	workOnly     bool
 	// HarborRegistries add to config server.harbor_registries.
 	HarborRegistries []string
+	// MaxBody overrides config server.max_body.
+	MaxBody string
 }
 
 func (o *serveOptions) registerJobFlags(cmd *cobra.Command) {
@@ -131,8 +134,25 @@ until it exists. Create API tokens with 'vigil token create'.`,
 	opts.svc.register(cmd)
 	cmd.Flags().StringVar(&opts.Listen, "listen", "", "address to listen on (VIGIL_LISTEN; default 127.0.0.1:8080)")
 	cmd.Flags().StringSliceVar(&opts.HarborRegistries, "harbor-registry", nil, "registry host[:port] the Harbor scanner API may pull from, repeatable (config server.harbor_registries; default any)")
+	cmd.Flags().StringVar(&opts.MaxBody, "max-body", "", "largest API request body, e.g. a published report (config server.max_body; default 16MiB)")
 	opts.registerJobFlags(cmd)
 	return cmd
+}
+
+// maxBodySetting parses --max-body or server.max_body (0: the default).
+func maxBodySetting(flag, file string) (int64, error) {
+	s, name := flag, "--max-body"
+	if s == "" {
+		s, name = file, "config server.max_body"
+	}
+	if s == "" {
+		return 0, nil
+	}
+	n, err := humanize.ParseBytes(s)
+	if err != nil || n == 0 || n > 1<<40 {
+		return 0, fmt.Errorf("%s %q: want a positive size such as 16MiB or 64MiB", name, s)
+	}
+	return int64(n), nil
 }
 
 func newWorkerCmd(app *App) *cobra.Command {
@@ -176,6 +196,10 @@ func durationSetting(flag time.Duration, file, name string) (time.Duration, erro
 
 func runServe(ctx context.Context, app *App, opts serveOptions) error {
 	cfg, err := opts.svc.load(app)
+	if err != nil {
+		return err
+	}
+	maxBody, err := maxBodySetting(opts.MaxBody, cfg.Server.MaxBody)
 	if err != nil {
 		return err
 	}
@@ -250,7 +274,7 @@ func runServe(ctx context.Context, app *App, opts serveOptions) error {
 		<-ctx.Done()
 		return shutdown(logger, q, nil, nil)
 	}
-	srvOpts := server.Options{Store: st, Queue: q, DB: cdb, Logger: logger, Version: BuildVersion(),
+	srvOpts := server.Options{Store: st, Queue: q, DB: cdb, Logger: logger, Version: BuildVersion(), MaxBody: maxBody,
 		HarborRegistries: append(cfg.Server.HarborRegistries, opts.HarborRegistries...)}
 	if uiHandler != nil {
 		srvOpts.UI = uiHandler(server.UIDeps{Store: st, Queue: q, DB: cdb, Logger: logger})

@@ -66,6 +66,9 @@ type Server struct {
 	// HarborRegistries are the registry hosts the Harbor scanner API may
 	// pull from (host or host:port); empty allows any.
 	HarborRegistries []string `yaml:"harbor_registries"`
+	// MaxBody bounds an API request body, a published report above all
+	// ("16MiB", the default).
+	MaxBody string `yaml:"max_body"`
 }
 
 // Feeds configures the individual feeds; empty values mean upstream.

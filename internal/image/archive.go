@@ -106,9 +106,8 @@ func openMember(f *os.File, members map[string]archiveMember, p string) (io.Read
 // to build a manifest, which would read the whole archive even when every
 // layer result is cached. An archive with a repeated member name is
 // refused. The config is verified against the name it is stored under
-// (when that is a digest, as docker writes it), layer blobs stored under
-// blobs/sha256/ against their names, and every layer's content against its
-// diff ID.
+// (when that is a digest, as docker writes it) and every layer's
+// uncompressed content against its diff ID.
 func openDockerArchive(ctx context.Context, archive string, opts Options) (*Source, error) {
 	tarPath, cleanup, err := uncompressedArchive(ctx, archive, opts)
 	if err != nil {
@@ -164,9 +163,14 @@ func openDockerArchive(ctx context.Context, archive string, opts Options) (*Sour
 			return fail(fmt.Errorf("layer %d: %w", i, err))
 		}
 		rc.Close()
+		// No blobDigest: what a member's name (blobs/sha256/<hex>) says
+		// about its compressed bytes is authenticated by nothing Vigil
+		// reads (manifest.json is not), and the content it decompresses to
+		// is checked against the config's diff ID either way; hashing the
+		// compressed bytes too would cost a second SHA-256 and prove
+		// nothing more. (An uncompressed member's digest is its diff ID.)
 		src.layers = append(src.layers, layerBlob{
-			Layer:      inventory.Layer{Index: i, DiffID: cfg.RootFS.DiffIDs[i].String(), Size: size},
-			blobDigest: digestFromPath(p),
+			Layer: inventory.Layer{Index: i, DiffID: cfg.RootFS.DiffIDs[i].String(), Size: size},
 			open: func() (io.ReadCloser, error) {
 				rc, _, err := openMember(f, members, p)
 				return rc, err

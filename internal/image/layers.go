@@ -87,7 +87,7 @@ func readLayer(ctx context.Context, l layerBlob, analyzers []inventory.Analyzer,
 	var d *digester
 	// An uncompressed blob's digest is its diff ID, which the walk checks.
 	switch {
-	case l.blobDigest == "" || l.blobDigest == l.DiffID:
+	case l.blobDigest == "" || l.blobDigest == l.DiffID || !verifyContent:
 	case l.sourceVerified:
 		blob = &sourceVerifiedReader{r: rc}
 	default:

@@ -16,17 +16,27 @@ import (
 // maxSymlinkHops bounds link chains (Linux gives up after 40 as well).
 const maxSymlinkHops = 40
 
+// maxLinkTarget is the longest symlink target Linux stores (PATH_MAX less
+// the NUL); a tar entry may carry a longer one, which no runtime could
+// create, so it resolves nowhere.
+const maxLinkTarget = 4095
+
 // resolveLinks resolves p (clean, relative to the root) through links, the
 // merged image's symlinks, component by component, as the kernel would
 // inside a container: absolute targets start at the image root, ".." stops
 // at it, chains are followed and loops end after maxSymlinkHops. It never
-// touches the host filesystem.
+// touches the host filesystem. Its cost is linear in the components it
+// visits (at most len(p) + maxSymlinkHops*maxLinkTarget), however the
+// links are built: it runs for every file of every package listing.
 func resolveLinks(links map[string]string, p string) (string, bool) {
 	if len(links) == 0 {
 		return p, true
 	}
 	rest := strings.Split(p, "/")
-	var done []string
+	// done is the resolved prefix, ends[i] the length of done after its
+	// first i+1 components, so ".." pops in constant time.
+	done := make([]byte, 0, len(p))
+	var ends []int
 	hops := 0
 	for len(rest) > 0 {
 		c := rest[0]
@@ -35,26 +45,39 @@ func resolveLinks(links map[string]string, p string) (string, bool) {
 		case "", ".":
 			continue
 		case "..":
-			if len(done) > 0 {
-				done = done[:len(done)-1]
+			if n := len(ends); n > 0 {
+				ends = ends[:n-1]
+				done = done[:parentEnd(ends)]
 			}
 			continue
 		}
-		cur := strings.Join(append(done, c), "/")
-		target, ok := links[cur]
+		mark := len(done)
+		if mark > 0 {
+			done = append(done, '/')
+		}
+		done = append(done, c...)
+		target, ok := links[string(done)]
 		if !ok {
-			done = append(done, c)
+			ends = append(ends, len(done))
 			continue
 		}
-		if hops++; hops > maxSymlinkHops {
+		done = done[:mark]
+		if hops++; hops > maxSymlinkHops || len(target) > maxLinkTarget {
 			return "", false
 		}
 		if strings.HasPrefix(target, "/") {
-			done = done[:0]
+			done, ends = done[:0], ends[:0]
 		}
 		rest = append(strings.Split(target, "/"), rest...)
 	}
-	return strings.Join(done, "/"), true
+	return string(done), true
+}
+
+func parentEnd(ends []int) int {
+	if len(ends) == 0 {
+		return 0
+	}
+	return ends[len(ends)-1]
 }
 
 // fixedPaths lists the paths PathClaimer analyzers name, sorted.

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -149,6 +150,15 @@ func TestBogusWhiteouts(t *testing.T) {
 		{"lib/apk/.wh..wh.plnk", false},
 		{"lib/apk/db/.wh.installed", true},
 		{"lib/.wh.apk", true},
+		// Opaque markers follow the same rules: a ".." or an absolute
+		// name is ignored (x/../.wh..wh..opq made the root opaque and
+		// wiped every package).
+		{"x/../.wh..wh..opq", false},
+		{"lib/x/../.wh..wh..opq", false},
+		{"/.wh..wh..opq", false},
+		{"/lib/.wh..wh..opq", false},
+		{"lib/.wh..wh..opq", true},
+		{".wh..wh..opq", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.whiteout, func(t *testing.T) {
@@ -187,5 +197,26 @@ func TestNoAliasWithoutNeed(t *testing.T) {
 	fs.unclaimed["usr/lib/apk/db/installed"] = true
 	if m, _ := findAliases(fs, withOSRelease(catalog.Packages())); m["usr/lib/apk/db/installed"] != "lib/apk/db/installed" {
 		t.Errorf("aliases %v", m)
+	}
+}
+
+// A hostile link cannot make resolution quadratic: a tar entry may carry a
+// target of a megabyte of components (longer than any runtime stores, so
+// it resolves nowhere), and one of PATH_MAX resolves in linear time.
+func TestResolveLinksHostileTargets(t *testing.T) {
+	long := map[string]string{"etc": strings.Repeat("x/", 500000)}
+	if got, ok := resolveLinks(long, "etc/os-release"); ok {
+		t.Errorf("a 1 MB link target resolved to %d bytes", len(got))
+	}
+	// 40 hops of 1,600 components each (4,000 bytes): linear, so this finishes at once
+	// (the quadratic walk took minutes on a megabyte target).
+	chain := map[string]string{}
+	for i := range maxSymlinkHops - 1 {
+		chain["l"+strconv.Itoa(i)] = strings.Repeat("d/", 800) + strings.Repeat("../", 801) + "l" + strconv.Itoa(i+1)
+	}
+	chain["l39"] = "end"
+	got, ok := resolveLinks(chain, "l0/os-release")
+	if ok && got != "end/os-release" || !ok {
+		t.Errorf("long chain: %q, %v", got, ok)
 	}
 }

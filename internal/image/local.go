@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/vigil-scan/vigil/internal/urlcred"
 )
 
 // DefaultSources is where a bare reference is looked for, in order: the
@@ -83,7 +85,7 @@ func openBare(ctx context.Context, ref string, opts Options) (*Source, error) {
 			return nil, fmt.Errorf("unknown image source %q (want docker, podman, containerd or remote)", s)
 		}
 		if err == nil {
-			opts.Logger.Info("image source", "ref", ref, "source", src.Artifact.Source)
+			opts.Logger.Info("image source", "ref", urlcred.RedactText(ref), "source", src.Artifact.Source)
 			return src, nil
 		}
 		if ctx.Err() != nil {
@@ -93,9 +95,9 @@ func openBare(ctx context.Context, ref string, opts Options) (*Source, error) {
 			// The daemon has the image but could not export it, or the
 			// registry failed: worth saying if a later source works. The
 			// last source's error is the one returned: no need to log it.
-			opts.Logger.Warn("image source failed", "ref", ref, "source", s, "err", err)
+			opts.Logger.Warn("image source failed", "ref", urlcred.RedactText(ref), "source", s, "err", urlcred.Error(err))
 		} else {
-			opts.Logger.Debug("image source skipped", "ref", ref, "source", s, "err", err)
+			opts.Logger.Debug("image source skipped", "ref", urlcred.RedactText(ref), "source", s, "err", urlcred.Error(err))
 		}
 		lastErr = err
 		switch {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/vigil-scan/vigil/internal/inventory"
+	"github.com/vigil-scan/vigil/internal/urlcred"
 )
 
 // Source is a resolved image: its description and a way to open each layer.
@@ -82,7 +83,8 @@ func Open(ctx context.Context, ref string, opts Options) (*Source, error) {
 		src, err = openOther(ctx, ref, opts)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("opening image %s: %w", ref, schemeHint(ctx, ref, err, opts))
+		// A reference typed as a URL may carry credentials (https://user:pass@host/...).
+		return nil, fmt.Errorf("opening image %s: %w", urlcred.RedactText(ref), urlcred.Error(schemeHint(ctx, ref, err, opts)))
 	}
 	src.Artifact.Name = ref
 	if src.Artifact.Source == "" {
@@ -142,6 +144,9 @@ func openRemote(ctx context.Context, ref string, opts Options) (*Source, error) 
 }
 
 func openLayoutDir(dir string, opts Options) (*Source, error) {
+	if err := checkLayout(dir); err != nil {
+		return nil, fmt.Errorf("reading OCI layout: %w", err)
+	}
 	idx, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading OCI layout: %w", err)
@@ -260,6 +265,11 @@ func fromImage(img v1.Image) (*Source, error) {
 	m, err := img.Manifest()
 	if err != nil {
 		return nil, fmt.Errorf("reading manifest: %w", err)
+	}
+	// go-containerregistry reads the config whole, as long as its
+	// descriptor says: a registry could serve gigabytes.
+	if m.Config.Size > maxArchiveJSON {
+		return nil, fmt.Errorf("image config: %d bytes exceeds the %d-byte limit", m.Config.Size, maxArchiveJSON)
 	}
 	rawConfig, err := img.RawConfigFile()
 	if err != nil {

@@ -57,6 +57,9 @@ func (d *digester) check(what string) error {
 
 // checkDigest verifies content read whole (manifests, configs).
 func checkDigest(want string, content []byte, what string) error {
+	if !verifyContent {
+		return nil
+	}
 	d, err := newDigester(want)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)

@@ -355,6 +355,126 @@ func TestTamperedLegacyLayerTar(t *testing.T) {
 	}
 }
 
+// writeBlobsArchive writes img as `docker save` 25+ with the containerd
+// image store does: gzip layers under blobs/sha256/<digest of the gzip
+// blob>, the config under blobs/sha256/<its digest>. tamper replaces the
+// bytes of layer i's blob, which keeps its name.
+func writeBlobsArchive(t *testing.T, img v1.Image, tamper map[int]func([]byte) []byte) string {
+	t.Helper()
+	cfg, err := img.RawConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgName, err := img.ConfigName()
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	tw := tar.NewWriter(&out)
+	add := func(name string, body []byte) {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("blobs/sha256/"+cfgName.Hex, cfg)
+	var names []string
+	for i, l := range layers {
+		digest, err := l.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, err := l.Compressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f, ok := tamper[i]; ok {
+			body = f(body)
+		}
+		name := "blobs/sha256/" + digest.Hex
+		add(name, body)
+		names = append(names, `"`+name+`"`)
+	}
+	add("manifest.json", []byte(`[{"Config":"blobs/sha256/`+cfgName.Hex+`","RepoTags":["blobs:1"],"Layers":[`+strings.Join(names, ",")+`]}]`))
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "blobs.tar")
+	if err := os.WriteFile(p, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return "docker-archive:" + p
+}
+
+// A docker-archive's gzip layers named blobs/sha256/<digest> are not
+// hashed against their names (manifest.json, which gives the names, is
+// authenticated by nothing): their uncompressed content is checked against
+// the config's diff IDs, which catches any other content, and nothing read
+// from a tampered layer is cached.
+func TestTamperedDockerArchiveBlobs(t *testing.T) {
+	real := hostileBase(t, realPackages)
+	evilLayer, err := imagetest.Layer(t,
+		imagetest.Entry{Name: "etc/os-release", Body: "ID=alpine\nVERSION_ID=3.20.3\n"},
+		imagetest.Entry{Name: "lib/apk/db/installed", Body: "P:evil\nV:1\nA:x86_64\n\n"}).Compressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil, err := io.ReadAll(evilLayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	packages := func(inv *inventory.Inventory) string {
+		var names []string
+		for _, p := range inv.Packages {
+			names = append(names, p.Name)
+		}
+		return strings.Join(names, ",")
+	}
+	cache := t.TempDir()
+	_, err = readTest(t, writeBlobsArchive(t, real, map[int]func([]byte) []byte{0: func([]byte) []byte { return evil }}), Options{CacheDir: cache})
+	wantDigestError(t, err, "layer 0")
+	if !strings.Contains(err.Error(), "uncompressed content") {
+		t.Errorf("err = %v, want the diff ID check to catch it", err)
+	}
+	if entries, _ := filepath.Glob(filepath.Join(cache, "layers", "*", "*.entry")); len(entries) > 1 {
+		t.Errorf("%d cache entries written, want at most layer 1's", len(entries))
+	}
+	// Bytes after the gzip stream are no gzip member: a corrupt stream.
+	_, err = readTest(t, writeBlobsArchive(t, real, map[int]func([]byte) []byte{1: func(b []byte) []byte { return append(b, "junk"...) }}), Options{})
+	if err == nil || !strings.Contains(err.Error(), "layer 1") {
+		t.Errorf("trailing bytes: err = %v, want layer 1 refused", err)
+	}
+	// Other compressed bytes of the same content (a gzip header field
+	// changed) are the same layer.
+	inv, err := readTest(t, writeBlobsArchive(t, real, map[int]func([]byte) []byte{1: func(b []byte) []byte {
+		b = bytes.Clone(b)
+		b[4] ^= 0x01 // MTIME
+		return b
+	}}), Options{})
+	if err != nil || packages(inv) != "musl,openssl" {
+		t.Errorf("recompressed layer: %v, want the image read", err)
+	}
+	// The real image, with the cache the tampered one was read with.
+	inv, err = readTest(t, writeBlobsArchive(t, real, nil), Options{CacheDir: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if packages(inv) != "musl,openssl" {
+		t.Errorf("packages %s, want musl,openssl", packages(inv))
+	}
+}
+
 // A registry that serves other bytes for a layer blob (go-containerregistry
 // hashes registry blobs itself, so Vigil does not hash them again): the
 // mismatch is still a digest error naming the layer, and nothing is cached.

@@ -1,11 +1,8 @@
 package imagetest
 
 import (
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,8 +17,7 @@ import (
 type Containerd struct {
 	Socket string
 	dir    string
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when cmd's one Wait returns
+	*daemon
 }
 
 var (
@@ -57,14 +53,7 @@ func ContainerdCleanup() {
 	if containerd == nil {
 		return
 	}
-	containerd.cmd.Process.Kill()
-	// Wait is already running in startContainerd's goroutine (a second
-	// Wait races it); a bound keeps a stuck exit from hanging the test
-	// binary after its tests passed.
-	select {
-	case <-containerd.exited:
-	case <-time.After(10 * time.Second):
-	}
+	containerd.stop()
 	os.RemoveAll(containerd.dir)
 }
 
@@ -105,39 +94,18 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
 	}
 	defer logFile.Close()
 	readLog := func() string { b, _ := os.ReadFile(logPath); return string(b) }
-	c.cmd = exec.Command("containerd", "--config", cfg, "--log-level", "error")
-	c.cmd.Stdout, c.cmd.Stderr = logFile, logFile
-	// A test binary killed by its timeout skips ContainerdCleanup: the
-	// daemon must not outlive it.
-	dieWithParent(c.cmd)
-	if err := c.cmd.Start(); err != nil {
+	cmd := exec.Command("containerd", "--config", cfg, "--log-level", "error")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if c.daemon, err = startDaemon(cmd); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	exited := make(chan struct{})
-	c.exited = exited
-	go func() { c.cmd.Wait(); close(exited) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case <-exited:
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("containerd exited: %s", readLog())
-		default:
-		}
-		if conn, err := net.Dial("unix", c.Socket); err == nil {
-			conn.Close()
-			if _, err := c.ctr("default", "version"); err == nil {
-				return c, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			c.cmd.Process.Kill()
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("containerd did not answer on %s: %s", c.Socket, readLog())
-		}
-		time.Sleep(100 * time.Millisecond)
+	ready := func() error { _, err := c.ctr("default", "version"); return err }
+	if err := c.waitReady("containerd", c.Socket, 30*time.Second, ready, readLog); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
 	}
+	return c, nil
 }
 
 func (c *Containerd) ctr(ns string, args ...string) (string, error) {
@@ -158,29 +126,10 @@ func (c *Containerd) ctr(ns string, args ...string) (string, error) {
 // an OCI archive's index as an image named NAME).
 func (c *Containerd) Import(tb testing.TB, ns, archive string, args ...string) {
 	tb.Helper()
-	f, err := os.Open(archive)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
 	path := archive
 	if strings.HasSuffix(archive, ".gz") {
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tmp, err := os.CreateTemp("", "vigil-ctr-import-*.tar")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		defer os.Remove(tmp.Name())
-		if _, err := io.Copy(tmp, zr); err != nil {
-			tb.Fatal(err)
-		}
-		if err := tmp.Close(); err != nil {
-			tb.Fatal(err)
-		}
-		path = tmp.Name()
+		path = filepath.Join(tb.TempDir(), "image.tar")
+		Gunzip(tb, archive, path)
 	}
 	if out, err := c.ctr(ns, append(append([]string{"images", "import", "--no-unpack", "--all-platforms"}, args...), path)...); err != nil {
 		tb.Fatalf("%v\n%s", err, out)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +18,7 @@ import (
 type Podman struct {
 	Socket string // path of the API socket
 	root   string
-	cmd    *exec.Cmd
+	*daemon
 }
 
 // Host is the socket as a DOCKER_HOST / CONTAINER_HOST value.
@@ -53,23 +52,13 @@ func PodmanCleanup() {
 	if podman == nil {
 		return
 	}
-	podman.cmd.Process.Kill()
+	podman.stop()
 	// vfs layers are read-only copies podman can remove; a plain RemoveAll
 	// covers what it leaves.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	_ = podman.run(ctx, "system", "reset", "--force")
 	os.RemoveAll(podman.root)
-}
-
-// unavailable skips a test whose tool is missing, or fails it under
-// CI=true, where .ci/run installs every tool the tests drive.
-func unavailable(tb testing.TB, format string, args ...any) {
-	tb.Helper()
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf(format, args...)
-	}
-	tb.Skipf(format, args...)
 }
 
 func startPodman() (*Podman, error) {
@@ -84,25 +73,15 @@ func startPodman() (*Podman, error) {
 	cmd := exec.Command("podman", append(p.globalFlags(), "system", "service", "--time=0", p.Host())...)
 	cmd.Env = p.env()
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	if err := cmd.Start(); err != nil {
+	if p.daemon, err = startDaemon(cmd); err != nil {
 		os.RemoveAll(root)
 		return nil, err
 	}
-	p.cmd = cmd
-	go cmd.Wait()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if c, err := net.Dial("unix", p.Socket); err == nil {
-			c.Close()
-			return p, nil
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			os.RemoveAll(root)
-			return nil, fmt.Errorf("podman API socket %s did not come up", p.Socket)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := p.waitReady("podman API", p.Socket, 30*time.Second, nil, nil); err != nil {
+		os.RemoveAll(root)
+		return nil, err
 	}
+	return p, nil
 }
 
 // globalFlags keep every path of this Podman under its root: with the

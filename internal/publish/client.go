@@ -1,7 +1,6 @@
 package publish
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -97,16 +96,28 @@ var ErrPublish = errors.New("publish failed")
 // maxResponse bounds how much of a server answer is read.
 const maxResponse = 1 << 20
 
-// Publish sends p to <Server>/api/v1/scans, retrying network errors, 5xx
-// and 429 (honouring Retry-After) with exponential backoff.
+// Publish sends p to <Server>/api/v1/scans (see Send).
 func (c *Client) Publish(ctx context.Context, p Payload) (*Receipt, error) {
-	endpoint, err := Endpoint(c.Server)
+	if p.Report == nil {
+		return nil, fmt.Errorf("%w: no report", ErrPublish)
+	}
+	u, err := NewUpload(p.Report, p.Trace)
 	if err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(p)
+	return c.Send(ctx, u)
+}
+
+// Send posts u to <Server>/api/v1/scans, retrying network errors, 5xx
+// and 429 (honouring Retry-After) with exponential backoff. Every attempt
+// writes the body anew (a report file is read again), with its length
+// announced and, above 1 MiB, sent only once the server has said it will
+// take it (Expect: 100-continue), so a server refusing the size answers
+// 413 before the body is sent.
+func (c *Client) Send(ctx context.Context, u *Upload) (*Receipt, error) {
+	endpoint, err := Endpoint(c.Server)
 	if err != nil {
-		return nil, fmt.Errorf("%w: encoding payload: %v", ErrPublish, err)
+		return nil, err
 	}
 	attempts := c.Attempts
 	if attempts <= 0 {
@@ -118,19 +129,21 @@ func (c *Client) Publish(ctx context.Context, p Payload) (*Receipt, error) {
 	}
 	httpc := c.HTTP
 	if httpc == nil {
-		httpc = &http.Client{Timeout: 60 * time.Second}
+		// The timeout covers sending the body: a minute, plus a second per
+		// MiB (a 512 MiB report at 1 MiB/s).
+		httpc = &http.Client{Timeout: time.Minute + time.Duration(u.Size()>>20)*time.Second}
 	}
 	httpc = keepTokenAtOrigin(httpc)
-	key := p.IdempotencyKey()
+	key := u.IdempotencyKey()
 	var lastErr error
 	for attempt := 1; attempt <= attempts; attempt++ {
-		receipt, retryAfter, err := c.post(ctx, httpc, endpoint, key, body)
+		receipt, retryAfter, err := c.post(ctx, httpc, endpoint, key, u)
 		if err == nil {
 			return receipt, nil
 		}
 		lastErr = err
 		var perm *permanentError
-		if errors.As(err, &perm) || attempt == attempts {
+		if errors.As(err, &perm) || errors.Is(err, errReportChanged) || attempt == attempts {
 			break
 		}
 		wait := retryAfter
@@ -145,6 +158,17 @@ func (c *Client) Publish(ctx context.Context, p Payload) (*Receipt, error) {
 		}
 	}
 	return nil, fmt.Errorf("%w: %s: %s", ErrPublish, urlcred.Redact(endpoint), urlcred.RedactText(lastErr.Error()))
+}
+
+// body is a reader of u's body, written by a goroutine that ends when the
+// body is written or the reader closed (net/http closes it).
+func (u *Upload) body() io.ReadCloser {
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := u.WriteTo(pw)
+		pw.CloseWithError(err)
+	}()
+	return pr
 }
 
 // keepTokenAtOrigin returns a copy of c that drops the Authorization (and
@@ -200,14 +224,22 @@ func Endpoint(server string) (string, error) {
 	return strings.TrimRight(u.String(), "/") + "/api/v1/scans", nil
 }
 
-func (c *Client) post(ctx context.Context, httpc *http.Client, endpoint, key string, body []byte) (*Receipt, time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+func (c *Client) post(ctx context.Context, httpc *http.Client, endpoint, key string, u *Upload) (*Receipt, time.Duration, error) {
+	body := u.body()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, body)
 	if err != nil {
+		body.Close() // ends its writer
 		return nil, 0, &permanentError{err.Error()}
 	}
+	req.ContentLength = u.Size()
+	// A redirect (307, 308) sends the body again.
+	req.GetBody = func() (io.ReadCloser, error) { return u.body(), nil }
 	req.Header.Set("Content-Type", MediaType)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Idempotency-Key", key)
+	if u.Size() > 1<<20 {
+		req.Header.Set("Expect", "100-continue")
+	}
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
@@ -223,6 +255,9 @@ func (c *Client) post(ctx context.Context, httpc *http.Client, endpoint, key str
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		return nil, retryAfter(resp.Header.Get("Retry-After")), fmt.Errorf("server answered %s", resp.Status)
+	case resp.StatusCode == http.StatusRequestEntityTooLarge:
+		return nil, 0, &permanentError{fmt.Sprintf("server answered %s: %s (the payload is %.1f MiB; the server's body size setting decides what it accepts)",
+			resp.Status, snippet(data), float64(u.Size())/(1<<20))}
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		return nil, 0, &permanentError{fmt.Sprintf("server answered %s: %s", resp.Status, snippet(data))}
 	}

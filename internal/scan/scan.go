@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-scan/vigil/internal/match"
 	"github.com/vigil-scan/vigil/internal/policy"
 	"github.com/vigil-scan/vigil/internal/result"
+	"github.com/vigil-scan/vigil/internal/urlcred"
 	"github.com/vigil-scan/vigil/internal/vuln"
 )
 
@@ -66,7 +67,7 @@ func Inventory(ctx context.Context, ref string, opts Options) (*inventory.Invent
 	}
 	inv, err := image.Read(ctx, ref, analyzers, opts.Image)
 	if err != nil {
-		return nil, fmt.Errorf("%w %s: %w", ErrNoImage, ref, err)
+		return nil, fmt.Errorf("%w %s: %w", ErrNoImage, urlcred.RedactText(ref), urlcred.Error(err))
 	}
 	return inv, nil
 }

@@ -2,9 +2,10 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/vigil-scan/vigil/internal/publish"
 	"github.com/vigil-scan/vigil/internal/store"
+	"github.com/vigil-scan/vigil/internal/urlcred"
 )
 
 // publishScan takes `vigil publish` payloads (docs/publish.md). The same
@@ -28,11 +30,17 @@ func (s *Server) publishScan(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 415, "content type "+ct+": want "+publish.MediaType)
 		return
 	}
-	var pl publish.Payload
-	if err := json.NewDecoder(r.Body).Decode(&pl); err != nil {
+	if r.ContentLength > s.opts.MaxBody {
+		// Refused before the body is read: a client that waits for
+		// 100 Continue (vigil publish does) never sends it.
+		s.tooLarge(w)
+		return
+	}
+	pl, err := decodeScanBody(r.Body, r.ContentLength)
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			writeError(w, 413, "report too large")
+			s.tooLarge(w)
 			return
 		}
 		writeError(w, 400, "invalid payload: "+err.Error())
@@ -42,17 +50,21 @@ func (s *Server) publishScan(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 400, `version: want "1"`)
 		return
 	}
-	if pl.Report == nil {
+	if pl.Head == nil {
 		writeError(w, 400, "report is required")
 		return
 	}
+	// Any client can post (an older vigil, curl): nothing it sent in
+	// clear, a config secret or a credential in a CI URL, is stored (the
+	// report was redacted as it was decoded).
+	pl.Trace.RunURL, pl.Trace.RepositoryURL = urlcred.Redact(pl.Trace.RunURL), urlcred.Redact(pl.Trace.RepositoryURL)
 	if pl.Image.Digest != "" && !digestRE.MatchString(pl.Image.Digest) {
 		writeError(w, 400, "image.digest: want sha256:<64 hex>")
 		return
 	}
 	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
 	if key == "" {
-		key = pl.IdempotencyKey()
+		key = pl.payload().IdempotencyKey()
 	}
 	if len(key) > 200 {
 		writeError(w, 400, "Idempotency-Key too long")
@@ -65,24 +77,25 @@ func (s *Server) publishScan(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 400, "image.name: "+err.Error())
 		return
 	}
-	report, _ := json.Marshal(pl.Report)
 	t := pl.Trace
 	runID, imageID, dup, err := s.st.RecordCIRun(r.Context(), p.TenantID, store.CIRunInput{
 		IdempotencyKey: key, Digest: pl.Image.Digest, ImageName: pl.Image.Name, Repository: repo,
 		Provider: t.Provider, Workflow: t.Workflow, RunID: t.RunID, RunURL: t.RunURL, SourceRepo: t.Repository,
-		SourceRepoURL: t.RepositoryURL, Commit: t.Commit, Ref: t.Ref, Report: string(report)})
+		SourceRepoURL: t.RepositoryURL, Commit: t.Commit, Ref: t.Ref, Report: pl.ReportJSON})
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
+	// Stored: the findings' evaluation below need not keep it in memory.
+	pl.ReportJSON = ""
 	if imageID != 0 {
 		// An image only CI knows: its findings are the published ones
 		// until a registry event brings it into a registry.
 		var built time.Time
-		if pl.Report.DB != nil {
-			built = pl.Report.DB.Built
+		if pl.Head.DB != nil {
+			built = pl.Head.DB.Built
 		}
-		if err := s.applyCI(r.Context(), store.Evaluation{ImageID: imageID, Kind: "ci", DBBuilt: built, Findings: pl.Report.Vulnerabilities}); err != nil {
+		if err := s.applyCI(r.Context(), store.Evaluation{ImageID: imageID, Kind: "ci", DBBuilt: built, Findings: pl.Findings}); err != nil {
 			s.internal(w, r, err)
 			return
 		}
@@ -96,6 +109,19 @@ func (s *Server) publishScan(w http.ResponseWriter, r *http.Request) {
 		url = "/api/v1/images/" + pl.Image.Digest
 	}
 	writeJSON(w, status, publish.Receipt{ID: runID, URL: url})
+}
+
+// tooLarge answers 413 saying what the server accepts and what raises it.
+func (s *Server) tooLarge(w http.ResponseWriter) {
+	writeError(w, 413, fmt.Sprintf("report too large: this server accepts at most %s per request; raise its --max-body (config server.max_body)", mib(s.opts.MaxBody)))
+}
+
+// mib formats a byte count in MiB (or bytes below 1 MiB).
+func mib(n int64) string {
+	if n < 1<<20 {
+		return strconv.FormatInt(n, 10) + " bytes"
+	}
+	return strconv.FormatFloat(float64(n)/(1<<20), 'f', -1, 64) + " MiB"
 }
 
 // applyCI records the findings a CI run published for an image only CI

@@ -32,7 +32,8 @@ const (
 // Analyzers returns the Debian catalogers.
 func Analyzers() []inventory.Analyzer {
 	return []inventory.Analyzer{
-		ecosystem.StreamCataloger{ID: "dpkg", Paths: []string{StatusPath, StatusDir}, Match: isStatusFile, Parse: parseStatus},
+		// Rev 2: triggers-pending/-awaited count as installed.
+		ecosystem.StreamCataloger{ID: "dpkg", Rev: 2, Paths: []string{StatusPath, StatusDir}, Match: isStatusFile, Parse: parseStatus},
 		fileListAnalyzer{},
 	}
 }
@@ -137,11 +138,20 @@ func parseStatus(ctx context.Context, r io.Reader, path string) ([]inventory.Pac
 }
 
 // installed reports whether a Status value ("want flag state") says the
-// package is fully installed; half-installed, unpacked and config-files
-// states leave no usable package behind.
+// package is configured, as dpkg counts it: installed, or configured with
+// its triggers still pending or awaited (dpkg's "status >=
+// triggers-awaited"); its files are all in place. Half-installed,
+// unpacked, half-configured and config-files states are not.
 func installed(status string) bool {
 	f := strings.Fields(status)
-	return len(f) == 3 && f[2] == "installed"
+	if len(f) != 3 {
+		return false
+	}
+	switch f[2] {
+	case "installed", "triggers-pending", "triggers-awaited":
+		return true
+	}
+	return false
 }
 
 func (s dpkgStanza) toPackage(path string) inventory.Package {

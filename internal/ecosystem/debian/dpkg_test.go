@@ -161,6 +161,36 @@ func TestParseStatusEpochAndStates(t *testing.T) {
 	}
 }
 
+// Odd Status values: a package whose triggers are pending or awaited is
+// configured (dpkg counts it installed, its files are in place) and was
+// dropped; a malformed or partial state is not installed.
+func TestParseStatusValues(t *testing.T) {
+	in := map[string]bool{
+		"install ok installed":             true,
+		"install ok triggers-pending":      true,
+		"install ok triggers-awaited":      true,
+		"hold ok installed":                true,
+		"deinstall ok installed":           true, // selected for removal, still there
+		"install ok unpacked":              false,
+		"install ok half-configured":       false,
+		"install reinstreq half-installed": false,
+		"purge ok not-installed":           false,
+		"install ok":                       false,
+		"install ok installed extra":       false,
+		"":                                 false,
+	}
+	for status, want := range in {
+		doc := "Package: p\nStatus: " + status + "\nVersion: 1\n"
+		pkgs, _, err := parseStatus(context.Background(), strings.NewReader(doc), StatusPath)
+		if err != nil {
+			t.Fatalf("%q: %v", status, err)
+		}
+		if got := len(pkgs) == 1; got != want {
+			t.Errorf("Status: %q: installed = %v, want %v", status, got, want)
+		}
+	}
+}
+
 // TestParseStatusWithoutStatusField: dpkg's database lists packages it
 // only knows of (selected, never unpacked) without a Status field; they are
 // not installed. A status.d control file has none and is installed.
