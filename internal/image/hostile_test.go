@@ -184,10 +184,30 @@ func TestBrokenDockerArchives(t *testing.T) {
 			"manifest.json": []byte(`[{"Config":"config.json","Layers":[]}]`),
 			"config.json":   []byte(`{}`),
 		}, wantErr: "no layers"},
+		// Names pointing out of the archive are looked up inside it only.
+		{name: "config outside the archive", files: map[string][]byte{
+			"manifest.json": []byte(`[{"Config":"../../../etc/hostname","Layers":["l/layer.tar"]}]`),
+			"l/layer.tar":   layer,
+		}, wantErr: "not in archive"},
+		{name: "layer outside the archive", files: map[string][]byte{
+			"manifest.json": []byte(`[{"Config":"config.json","Layers":["/etc/passwd"]}]`),
+			"config.json":   []byte(`{"rootfs":{"type":"layers","diff_ids":["` + digestOf(layer) + `"]}}`),
+		}, wantErr: "etc/passwd: not in archive"},
+		{name: "two members for one layer path", files: nil, wantErr: "more than one member named l/layer.tar"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := writeTar(t, filepath.Join(t.TempDir(), "x.tar"), tt.files)
+			var path string
+			if tt.files == nil {
+				path = filepath.Join(t.TempDir(), "x.tar")
+				os.WriteFile(path, nil, 0o644)
+				appendMember(t, path, "manifest.json", []byte(`[{"Config":"config.json","Layers":["l/layer.tar"]}]`))
+				appendMember(t, path, "config.json", []byte(`{"rootfs":{"type":"layers","diff_ids":["`+digestOf(layer)+`"]}}`))
+				appendMember(t, path, "l/layer.tar", layer)
+				appendMember(t, path, "./l/layer.tar", imagetest.LayerTar(t, imagetest.Entry{Name: "b", Body: "2"}))
+			} else {
+				path = writeTar(t, filepath.Join(t.TempDir(), "x.tar"), tt.files)
+			}
 			tmp := t.TempDir()
 			_, err := Read(context.Background(), "docker-archive:"+path, nil, Options{TempDir: tmp})
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), path) {
