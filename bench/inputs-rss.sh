@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Peak RSS of Vigil reading its four kinds of user input near their size
-# caps (issue 8 item 8: stay under 256 MB): a .vigil.yaml policy (cap
-# 8 MiB), an OpenVEX document (cap 64 MiB), SBOMs for `vigil sbom-scan`
-# (CycloneDX JSON, SPDX JSON, Vigil JSON; cap 256 MiB) and JSON reports
-# for `vigil publish`: the client sending ~16 MB, ~63 MB and PUBLISH_MB
-# (default 480; its cap is 512 MiB) to a sink, and `vigil serve` taking
-# ~16 MB (its default body cap is 16 MiB) and ~63 MB (at --max-body
-# 64MiB). Prints /usr/bin/time -v's "Maximum resident set size" per
-# input, and the server's VmHWM. Results go in docs/performance.md. Pass
-# another vigil binary as $1 to measure it instead (an old client holds
-# the whole report: about 8 bytes per byte of report); SBOM_MB sets the
-# SBOM size (default 64; the cap is 256).
+# Peak RSS of Vigil reading its kinds of user input near their size caps
+# (issue 8 item 8: stay under 256 MB): a .vigil.yaml policy, Trivy and
+# Grype ignore files and an Azure allow-list (cap 8 MiB), OpenVEX and
+# CycloneDX VEX documents (cap 64 MiB), SBOMs for `vigil sbom-scan`
+# (CycloneDX JSON and XML, SPDX JSON and tag-value, Vigil JSON; cap
+# 256 MiB) and JSON reports for `vigil publish`: the client sending
+# ~16 MB, ~63 MB and PUBLISH_MB (default 480; its cap is 512 MiB) to a
+# sink, and `vigil serve` taking ~16 MB (its default body cap is 16 MiB)
+# and ~63 MB (at --max-body 64MiB). Prints /usr/bin/time -v's "Maximum
+# resident set size" per input, and the server's VmHWM. Results go in
+# docs/performance.md. Pass another vigil binary as $1 to measure it
+# instead (an old client holds the whole report: about 8 bytes per byte
+# of report); SBOM_MB sets the SBOM size (default 64; the cap is 256).
 #
 # The inputs are generated from real data so they look like real ones:
 # vulnerability ids are the CVE ids of the corpus feeds, packages are the
@@ -82,6 +83,45 @@ if not have("openvex.json", 63_000_000):
             f.write(("," if i else "") + s); size += len(s) + 1; i += 1
         f.write("]}")
 
+# CycloneDX VEX: ~63 MB of analysed vulnerabilities (the VEX cap is 64
+# MiB), each affecting one component of the SBOM, by bom-ref.
+if not have("vex.cdx.json", 63_000_000):
+    comps = [c for c in seed_cdx["components"] if c.get("purl")]
+    with open(f"{out}/vex.cdx.json", "w") as f:
+        f.write('{"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,'
+                ' "metadata": {"timestamp": "2026-01-01T00:00:00Z"}, "components": [')
+        f.write(",".join(json.dumps({"type": "library", "bom-ref": f"ref-{i}", "name": c["name"], "purl": c["purl"]})
+                         for i, c in enumerate(comps)))
+        f.write('], "vulnerabilities": [')
+        size, i = 0, 0
+        while size < 62_900_000:
+            s = json.dumps({"id": ids[i % len(ids)], "source": {"name": "NVD", "url": f"https://nvd.nist.gov/vuln/detail/{ids[i % len(ids)]}"},
+                            "analysis": {"state": "not_affected", "justification": "code_not_reachable",
+                                         "response": ["will_not_fix"], "detail": f"reviewed in ticket SEC-{i}"},
+                            "affects": [{"ref": f"ref-{i % len(comps)}"}]})
+            f.write(("," if i else "") + s); size += len(s) + 1; i += 1
+        f.write("]}")
+
+# Trivy and Grype ignore files and an Azure allow-list, ~7.9 MB each (their
+# cap is the policy file's, 8 MiB).
+def ignore_file(name, head, entry):
+    if have(name, 7_900_000):
+        return
+    with open(f"{out}/{name}", "w") as f:
+        f.write(head)
+        size, i = 0, 0
+        while size < 7_900_000:
+            pkg = purls[i % len(purls)].split("/")[-1].split("@")[0]
+            s = entry(i, ids[i % len(ids)], pkg, purls[i % len(purls)])
+            f.write(s); size += len(s); i += 1
+ignore_file("trivyignore", "", lambda i, cve, pkg, purl: f"# not reachable in this image (review {i})\n{cve} exp:2027-06-30\n\n")
+ignore_file("trivyignore.yaml", "vulnerabilities:\n", lambda i, cve, pkg, purl:
+            f"  - id: {cve}\n    purls:\n      - \"{purl}\"\n    statement: not reachable in this image (review {i})\n    expired_at: 2027-06-30\n")
+ignore_file("grype.yaml", "ignore:\n", lambda i, cve, pkg, purl:
+            f"  - vulnerability: {cve}\n    reason: not reachable in this image (review {i})\n    package:\n      name: {pkg}\n      type: deb\n")
+ignore_file("allowlist.yaml", "general:\n  vulnerabilities:\n", lambda i, cve, pkg, purl:
+            f"    - {cve} exp:2027-06-30 # not reachable in this image (review {i})\n")
+
 # SBOMs: the seed's packages, renamed, up to sbom_mb MB.
 def replicate(name, key, rename):
     target = sbom_mb * 1_000_000
@@ -115,6 +155,58 @@ seed_cdx.pop("dependencies", None)
 replicate("sbom.cyclonedx-json", "components", cdx)
 replicate("sbom.spdx-json", "packages", spdx)
 replicate("sbom.json", "packages", vig)
+
+# The same packages as CycloneDX XML and SPDX tag-value (Vigil writes
+# neither): the replicated JSON SBOMs' fields, written in those encodings.
+from xml.sax.saxutils import escape, quoteattr
+def have_mb(name):
+    return have(name, sbom_mb * 1_000_000)
+if not have_mb("sbom.cyclonedx-xml"):
+    with open(f"{out}/sbom.cyclonedx-xml", "w") as f:
+        f.write('<?xml version="1.0" encoding="UTF-8"?>\n<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1">\n'
+                '  <metadata>\n    <tools><components><component type="application"><name>vigil</name></component></components></tools>\n'
+                f'    <component type="container"><name>{escape(seed_cdx["metadata"]["component"]["name"])}</name></component>\n  </metadata>\n  <components>\n')
+        items = [c for c in seed_cdx["components"]]
+        size, i = 0, 0
+        while size < sbom_mb * 1_000_000:
+            c = cdx(dict(items[i % len(items)]), i // len(items))
+            x = [f'    <component type={quoteattr(c["type"])}' + (f' bom-ref={quoteattr(c["bom-ref"])}' if "bom-ref" in c else "") + ">",
+                 f"<name>{escape(c['name'])}</name>"]
+            if c.get("version"): x.append(f"<version>{escape(c['version'])}</version>")
+            lic = [l["license"].get("id") or l["license"].get("name") for l in c.get("licenses", []) if "license" in l]
+            if lic: x.append("<licenses>" + "".join(f"<license><name>{escape(l)}</name></license>" for l in lic) + "</licenses>")
+            if c.get("purl"): x.append(f"<purl>{escape(c['purl'])}</purl>")
+            if c.get("properties"):
+                x.append("<properties>" + "".join(f'<property name={quoteattr(p["name"])}>{escape(p["value"])}</property>' for p in c["properties"]) + "</properties>")
+            s = "".join(x) + "</component>\n"
+            f.write(s); size += len(s); i += 1
+        f.write("  </components>\n</bom>\n")
+if not have_mb("sbom.spdx"):
+    seed = json.load(open(f"{out}/seed.spdx-json"))
+    items = seed["packages"]
+    with open(f"{out}/sbom.spdx", "w") as f:
+        f.write(f'SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\nSPDXID: SPDXRef-DOCUMENT\nDocumentName: {seed["name"]}\n'
+                f'DocumentNamespace: {seed["documentNamespace"]}\nCreator: Tool: vigil\nCreated: {seed["creationInfo"]["created"]}\n')
+        size, i = 0, 0
+        while size < sbom_mb * 1_000_000:
+            p = spdx(dict(items[i % len(items)]), i // len(items))
+            x = [f'\nPackageName: {p["name"]}', f'SPDXID: {p["SPDXID"]}']
+            if p.get("versionInfo"): x.append(f'PackageVersion: {p["versionInfo"]}')
+            x.append(f'PackageDownloadLocation: {p.get("downloadLocation", "NOASSERTION")}')
+            x.append("FilesAnalyzed: false")
+            if p.get("sourceInfo"): x.append(f'PackageSourceInfo: <text>{p["sourceInfo"]}</text>')
+            x.append(f'PackageLicenseConcluded: {p.get("licenseConcluded", "NOASSERTION")}')
+            x.append(f'PackageLicenseDeclared: {p.get("licenseDeclared", "NOASSERTION")}')
+            x.append(f'PackageCopyrightText: {p.get("copyrightText", "NOASSERTION")}')
+            if p.get("primaryPackagePurpose"): x.append(f'PrimaryPackagePurpose: {p["primaryPackagePurpose"]}')
+            if p.get("comment"): x.append(f'PackageComment: <text>{p["comment"]}</text>')
+            for r in p.get("externalRefs", []):
+                x.append(f'ExternalRef: {r["referenceCategory"]} {r["referenceType"]} {r["referenceLocator"]}')
+            # As Vigil writes them: the document describes the image, which contains every package.
+            x.append(f'Relationship: SPDXRef-DOCUMENT DESCRIBES {p["SPDXID"]}' if i == 0 else f'Relationship: {image} CONTAINS {p["SPDXID"]}')
+            if i == 0: image = p["SPDXID"]
+            s = "\n".join(x) + "\n"
+            f.write(s); size += len(s); i += 1
 
 # Reports for publish: the corpus package databases' findings and packages,
 # replicated with numbered package names, under an image digest (so the
@@ -156,15 +248,22 @@ rss() { # label, vigil args...
   /usr/bin/time -v "$bin" "$@" >/dev/null 2>"$out/time.txt" || true
   printf '%-34s %8s KB  %s\n' "$label" "$(awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$out/time.txt")" "$(grep -m1 '^vigil:' "$out/time.txt" || true)"
 }
-ls -l "$out"/policy.yaml "$out"/openvex.json "$out"/sbom.* "$out"/report.json | awk '{print $5, $9}'
+ls -l "$out"/policy.yaml "$out"/openvex.json "$out"/vex.cdx.json "$out"/trivyignore* "$out"/grype.yaml "$out"/allowlist.yaml "$out"/sbom.* "$out"/report*.json | awk '{print $5, $9}'
 uptime
-scan=(image "$rootfs" --format json --output "$out/scan.out" --checks=false --secrets=false)
-rss "no inputs" "${scan[@]}"
-rss "policy (.vigil.yaml ~7.9MB)" "${scan[@]}" --policy "$out/policy.yaml"
-rss "OpenVEX (~63MB)" "${scan[@]}" --vex "$out/openvex.json"
-for f in cyclonedx-json spdx-json json; do
-  rss "sbom-scan $f (~${sbom_mb}MB)" sbom-scan "$out/sbom.$f" --format json --output "$out/scan.out" --exit-code 0
-done
+if [ "${ONLY:-}" != publish ]; then  # ONLY=publish measures only publish
+  scan=(image "$rootfs" --format json --output "$out/scan.out" --checks=false --secrets=false)
+  rss "no inputs" "${scan[@]}"
+  rss "policy (.vigil.yaml ~7.9MB)" "${scan[@]}" --policy "$out/policy.yaml"
+  rss "OpenVEX (~63MB)" "${scan[@]}" --vex "$out/openvex.json"
+  rss "CycloneDX VEX (~63MB)" "${scan[@]}" --vex "$out/vex.cdx.json"
+  rss ".trivyignore (~7.9MB)" "${scan[@]}" --ignorefile "$out/trivyignore"
+  rss ".trivyignore.yaml (~7.9MB)" "${scan[@]}" --ignorefile "$out/trivyignore.yaml"
+  rss ".grype.yaml (~7.9MB)" "${scan[@]}" --grype-config "$out/grype.yaml"
+  rss "allow-list (~7.9MB)" "${scan[@]}" --allowlist "$out/allowlist.yaml"
+  for f in cyclonedx-json spdx-json json cyclonedx-xml spdx; do
+    rss "sbom-scan $f (~${sbom_mb}MB)" sbom-scan "$out/sbom.$f" --format json --output "$out/scan.out" --exit-code 0
+  done
+fi
 # The client's side of publish: to a sink that reads and drops the body
 # and answers 201 (the report near the client's cap is far above what a
 # server accepts by default).

@@ -113,6 +113,78 @@ func Decode(r io.Reader) ([]Envelope, error) {
 	return out, nil
 }
 
+// FirstIKey reads a batch only as far as its first envelope's iKey, so a
+// request can be authenticated and rate-limited before the rest of its body
+// is read: the SDK sends no credential outside the envelopes. found is false
+// when the batch has no first envelope (an empty body or array: Decode says
+// what is wrong); key is "" when the first envelope has none. Keys match
+// without case, as Decode's do. The Node.js SDK writes "data" before "iKey",
+// so the first envelope is read up to its end; the caller bounds the reader.
+func FirstIKey(r io.Reader) (key string, found bool, err error) {
+	dec := json.NewDecoder(r)
+	tok, err := dec.Token()
+	if errors.Is(err, io.EOF) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("invalid JSON: %w", err)
+	}
+	if tok == json.Delim('[') {
+		if !dec.More() {
+			return "", false, nil
+		}
+		if tok, err = dec.Token(); err != nil {
+			return "", false, fmt.Errorf("item 0: invalid envelope: %w", err)
+		}
+	}
+	if tok != json.Delim('{') {
+		return "", false, errors.New("item 0: invalid envelope: want a JSON object")
+	}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return "", false, fmt.Errorf("item 0: invalid envelope: %w", err)
+		}
+		if name, _ := k.(string); strings.EqualFold(name, "iKey") {
+			v, err := dec.Token()
+			if err != nil {
+				return "", false, fmt.Errorf("item 0: invalid envelope: %w", err)
+			}
+			switch v := v.(type) {
+			case string:
+				return v, true, nil
+			case nil:
+				return "", true, nil
+			}
+			return "", false, errors.New("item 0: invalid envelope: iKey is not a string")
+		}
+		if err := skipValue(dec); err != nil {
+			return "", false, fmt.Errorf("item 0: invalid envelope: %w", err)
+		}
+	}
+	return "", true, nil
+}
+
+// skipValue reads the next JSON value token by token (nothing is kept).
+func skipValue(dec *json.Decoder) error {
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
+}
+
 func firstByte(br *bufio.Reader) (byte, error) {
 	for {
 		b, err := br.ReadByte()

@@ -2,6 +2,7 @@ package azureci
 
 import (
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 )
@@ -217,4 +218,54 @@ func FuzzDecode(f *testing.F) {
 			sr.Repository()
 		}
 	})
+}
+
+func TestFirstIKey(t *testing.T) {
+	one := envelope(t, "k1", true) // "data" before "iKey", as the SDK writes
+	for name, c := range map[string]struct {
+		body  string
+		key   string
+		found bool
+	}{
+		"ndjson":            {one + "\n" + envelope(t, "k2", true), "k1", true},
+		"array":             {"[" + one + "]", "k1", true},
+		"key first":         {`{"iKey":"k3","data":{"x":[1,{"iKey":"no"}]}} garbage`, "k3", true},
+		"other case":        {`{"ikey":"k4"}`, "k4", true},
+		"nested not top":    {`{"data":{"iKey":"no"}}`, "", true},
+		"null":              {`{"iKey":null}`, "", true},
+		"empty body":        {" \n", "", false},
+		"empty array":       {"[]", "", false},
+		"first of two only": {`{"name":"x"}` + "\n" + envelope(t, "k2", true), "", true},
+	} {
+		key, found, err := FirstIKey(strings.NewReader(c.body))
+		if err != nil || key != c.key || found != c.found {
+			t.Errorf("%s: %q %v %v, want %q %v", name, key, found, err, c.key, c.found)
+		}
+	}
+	for name, body := range map[string]string{
+		"not json":   "hello",
+		"number":     "3",
+		"unclosed":   `{"data":{"a":1`,
+		"key object": `{"iKey":{}}`,
+	} {
+		if _, _, err := FirstIKey(strings.NewReader(body)); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	// It stops at the key: what follows is never read.
+	r := &countReader{r: io.MultiReader(strings.NewReader(`{"iKey":"k"}`), strings.NewReader(strings.Repeat(" ", 1<<20)))}
+	if key, _, _ := FirstIKey(r); key != "k" || r.n > 64<<10 {
+		t.Errorf("key %q after reading %d bytes", key, r.n)
+	}
+}
+
+type countReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }

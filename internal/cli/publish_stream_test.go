@@ -357,6 +357,26 @@ func TestPublishAboveServerCap(t *testing.T) {
 	}
 }
 
+// TestPublishAboveServerCapWhileSending: a server that finds the body too
+// large only while reading it (an older server, or a chunked proxy in
+// front) answers 413 mid-body; the client reports that answer, once.
+func TestPublishAboveServerCapWhileSending(t *testing.T) {
+	path, _ := bigReport(t, 8<<20)
+	var attempts atomic.Int64
+	srv := newRealServer(t, 1<<20, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			attempts.Add(1)
+			r.ContentLength = -1 // the server does not look at the length
+			h.ServeHTTP(w, r)
+		})
+	})
+	env := map[string]string{"VIGIL_SERVER": srv.URL, "VIGIL_TOKEN": srv.token}
+	code, _, stderr := run(t, env, "", "publish", path, "--fail-on-publish-error", "--publish-retry-delay", "1ms")
+	if code != ExitScanFailed || !strings.Contains(stderr, "413") || !strings.Contains(stderr, "accepts at most 1 MiB") || attempts.Load() != 1 {
+		t.Fatalf("code %d, %d attempts, stderr %q", code, attempts.Load(), stderr)
+	}
+}
+
 type readCounter struct {
 	io.ReadCloser
 	n *atomic.Int64

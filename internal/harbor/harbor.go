@@ -20,6 +20,9 @@ const (
 	MimeVulnReport       = "application/vnd.security.vulnerability.report; version=1.1"
 	MimeVulnReportHarbor = "application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0"
 	MimeSBOMReport       = "application/vnd.security.sbom.report+json; version=1.0"
+	// MimeVulnReportRaw is the spec's "raw" report, the scanner's native
+	// format: Vigil's JSON report (`vigil image --format json`).
+	MimeVulnReportRaw = "application/vnd.scanner.adapter.vuln.report.raw"
 
 	MimeMetadata10   = "application/vnd.scanner.adapter.metadata+json; version=1.0"
 	MimeMetadata11   = "application/vnd.scanner.adapter.metadata+json; version=1.1"
@@ -70,7 +73,7 @@ func NewMetadata(scanner Scanner, dbBuilt time.Time) Metadata {
 	return Metadata{
 		Scanner: scanner,
 		Capabilities: []Capability{
-			{Type: CapVulnerability, ConsumesMimeTypes: consumes, ProducesMimeTypes: []string{MimeVulnReportHarbor, MimeVulnReport}},
+			{Type: CapVulnerability, ConsumesMimeTypes: consumes, ProducesMimeTypes: []string{MimeVulnReportHarbor, MimeVulnReport, MimeVulnReportRaw}},
 			{Type: CapSBOM, ConsumesMimeTypes: consumes, ProducesMimeTypes: []string{MimeSBOMReport},
 				AdditionalAttributes: map[string]any{"sbom_media_types": []string{SBOMSPDX, SBOMCycloneDX}}},
 		},

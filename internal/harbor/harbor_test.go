@@ -64,6 +64,11 @@ func TestDecodeScanRequest(t *testing.T) {
 	if req.Enabled(CapVulnerability) || !req.Enabled(CapSBOM) {
 		t.Errorf("enabled capabilities: %+v", req.EnabledCapabilities)
 	}
+	raw := `{"registry": {"url": "http://x"}, "artifact": {"repository": "a", "digest": "` + digest + `"},
+		"enabled_capabilities": [{"type": "vulnerability", "produces_mime_types": ["` + MimeVulnReportRaw + `", "` + MimeVulnReport + `"]}]}`
+	if _, err := DecodeScanRequest(strings.NewReader(raw)); err != nil {
+		t.Errorf("raw report requested: %v", err)
+	}
 	req, _ = DecodeScanRequest(strings.NewReader(`{"registry": {"url": "http://harbor-core:8080/"}, "artifact": {"repository": "a/b/c", "digest": "` + digest + `"}}`))
 	if ref, insecure, _ := req.Ref(); ref != "harbor-core:8080/a/b/c@"+digest || !insecure || !req.Enabled(CapVulnerability) {
 		t.Errorf("plain HTTP: %q %v", ref, insecure)
@@ -95,7 +100,7 @@ func TestDecodeScanRequest(t *testing.T) {
 		{`{"registry": {"url": "http://x"}, "artifact": {"repository": "a", "digest": "` + strings.ToUpper(digest) + `"}}`, 422},
 		{`{"registry": {"url": "http://x"}, "artifact": {"repository": "a", "tag": "` + strings.Repeat("t", 200) + `", "digest": "` + digest + `"}}`, 422},
 		{`{"registry": {"url": "http://x"}, ` + art + `, "enabled_capabilities": [{"type": "sbom", "parameters": {"sbom_media_types": ["text/plain"]}}]}`, 422},
-		{`{"registry": {"url": "http://x"}, ` + art + `, "enabled_capabilities": [{"type": "vulnerability", "produces_mime_types": ["application/vnd.scanner.adapter.vuln.report.raw"]}]}`, 501},
+		{`{"registry": {"url": "http://x"}, ` + art + `, "enabled_capabilities": [{"type": "vulnerability", "produces_mime_types": ["application/vnd.security.vulnerability.report; version=1.0"]}]}`, 501},
 		{`{"registry": {"url": "http://x"}, "artifact": {"repository": "a", "digest": "` + digest + `", "mime_type": "application/vnd.cncf.helm.config.v1+json"}}`, 501},
 	} {
 		_, err := DecodeScanRequest(strings.NewReader(c.body))

@@ -104,7 +104,7 @@ func (r ScanRequest) Validate() error {
 		switch c.Type {
 		case CapVulnerability:
 			for _, m := range c.ProducesMimeTypes {
-				if m != MimeVulnReport && m != MimeVulnReportHarbor {
+				if m != MimeVulnReport && m != MimeVulnReportHarbor && m != MimeVulnReportRaw {
 					return &RequestError{Status: 501, Msg: fmt.Sprintf("enabled_capabilities[%d]: Vigil does not produce %q", i, m)}
 				}
 			}

@@ -2,14 +2,23 @@ package image
 
 import (
 	"archive/tar"
+	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+
+	"github.com/vigil-scan/vigil/internal/catalog"
 	"github.com/vigil-scan/vigil/internal/imagetest"
 	"github.com/vigil-scan/vigil/internal/inventory"
 )
@@ -175,10 +184,30 @@ func TestBrokenDockerArchives(t *testing.T) {
 			"manifest.json": []byte(`[{"Config":"config.json","Layers":[]}]`),
 			"config.json":   []byte(`{}`),
 		}, wantErr: "no layers"},
+		// Names pointing out of the archive are looked up inside it only.
+		{name: "config outside the archive", files: map[string][]byte{
+			"manifest.json": []byte(`[{"Config":"../../../etc/hostname","Layers":["l/layer.tar"]}]`),
+			"l/layer.tar":   layer,
+		}, wantErr: "not in archive"},
+		{name: "layer outside the archive", files: map[string][]byte{
+			"manifest.json": []byte(`[{"Config":"config.json","Layers":["/etc/passwd"]}]`),
+			"config.json":   []byte(`{"rootfs":{"type":"layers","diff_ids":["` + digestOf(layer) + `"]}}`),
+		}, wantErr: "etc/passwd: not in archive"},
+		{name: "two members for one layer path", files: nil, wantErr: "more than one member named l/layer.tar"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := writeTar(t, filepath.Join(t.TempDir(), "x.tar"), tt.files)
+			var path string
+			if tt.files == nil {
+				path = filepath.Join(t.TempDir(), "x.tar")
+				os.WriteFile(path, nil, 0o644)
+				appendMember(t, path, "manifest.json", []byte(`[{"Config":"config.json","Layers":["l/layer.tar"]}]`))
+				appendMember(t, path, "config.json", []byte(`{"rootfs":{"type":"layers","diff_ids":["`+digestOf(layer)+`"]}}`))
+				appendMember(t, path, "l/layer.tar", layer)
+				appendMember(t, path, "./l/layer.tar", imagetest.LayerTar(t, imagetest.Entry{Name: "b", Body: "2"}))
+			} else {
+				path = writeTar(t, filepath.Join(t.TempDir(), "x.tar"), tt.files)
+			}
 			tmp := t.TempDir()
 			_, err := Read(context.Background(), "docker-archive:"+path, nil, Options{TempDir: tmp})
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), path) {
@@ -223,5 +252,138 @@ func TestCancelledContext(t *testing.T) {
 	cancel()
 	if _, err := Read(ctx, "docker-archive:"+archive, nil, Options{TempDir: t.TempDir()}); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+// A jar with zip-slip entry names ("../../x.jar", absolute names) inside an
+// image is still catalogued, with the jar nested under such a name, and
+// nothing is written outside the scan's temporary directory.
+func TestZipSlipJarInImage(t *testing.T) {
+	zipOf := func(entries ...[2]string) string {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		for _, e := range entries {
+			w, err := zw.Create(e[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(w, e[1])
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	pom := func(g, a, v string) string { return "groupId=" + g + "\nartifactId=" + a + "\nversion=" + v + "\n" }
+	inner := zipOf([2]string{"META-INF/maven/evil/inner/pom.properties", pom("evil", "inner", "1.0")})
+	jar := zipOf(
+		[2]string{"META-INF/maven/acme/app/pom.properties", pom("acme", "app", "2.0")},
+		[2]string{"../../../../tmp/evil-inner-1.0.jar", inner},
+		[2]string{"/abs/lib/abs-1.0.jar", inner},
+	)
+	img := imagetest.Build(t, empty.Image, nil, imagetest.Step{CreatedBy: "COPY app.jar", Entries: []imagetest.Entry{{Name: "srv/app.jar", Body: jar}}})
+	spill := t.TempDir()
+	inv, err := Read(t.Context(), imagetest.WriteDockerArchive(t, img, "acme/jar:1"), catalog.Packages(), Options{TempDir: spill})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range inv.Packages {
+		names = append(names, p.Name+"@"+p.Version)
+	}
+	for _, want := range []string{"acme:app@2.0", "evil:inner@1.0"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("packages %v (warnings %q): %s missing", names, inv.Warnings, want)
+		}
+	}
+	assertEmptyDir(t, spill)
+	if _, err := os.Stat(filepath.Join(os.TempDir(), "evil-inner-1.0.jar")); err == nil {
+		t.Error("a jar entry was extracted")
+	}
+}
+
+// An OCI layout whose index.json, manifest, config or layer blob is a FIFO,
+// a symlink to /dev/zero or a symlink out of the layout is refused before
+// anything reads it (index.json -> /dev/zero grew memory without bound, a
+// FIFO index.json hung the scan), as is a manifest larger than its
+// descriptor says.
+func TestHostileLayoutFiles(t *testing.T) {
+	img := hostileBase(t, realPackages)
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifestDigest, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(t.TempDir(), "host-file")
+	os.WriteFile(outside, []byte("{}"), 0o644)
+	files := map[string]func(ref string) string{
+		"index.json": func(ref string) string { return filepath.Join(strings.TrimPrefix(ref, "oci-layout:"), "index.json") },
+		"manifest":   func(ref string) string { return layoutBlob(ref, manifestDigest) },
+		"config":     func(ref string) string { return layoutBlob(ref, m.Config.Digest) },
+		"layer":      func(ref string) string { return layoutBlob(ref, m.Layers[0].Digest) },
+	}
+	replace := map[string]func(t *testing.T, p string){
+		"fifo": func(t *testing.T, p string) {
+			if err := syscall.Mkfifo(p, 0o644); err != nil {
+				t.Skip(err)
+			}
+		},
+		"symlink to /dev/zero":      func(t *testing.T, p string) { os.Symlink("/dev/zero", p) },
+		"symlink out of the layout": func(t *testing.T, p string) { os.Symlink(outside, p) },
+	}
+	for file, locate := range files {
+		for how, put := range replace {
+			t.Run(file+"/"+how, func(t *testing.T) {
+				ref := imagetest.WriteLayout(t, img)
+				p := locate(ref)
+				os.Remove(p)
+				put(t, p)
+				done := make(chan error, 1)
+				go func() { _, err := readTest(t, ref, Options{}); done <- err }()
+				select {
+				case err := <-done:
+					if err == nil {
+						t.Fatal("read a layout with a hostile file")
+					}
+				case <-time.After(30 * time.Second):
+					t.Fatal("still reading after 30s")
+				}
+			})
+		}
+	}
+}
+
+func TestOversizedLayoutManifest(t *testing.T) {
+	img := hostileBase(t, realPackages)
+	d, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := imagetest.WriteLayout(t, img)
+	p := layoutBlob(ref, d)
+	if err := os.Truncate(p, maxArchiveJSON+1); err != nil {
+		t.Fatal(err)
+	}
+	_, err = readTest(t, ref, Options{})
+	if err == nil || !strings.Contains(err.Error(), "exceeds the") {
+		t.Fatalf("err = %v, want the size limit", err)
+	}
+}
+
+// A registry image whose config is larger than the JSON limit is refused
+// before the config is read (go-containerregistry reads it whole, as large
+// as the manifest says).
+func TestOversizedRegistryConfig(t *testing.T) {
+	img := imagetest.Build(t, empty.Image, func(c *v1.Config) {
+		c.Labels = map[string]string{"pad": strings.Repeat("x", maxArchiveJSON)}
+	}, imagetest.Step{CreatedBy: "ADD", Entries: []imagetest.Entry{{Name: "etc/os-release", Body: "ID=alpine\n"}}})
+	ref := imagetest.Registry(t) + "/test/big:1"
+	imagetest.Push(t, img, ref)
+	_, err := readTest(t, ref, Options{Insecure: true, Sources: []string{"remote"}})
+	if err == nil || !strings.Contains(err.Error(), "image config") || !strings.Contains(err.Error(), "exceeds the") {
+		t.Fatalf("err = %v, want the config size limit", err)
 	}
 }

@@ -150,6 +150,15 @@ func TestBogusWhiteouts(t *testing.T) {
 		{"lib/apk/.wh..wh.plnk", false},
 		{"lib/apk/db/.wh.installed", true},
 		{"lib/.wh.apk", true},
+		// Opaque markers follow the same rules: a ".." or an absolute
+		// name is ignored (x/../.wh..wh..opq made the root opaque and
+		// wiped every package).
+		{"x/../.wh..wh..opq", false},
+		{"lib/x/../.wh..wh..opq", false},
+		{"/.wh..wh..opq", false},
+		{"/lib/.wh..wh..opq", false},
+		{"lib/.wh..wh..opq", true},
+		{".wh..wh..opq", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.whiteout, func(t *testing.T) {

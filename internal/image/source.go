@@ -144,6 +144,9 @@ func openRemote(ctx context.Context, ref string, opts Options) (*Source, error) 
 }
 
 func openLayoutDir(dir string, opts Options) (*Source, error) {
+	if err := checkLayout(dir); err != nil {
+		return nil, fmt.Errorf("reading OCI layout: %w", err)
+	}
 	idx, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading OCI layout: %w", err)
@@ -262,6 +265,11 @@ func fromImage(img v1.Image) (*Source, error) {
 	m, err := img.Manifest()
 	if err != nil {
 		return nil, fmt.Errorf("reading manifest: %w", err)
+	}
+	// go-containerregistry reads the config whole, as long as its
+	// descriptor says: a registry could serve gigabytes.
+	if m.Config.Size > maxArchiveJSON {
+		return nil, fmt.Errorf("image config: %d bytes exceeds the %d-byte limit", m.Config.Size, maxArchiveJSON)
 	}
 	rawConfig, err := img.RawConfigFile()
 	if err != nil {

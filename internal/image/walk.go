@@ -210,16 +210,18 @@ func (w *walker) entry(hdr *tar.Header, tr io.Reader) error {
 	}
 	dir, base := path.Split(p)
 	dir = strings.TrimSuffix(dir, "/")
-	if base == opaqueMarker {
-		w.out.OpaqueDirs = append(w.out.OpaqueDirs, dir)
-		return nil
-	}
 	if deleted, ok := strings.CutPrefix(base, whiteoutPrefix); ok {
-		// A whiteout deletes one name in its own directory; anything else
-		// (".wh.", ".wh..", ".wh..." , other ".wh..wh." metadata) would
-		// delete a parent or nothing a runtime would, and is ignored.
-		if deleted == "" || deleted == "." || strings.Contains(deleted, "..") || strings.HasPrefix(deleted, whiteoutPrefix) ||
-			strings.HasPrefix(hdr.Name, "/") || slices.Contains(strings.Split(hdr.Name, "/"), "..") {
+		// A whiteout deletes one name in its own directory, an opaque
+		// marker the lower content of its own directory; anything else
+		// (".wh.", ".wh..", ".wh..." , other ".wh..wh." metadata, a name
+		// with ".." or an absolute one) would delete a parent or nothing
+		// a runtime would, and is ignored.
+		odd := strings.HasPrefix(hdr.Name, "/") || slices.Contains(strings.Split(hdr.Name, "/"), "..")
+		if base == opaqueMarker && !odd {
+			w.out.OpaqueDirs = append(w.out.OpaqueDirs, dir)
+			return nil
+		}
+		if odd || deleted == "" || deleted == "." || strings.Contains(deleted, "..") || strings.HasPrefix(deleted, whiteoutPrefix) {
 			w.warn("%s: malformed whiteout: ignored", hdr.Name)
 			return nil
 		}

@@ -104,18 +104,29 @@ func (q *Queue) harborScan(ctx context.Context, tenantID int64, id string, final
 	if err != nil {
 		return fail(fmt.Errorf("scanning %s: %w", ref, err))
 	}
-	if err := st.SaveScan(ctx, nil, store.ScanRecord{Analyzer: fp, Artifact: inv.Artifact, Layers: layers}); err != nil {
+	imageID, err := q.recordHarborImage(ctx, h)
+	if err != nil {
+		return fail(err)
+	}
+	if err := st.SaveScan(ctx, []int64{imageID}, store.ScanRecord{Analyzer: fp, Artifact: inv.Artifact, Layers: layers}); err != nil {
 		return fail(err)
 	}
 	rep, err := q.match(ctx, inv)
 	if err != nil {
 		return fail(err)
 	}
-	tenant, err := st.Tenant(ctx, h.TenantID)
-	if err != nil {
+	// The image's evaluation and Harbor's report are the same findings,
+	// the tenant's policy applied.
+	if rep.Vulnerabilities, err = q.tenantFindings(ctx, imageID, rep); err != nil {
 		return fail(err)
 	}
-	rep.Vulnerabilities = q.withPolicy(tenant.Policy, rep, "tenant_id", h.TenantID)
+	var built time.Time
+	if rep.DB != nil {
+		built = rep.DB.Built
+	}
+	if err := q.apply(ctx, []store.Evaluation{{ImageID: imageID, Kind: "scan", DBBuilt: built, Findings: rep.Vulnerabilities}}); err != nil {
+		return fail(err)
+	}
 	rep.Summarize()
 	b, err := json.Marshal(rep)
 	if err != nil {
@@ -126,4 +137,23 @@ func (q *Queue) harborScan(ctx context.Context, tenantID int64, id string, final
 	}
 	q.log.Info("Harbor artifact scanned", "scan_id", id, "ref", ref, "packages", len(inv.Packages), "vulnerabilities", len(rep.Vulnerabilities))
 	return nil
+}
+
+// recordHarborImage records the artifact of a Harbor scan request as an
+// image of the tenant's registry for Harbor's registry host (created on the
+// first scan), in its repository and with its tag, as a push webhook would:
+// it is then listed, evaluated and re-evaluated like any registry image.
+// No registry scan is queued for it; the Harbor scan is its scan.
+func (q *Queue) recordHarborImage(ctx context.Context, h store.HarborScan) (int64, error) {
+	st := q.deps.Store
+	regID, err := st.HarborRegistry(ctx, h.TenantID, h.RegistryURL)
+	if err != nil {
+		return 0, fmt.Errorf("recording the image's registry: %w", err)
+	}
+	res, err := st.RecordEvents(ctx, []store.ImageEvent{{TenantID: h.TenantID, RegistryID: regID, Repository: h.Repository,
+		Digest: h.Digest, Tag: h.Tag, Action: store.ActionPush, At: h.CreatedAt}})
+	if err != nil {
+		return 0, fmt.Errorf("recording the image: %w", err)
+	}
+	return res[0].ImageID, nil
 }

@@ -25,7 +25,65 @@ type cdxDoc struct {
 	purls     map[string]string
 	image     *vexRef
 	timestamp string
-	vulns     []cdxVuln
+	vulns     []cdxPending
+}
+
+// cdxPending is an analysed vulnerability as read, packed (vexpack.go)
+// until the end of the document: statements checks and converts it then,
+// in order, when every component is known. A cdxVuln decoded with
+// cyclonedx-go's types is about 1 KB; a 64 MiB VEX of 215,000 of them
+// took 209 MB of heap before any was converted.
+type cdxPending struct {
+	index int32
+	// ids: the id and the references' ids, upper case, "\n"-separated.
+	ids string
+	// body: state, justification, detail, responses, the four times
+	// (analysis lastUpdated and firstIssued, updated, published), and
+	// the affects: each ref, whether it has versions, and the versions.
+	body string
+}
+
+func packCDXVuln(v *cdxVuln) cdxPending {
+	ids := []string{v.ID}
+	if v.References != nil {
+		for _, r := range *v.References {
+			ids = append(ids, r.ID)
+		}
+	}
+	a := v.Analysis
+	var p packer
+	p.str(string(a.State))
+	p.str(string(a.Justification))
+	p.str(a.Detail)
+	if a.Response != nil {
+		var rs []string
+		for _, r := range *a.Response {
+			rs = append(rs, string(r))
+		}
+		p.str(strings.Join(rs, ", "))
+	} else {
+		p.str("")
+	}
+	for _, t := range []string{a.LastUpdated, a.FirstIssued, v.Updated, v.Published} {
+		p.str(t)
+	}
+	if v.Affects == nil {
+		p.num(0)
+	} else {
+		p.num(uint64(len(*v.Affects)))
+		for _, af := range *v.Affects {
+			p.str(af.Ref)
+			if af.Range == nil || len(*af.Range) == 0 {
+				p.num(0)
+				continue
+			}
+			p.num(1 + uint64(len(*af.Range)))
+			for _, r := range *af.Range {
+				p.str(r.Version)
+			}
+		}
+	}
+	return cdxPending{index: int32(v.index), ids: strings.Join(upperIDs(ids...), "\n"), body: p.b.String()}
 }
 
 // cdxComponent is the part of a component the VEX needs.
@@ -101,7 +159,7 @@ func (d *cdxDoc) readVulnerabilities(s *jsonStream) error {
 		}
 		if v.Analysis != nil && v.Analysis.State != "" {
 			v.index = i
-			d.vulns = append(d.vulns, v)
+			d.vulns = append(d.vulns, packCDXVuln(&v))
 		}
 		return nil
 	})
@@ -126,42 +184,43 @@ func (d *cdxDoc) statements(src *vexSource) ([]vexStatement, error) {
 		docTime = t
 	}
 	var out []vexStatement
-	for _, v := range d.vulns {
+	for i := range d.vulns {
+		v := &d.vulns[i]
 		where := fmt.Sprintf("%s: vulnerabilities[%d]", path, v.index)
-		ids := []string{v.ID}
-		if v.References != nil {
-			for _, r := range *v.References {
-				ids = append(ids, r.ID)
-			}
-		}
-		ids = upperIDs(ids...)
-		if len(ids) == 0 {
+		if v.ids == "" {
 			return nil, fmt.Errorf("%s: no id", where)
 		}
-		a := v.Analysis
-		if !slices.Contains(cdxStates, string(a.State)) {
-			return nil, fmt.Errorf("%s (%s): invalid analysis.state %q (want one of %s)", where, ids[0], a.State, strings.Join(cdxStates, ", "))
+		ids := strings.Split(v.ids, "\n")
+		u := unpacker{b: v.body}
+		state, justification, detail, action := u.str(), u.str(), u.str(), u.str()
+		if !slices.Contains(cdxStates, state) {
+			return nil, fmt.Errorf("%s (%s): invalid analysis.state %q (want one of %s)", where, ids[0], state, strings.Join(cdxStates, ", "))
 		}
-		t, err := latestTime(a.LastUpdated, a.FirstIssued, v.Updated, v.Published)
+		t, err := latestTime(u.str(), u.str(), u.str(), u.str())
 		if err != nil {
 			return nil, fmt.Errorf("%s (%s): %w", where, ids[0], err)
 		}
 		if t.IsZero() {
 			t = docTime
 		}
-		st := vexEntry{doc: path, index: v.index, ids: ids, status: string(a.State),
-			justification: string(a.Justification), reason: a.Detail, time: t}
-		if a.Response != nil {
-			var rs []string
-			for _, r := range *a.Response {
-				rs = append(rs, string(r))
-			}
-			st.action = strings.Join(rs, ", ")
-		}
-		if v.Affects == nil || len(*v.Affects) == 0 {
+		st := vexEntry{doc: path, index: int(v.index), ids: ids, status: state,
+			justification: justification, reason: detail, action: action, time: t}
+		affects := make([]cdx.Affects, u.num())
+		if len(affects) == 0 {
 			return nil, fmt.Errorf("%s (%s): analysis without affects", where, ids[0])
 		}
-		for _, af := range *v.Affects {
+		for j := range affects {
+			affects[j].Ref = u.str()
+			if n := u.num(); n > 0 {
+				versions := make([]cdx.AffectedVersions, n-1)
+				for k := range versions {
+					versions[k].Version = u.str()
+				}
+				affects[j].Range = &versions
+			}
+		}
+		d.vulns[i] = cdxPending{} // converted: its memory can go
+		for _, af := range affects {
 			for _, ref := range affectedRefs(af, d.purls) {
 				if d.image != nil && !ref.purl.isImage() {
 					st.products = append(st.products, vexProduct{refs: []vexRef{*d.image}, subs: []vexRef{ref}})

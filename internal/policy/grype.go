@@ -54,6 +54,19 @@ var grypeTypes = map[string]string{
 }
 
 func parseGrypeConfig(file string, data []byte) (*Policy, error) {
+	return parseGrypePieces(file, data, chunkBytes)
+}
+
+// parseGrypePieces parses the ignore list of a large config in pieces
+// (yamlchunks.go): yaml.v3's node tree of a whole 8 MiB file is about
+// 100 MB.
+func parseGrypePieces(file string, data []byte, piece int) (*Policy, error) {
+	return inPieces(data, []string{"ignore"}, piece, func(data []byte, lists map[string][]yamlChunk) (*Policy, error) {
+		return parseGrypeLists(file, data, lists)
+	})
+}
+
+func parseGrypeLists(file string, data []byte, lists map[string][]yamlChunk) (*Policy, error) {
 	root, err := yamlDoc(file, data)
 	if err != nil {
 		return nil, err
@@ -62,7 +75,7 @@ func parseGrypeConfig(file string, data []byte) (*Policy, error) {
 	if root == nil {
 		return p, nil
 	}
-	r := nodeReader{file: file}
+	r := nodeReader{file: file, lists: lists}
 	err = r.fields(root, "the Grype config", nil, func(key string, _, v *yaml.Node) error {
 		if key != "ignore" {
 			return nil

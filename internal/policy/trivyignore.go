@@ -3,7 +3,9 @@ package policy
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"time"
@@ -15,15 +17,21 @@ import (
 // line form (.trivyignore) or, when the name ends in .yaml or .yml, the
 // YAML form (.trivyignore.yaml). Errors name the file and line.
 func LoadTrivyIgnore(path string) (*Policy, error) {
-	data, err := readLimited(path, maxPolicySize)
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml":
+		data, err := readLimited(path, maxPolicySize)
+		if err != nil {
+			return nil, err
+		}
+		return parseTrivyIgnoreYAML(path, data)
+	}
+	// The line form is read line by line, not held.
+	f, err := openLimited(path, maxPolicySize)
 	if err != nil {
 		return nil, err
 	}
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".yaml", ".yml":
-		return parseTrivyIgnoreYAML(path, data)
-	}
-	return parseTrivyIgnore(path, data)
+	defer f.Close()
+	return readTrivyIgnore(path, f)
 }
 
 // parseTrivyIgnore reads the line form:
@@ -35,8 +43,12 @@ func LoadTrivyIgnore(path string) (*Policy, error) {
 // Trivy; the comment lines just above an entry become its reason. As in
 // Trivy the entry stops applying at the start of its exp: day.
 func parseTrivyIgnore(file string, data []byte) (*Policy, error) {
+	return readTrivyIgnore(file, bytes.NewReader(data))
+}
+
+func readTrivyIgnore(file string, in io.Reader) (*Policy, error) {
 	p := &Policy{Sources: []string{file}}
-	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	var comment []string
 	for line := 1; sc.Scan(); line++ {
@@ -72,6 +84,10 @@ func parseTrivyIgnore(file string, data []byte) (*Policy, error) {
 		p.addAnyID(b, fields[0])
 	}
 	if err := sc.Err(); err != nil {
+		var large *tooLargeError
+		if errors.As(err, &large) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return p, nil
@@ -105,6 +121,18 @@ var (
 // Licenses are accepted and have no effect: Vigil reports no license
 // findings to ignore.
 func parseTrivyIgnoreYAML(file string, data []byte) (*Policy, error) {
+	return parseTrivyYAMLPieces(file, data, chunkBytes)
+}
+
+// parseTrivyYAMLPieces parses the lists of a large file in pieces
+// (yamlchunks.go), as parseGrypePieces.
+func parseTrivyYAMLPieces(file string, data []byte, piece int) (*Policy, error) {
+	return inPieces(data, trivyYAMLKeys, piece, func(data []byte, lists map[string][]yamlChunk) (*Policy, error) {
+		return parseTrivyYAMLLists(file, data, lists)
+	})
+}
+
+func parseTrivyYAMLLists(file string, data []byte, lists map[string][]yamlChunk) (*Policy, error) {
 	root, err := yamlDoc(file, data)
 	if err != nil {
 		return nil, err
@@ -113,7 +141,7 @@ func parseTrivyIgnoreYAML(file string, data []byte) (*Policy, error) {
 	if root == nil {
 		return p, nil
 	}
-	r := nodeReader{file: file}
+	r := nodeReader{file: file, lists: lists}
 	err = r.fields(root, "the ignore file", trivyYAMLKeys, func(key string, _, v *yaml.Node) error {
 		return r.each(v, key, func(n *yaml.Node) error {
 			e, err := r.trivyEntry(n, key)

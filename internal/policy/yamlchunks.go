@@ -122,8 +122,12 @@ func isBareKey(s []byte, key string) bool {
 	if !ok {
 		return false
 	}
-	rest = bytes.TrimLeft(rest, " ")
-	return len(rest) == 0 || rest[0] == '#'
+	if len(rest) == 0 {
+		return true
+	}
+	// A comment needs a space before its '#': "key:#x" is another key.
+	trimmed := bytes.TrimLeft(rest, " ")
+	return len(trimmed) == 0 || (trimmed[0] == '#' && len(trimmed) < len(rest))
 }
 
 // chunkItems parses one piece and returns its items, their lines those of
@@ -145,4 +149,19 @@ func shiftLines(n *yaml.Node, by int) {
 	for _, c := range n.Content {
 		shiftLines(c, by)
 	}
+}
+
+// inPieces parses data with parse, the block lists under keys cut into
+// pieces of about piece bytes when data is larger than a piece; on any
+// error, or a layout splitLists does not handle, data is parsed whole, so
+// results and errors are the whole document's.
+func inPieces[T any](data []byte, keys []string, piece int, parse func(data []byte, lists map[string][]yamlChunk) (T, error)) (T, error) {
+	if len(data) > piece {
+		if skeleton, lists, ok := splitLists(data, keys, piece); ok && len(lists) > 0 {
+			if v, err := parse(skeleton, lists); err == nil {
+				return v, nil
+			}
+		}
+	}
+	return parse(data, nil)
 }

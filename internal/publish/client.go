@@ -225,8 +225,10 @@ func Endpoint(server string) (string, error) {
 }
 
 func (c *Client) post(ctx context.Context, httpc *http.Client, endpoint, key string, u *Upload) (*Receipt, time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, u.body())
+	body := u.body()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, body)
 	if err != nil {
+		body.Close() // ends its writer
 		return nil, 0, &permanentError{err.Error()}
 	}
 	req.ContentLength = u.Size()

@@ -48,8 +48,9 @@ func ReadFile(ctx context.Context, path string) (*inventory.Inventory, error) {
 		return nil, fmt.Errorf("reading SBOM: %w", err)
 	}
 	defer f.Close()
-	// CycloneDX JSON, Vigil JSON and SPDX 2.3 JSON files are streamed; anything else, or
-	// any error, is read whole (and the whole read reports the error).
+	// CycloneDX JSON and XML, Vigil JSON, SPDX 2.3 JSON and SPDX tag-value
+	// files are streamed; anything else, or any error, is read whole (and
+	// the whole read reports the error).
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() <= MaxBytes {
 		doc, err := streamCycloneDXJSON(ctx, f)
 		if err == nil {
@@ -75,6 +76,19 @@ func ReadFile(ctx context.Context, path string) (*inventory.Inventory, error) {
 			return nil, fmt.Errorf("reading SBOM: %w", err)
 		}
 		if doc, err := streamSPDXJSON(ctx, f); err == nil {
+			inv, err := build(ctx, doc)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			return inv, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("reading SBOM: %w", err)
+		}
+		if doc, err := streamTextSBOM(ctx, f); err == nil {
 			inv, err := build(ctx, doc)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", path, err)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -37,12 +38,23 @@ func writeTrackError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, trackResponse{Errors: []itemError{}, Error: msg})
 }
 
+// maxFirstItem bounds what is read of a track request before it is
+// authenticated and rate-limited: its first telemetry item, where the token
+// is (a ScanResult event of thousands of CVE ids is tens of KiB).
+const maxFirstItem = 1 << 20
+
 // azureTrack is an Application Insights ingestion endpoint for
 // Azure/publish-security-assessments (docs/publish.md): a workflow's
 // connection string points IngestionEndpoint at Vigil and its
 // InstrumentationKey is a Vigil ingest token. MS.CloudSecurity.CI.ScanResult
 // events are stored like `vigil publish` runs; other telemetry is accepted
 // and dropped. A replayed event (same digest and requestId) is stored once.
+//
+// The token is in the body (the SDK sends no header Vigil could use), so
+// the body is read only as far as the first item's iKey before that token
+// is authenticated and its tenant rate-limited: a flood of large bodies, or
+// of bodies with a wrong key, is turned away after at most maxFirstItem
+// bytes. The other items' keys are checked once the whole batch is read.
 func (s *Server) azureTrack(w http.ResponseWriter, r *http.Request) {
 	body := io.Reader(http.MaxBytesReader(w, r.Body, s.opts.MaxBody))
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
@@ -60,25 +72,40 @@ func (s *Server) azureTrack(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A small compressed body may inflate to anything: bound what is read.
-	envs, err := azureci.Decode(&capReader{r: body, left: s.opts.MaxBody})
+	body = &capReader{r: body, left: s.opts.MaxBody}
+	var head bytes.Buffer
+	ikey, found, err := azureci.FirstIKey(&capReader{r: io.TeeReader(body, &head), left: maxFirstItem, err: errFirstItemTooLarge})
+	if err != nil {
+		s.trackBadBody(w, err)
+		return
+	}
+	charged := map[string]bool{}
+	if found {
+		p, status, msg := s.trackPrincipal(r.Context(), ikey)
+		if status == 0 && !s.limiter.allow("ingest:"+p.Tenant, s.opts.Now()) {
+			status, msg = 429, "too many uploads; retry later"
+		}
+		if status != 0 {
+			s.writeTrackRefusal(w, status, msg)
+			return
+		}
+		charged[p.Tenant] = true
+	}
+	envs, err := azureci.Decode(io.MultiReader(&head, body))
 	if err != nil {
 		s.trackBadBody(w, err)
 		return
 	}
 	principals, status, msg := s.trackPrincipals(r.Context(), envs)
-	if status != 0 {
-		if status == 401 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="vigil"`)
-		}
-		writeTrackError(w, status, msg)
-		return
-	}
 	for _, p := range principals {
-		if !s.limiter.allow("ingest:"+p.Tenant, s.opts.Now()) {
-			w.Header().Set("Retry-After", "1")
-			writeTrackError(w, 429, "too many uploads; retry later")
-			return
+		if status == 0 && !charged[p.Tenant] && !s.limiter.allow("ingest:"+p.Tenant, s.opts.Now()) {
+			status, msg = 429, "too many uploads; retry later"
 		}
+		charged[p.Tenant] = true
+	}
+	if status != 0 {
+		s.writeTrackRefusal(w, status, msg)
+		return
 	}
 	resp := trackResponse{ItemsReceived: len(envs), Errors: []itemError{}}
 	for i := range envs {
@@ -108,7 +135,25 @@ func (s *Server) azureTrack(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, resp)
 }
 
+// writeTrackRefusal answers a request refused as a whole.
+func (s *Server) writeTrackRefusal(w http.ResponseWriter, status int, msg string) {
+	switch status {
+	case 401:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="vigil"`)
+	case 429:
+		w.Header().Set("Retry-After", "1")
+	}
+	writeTrackError(w, status, msg)
+}
+
+// errFirstItemTooLarge is a first telemetry item over maxFirstItem.
+var errFirstItemTooLarge = errors.New("the first telemetry item is larger than 1 MiB")
+
 func (s *Server) trackBadBody(w http.ResponseWriter, err error) {
+	if errors.Is(err, errFirstItemTooLarge) {
+		writeTrackError(w, 413, errFirstItemTooLarge.Error())
+		return
+	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) || errors.Is(err, errTooLarge) || errors.Is(err, azureci.ErrTooMany) {
 		writeTrackError(w, 413, "request body too large")
@@ -126,25 +171,37 @@ func (s *Server) trackPrincipals(ctx context.Context, envs []azureci.Envelope) (
 		if _, ok := out[e.IKey]; ok {
 			continue
 		}
-		if e.IKey == "" {
-			return nil, 401, "telemetry item without iKey: the connection string's InstrumentationKey must be a Vigil ingest token"
-		}
 		if len(out) >= 4 {
 			return nil, 400, "too many instrumentation keys in one request"
 		}
-		p, err := s.st.Authenticate(ctx, e.IKey)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, 401, "invalid token: the connection string's InstrumentationKey must be a Vigil ingest token"
-		}
-		if err != nil {
-			return nil, 500, "internal error"
-		}
-		if !p.Scope.Allows(store.ScopeIngest) {
-			return nil, 403, "this token's scope (" + string(p.Scope) + ") does not allow this; need " + string(store.ScopeIngest)
+		p, status, msg := s.trackPrincipal(ctx, e.IKey)
+		if status != 0 {
+			return nil, status, msg
 		}
 		out[e.IKey] = p
 	}
 	return out, 0, ""
+}
+
+// trackPrincipal authenticates one instrumentation key.
+func (s *Server) trackPrincipal(ctx context.Context, ikey string) (store.Principal, int, string) {
+	if ikey == "" {
+		return store.Principal{}, 401, "telemetry item without iKey: the connection string's InstrumentationKey must be a Vigil ingest token"
+	}
+	p, err := s.st.Authenticate(ctx, ikey)
+	if errors.Is(err, store.ErrNotFound) {
+		return p, 401, "invalid token: the connection string's InstrumentationKey must be a Vigil ingest token"
+	}
+	if err != nil {
+		if !errors.Is(err, context.Canceled) {
+			s.log.Error("authenticating an instrumentation key", "err", err)
+		}
+		return p, 500, "internal error"
+	}
+	if !p.Scope.Allows(store.ScopeIngest) {
+		return p, 403, "this token's scope (" + string(p.Scope) + ") does not allow this; need " + string(store.ScopeIngest)
+	}
+	return p, 0, ""
 }
 
 // badEvent is an event Vigil cannot use; the rest of the batch goes on.
@@ -191,10 +248,11 @@ func (s *Server) recordAzureScan(ctx context.Context, p store.Principal, e *azur
 	return s.applyCI(ctx, store.Evaluation{ImageID: imageID, Kind: "ci", Findings: sr.Findings()})
 }
 
-// capReader fails with errTooLarge after left bytes.
+// capReader fails with err (errTooLarge when nil) after left bytes.
 type capReader struct {
 	r    io.Reader
 	left int64
+	err  error
 }
 
 func (c *capReader) Read(p []byte) (int, error) {
@@ -202,6 +260,9 @@ func (c *capReader) Read(p []byte) (int, error) {
 		var one [1]byte
 		if n, err := c.r.Read(one[:]); n == 0 && errors.Is(err, io.EOF) {
 			return 0, io.EOF
+		}
+		if c.err != nil {
+			return 0, c.err
 		}
 		return 0, errTooLarge
 	}

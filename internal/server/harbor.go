@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"maps"
 	"mime"
 	"net/http"
@@ -122,7 +123,7 @@ func (s *Server) harborInternal(w http.ResponseWriter, r *http.Request, err erro
 }
 
 // reportTypes are the report MIME types Vigil produces.
-var reportTypes = []string{harbor.MimeVulnReportHarbor, harbor.MimeVulnReport, harbor.MimeSBOMReport}
+var reportTypes = []string{harbor.MimeVulnReportHarbor, harbor.MimeVulnReport, harbor.MimeVulnReportRaw, harbor.MimeSBOMReport}
 
 // reportType picks the report type from Accept: Harbor sends exactly one
 // of the types it registered; none or */* means Harbor's native report.
@@ -197,6 +198,13 @@ func (s *Server) harborReport(w http.ResponseWriter, r *http.Request) {
 		return
 	case store.HarborFailed:
 		writeHarborError(w, 500, "scan failed: "+h.Error)
+		return
+	}
+	if mime == harbor.MimeVulnReportRaw {
+		// The scanner's native report: Vigil's JSON report as stored.
+		w.Header().Set("Content-Type", mime)
+		w.WriteHeader(200)
+		io.WriteString(w, h.Report)
 		return
 	}
 	var rep result.Report

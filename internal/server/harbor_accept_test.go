@@ -22,6 +22,8 @@ func TestHarborReportType(t *testing.T) {
 		{"Application/VND.Security.Vulnerability.Report; Version=1.1", harbor.MimeVulnReport, true},
 		{"application/vnd.security.vulnerability.report; version=1.1; q=0.9", harbor.MimeVulnReport, true},
 		{"text/html, " + harbor.MimeSBOMReport, harbor.MimeSBOMReport, true},
+		{harbor.MimeVulnReportRaw, harbor.MimeVulnReportRaw, true},
+		{"Application/Vnd.Scanner.Adapter.Vuln.Report.Raw", harbor.MimeVulnReportRaw, true},
 		{"application/vnd.security.vulnerability.report; version=1.0", "", false},
 		{"application/vnd.security.vulnerability.report", "", false},
 		{"text/html", "", false},

@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -39,6 +41,7 @@ import (
 	"github.com/vigil-scan/vigil/internal/scan"
 	"github.com/vigil-scan/vigil/internal/server"
 	"github.com/vigil-scan/vigil/internal/store"
+	"github.com/vigil-scan/vigil/internal/web"
 )
 
 // harborSpec is the Pluggable Scanner API v1.2 from the corpus; every
@@ -58,6 +61,11 @@ func loadHarborSpec(t *testing.T) *harborSpec {
 	registerDecoders.Do(func() {
 		// This report type has no +json suffix: tell the validator it is JSON.
 		openapi3filter.RegisterBodyDecoder("application/vnd.security.vulnerability.report", openapi3filter.JSONBodyDecoder)
+		// The raw report's schema is a string: the body as text.
+		openapi3filter.RegisterBodyDecoder(harbor.MimeVulnReportRaw, func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+			b, err := io.ReadAll(r)
+			return string(b), err
+		})
 	})
 	return &harborSpec{doc: doc}
 }
@@ -271,6 +279,9 @@ func TestHarborScannerAPI(t *testing.T) {
 			if !strings.Contains(joined, harbor.MimeOCIManifest) || !strings.Contains(joined, harbor.MimeDockerManifest) {
 				t.Errorf("capability %s consumes %v", cp.Type, cp.ConsumesMimeTypes)
 			}
+			if cp.Type == harbor.CapVulnerability && !slices.Contains(cp.ProducesMimeTypes, harbor.MimeVulnReportRaw) {
+				t.Errorf("vulnerability capability does not produce the raw report: %v", cp.ProducesMimeTypes)
+			}
 		}
 
 		// A scan as Harbor sends it: robot account Basic credentials.
@@ -279,7 +290,7 @@ func TestHarborScannerAPI(t *testing.T) {
 			"registry": map[string]any{"url": "http://" + host, "authorization": basic},
 			"artifact": map[string]any{"repository": "library/alpine", "digest": digest, "tag": "3.10", "mime_type": string(mt)},
 			"enabled_capabilities": []any{
-				map[string]any{"type": "vulnerability", "produces_mime_types": []string{harbor.MimeVulnReport, harbor.MimeVulnReportHarbor}},
+				map[string]any{"type": "vulnerability", "produces_mime_types": []string{harbor.MimeVulnReport, harbor.MimeVulnReportHarbor, harbor.MimeVulnReportRaw}},
 				map[string]any{"type": "sbom", "produces_mime_types": []string{harbor.MimeSBOMReport}, "parameters": map[string]any{"sbom_media_types": []string{harbor.SBOMCycloneDX}}},
 			},
 		}
@@ -337,6 +348,93 @@ func TestHarborScannerAPI(t *testing.T) {
 		}
 		if fixed == 0 {
 			t.Errorf("no finding has a fix_version (Alpine secdb always names one)")
+		}
+
+		// The raw report is Vigil's own JSON report of the artifact: the
+		// findings `vigil image` has.
+		r = c.poll(id, harbor.MimeVulnReportRaw, "")
+		var raw result.Report
+		if r.status != 200 || r.header.Get("Content-Type") != harbor.MimeVulnReportRaw || json.Unmarshal(r.body, &raw) != nil {
+			t.Fatalf("raw report: %d %s: %s", r.status, r.header.Get("Content-Type"), trim(r.body))
+		}
+		var rawKeys []string
+		for _, f := range raw.Vulnerabilities {
+			rawKeys = append(rawKeys, key(f.ID, f.Package.Name, f.Package.Version))
+		}
+		sort.Strings(rawKeys)
+		if strings.Join(wantKeys, "\n") != strings.Join(rawKeys, "\n") || raw.Artifact.Digest != digest || raw.DB == nil {
+			t.Errorf("raw report: %d findings (want %d), artifact %+v", len(rawKeys), len(wantKeys), raw.Artifact)
+		}
+
+		// The scanned image is one of the tenant's registry images, as a
+		// webhook push would make it: registry (Harbor's host), repository,
+		// tag, status, findings.
+		var regs struct {
+			Items []store.Registry `json:"items"`
+		}
+		e.do("GET", "/api/v1/registries", e.admin, nil, 200, &regs)
+		var hreg store.Registry
+		for _, rg := range regs.Items {
+			if rg.Host == host {
+				hreg = rg
+			}
+		}
+		if hreg.ID == "" || hreg.Images != 1 || hreg.Unhealthy != 1 || hreg.HasPassword {
+			t.Fatalf("no registry for Harbor's host %s with the image: %+v", host, regs.Items)
+		}
+		var repos struct {
+			Items []store.Repository `json:"items"`
+		}
+		e.do("GET", "/api/v1/repositories?registry_id="+hreg.ID, e.admin, nil, 200, &repos)
+		if len(repos.Items) != 1 || repos.Items[0].Name != "library/alpine" {
+			t.Errorf("repositories of the Harbor registry: %+v", repos.Items)
+		}
+		var imgs imagePage
+		e.do("GET", "/api/v1/images?registry_id="+hreg.ID+"&repository=library/alpine", e.admin, nil, 200, &imgs)
+		if len(imgs.Items) != 1 {
+			t.Fatalf("images of library/alpine in the Harbor registry: %+v", imgs.Items)
+		}
+		im := imgs.Items[0]
+		if im.Digest != digest || im.Status != store.StatusScanned || len(im.Tags) != 1 || im.Tags[0] != "3.10" || im.ScannedAt == nil || im.LastEvaluatedAt == nil {
+			t.Errorf("Harbor-scanned image: %+v", im)
+		}
+		var fs struct {
+			Items []store.Finding `json:"items"`
+		}
+		e.do("GET", "/api/v1/images/"+digest+"/findings?limit=500", e.admin, nil, 200, &fs)
+		var imKeys []string
+		for _, f := range fs.Items {
+			imKeys = append(imKeys, key(f.ID, f.Package.Name, f.Package.Version))
+		}
+		sort.Strings(imKeys)
+		if strings.Join(wantKeys, "\n") != strings.Join(imKeys, "\n") {
+			t.Errorf("the image's findings (%d) are not the scan's (%d)", len(imKeys), len(wantKeys))
+		}
+		// Re-evaluation finds it by its packages and re-matches it from the
+		// stored layers, without the registry (Harbor's credentials are gone).
+		ids, err := e.st.ImagesWithPackages(ctx, [][2]string{{"os", "busybox"}})
+		if err != nil || !slices.Contains(ids, im.ID) {
+			t.Errorf("re-evaluation does not find the Harbor-scanned image by its packages: %v %v", ids, err)
+		}
+		gets := manifestGets.Load()
+		if n, err := e.q.Reevaluate(ctx, []int64{im.ID}, "test"); n != 1 || err != nil {
+			t.Errorf("re-evaluating the Harbor-scanned image: %d evaluated, %v", n, err)
+		}
+		if manifestGets.Load() != gets {
+			t.Errorf("re-evaluation pulled from the registry")
+		}
+		// And the web UI shows it: registry → repository → image.
+		ui := uiClient(t, e)
+		finding := fs.Items[0].ID
+		for _, pg := range []struct{ path, want string }{
+			{"/registries", hreg.Name},
+			{"/registries/" + hreg.ID, "library/alpine"},
+			{"/registries/" + hreg.ID + "/repositories/library/alpine", digest[:19]},
+			{"/images/" + digest, finding},
+		} {
+			if body := ui(pg.path); !strings.Contains(body, pg.want) {
+				t.Errorf("web UI %s does not show %q", pg.path, pg.want)
+			}
 		}
 
 		// The same scan in Harbor's 1.0 report type, no Accept (default),
@@ -526,5 +624,37 @@ func TestHarborScanWaitsForFirstDB(t *testing.T) {
 	json.Unmarshal(r.body, &rep)
 	if r.status != 200 || len(rep.Vulnerabilities) == 0 {
 		t.Errorf("after the first DB: %d, %d findings", r.status, len(rep.Vulnerabilities))
+	}
+}
+
+// uiClient signs in to the web UI over the env's store with its admin
+// token and returns a GET that fails on a status other than 200.
+func uiClient(t *testing.T, e *env) func(path string) string {
+	t.Helper()
+	h, err := web.New(web.NewStoreBackend(e.st, e.q, e.db, nil), web.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(srv.URL+"/signin", url.Values{"token": {e.admin}, "next": {"/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return func(path string) string {
+		t.Helper()
+		resp, err := c.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || resp.Request.URL.Path != path {
+			t.Fatalf("web UI %s: %d at %s", path, resp.StatusCode, resp.Request.URL.Path)
+		}
+		return string(b)
 	}
 }

@@ -2,7 +2,10 @@ package server
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -19,11 +22,16 @@ const maxIntakeBatch = 256
 // delivery would cap intake far below what one batch of them costs. The
 // first delivery to find no batch in progress writes every delivery queued
 // meanwhile, then the ones queued while it wrote, and so on; the others
-// wait for their result. No goroutine outlives a request.
+// wait for their result. No goroutine outlives a request. A batch that
+// fails (a store error, a panic) fails its deliveries only: they answer
+// 5xx, the registries retry, and the next batch is written as usual.
 type intake struct {
 	st  *store.Store
 	q   *jobs.Queue
 	log *slog.Logger
+	// fault, when set (tests), runs in each batch's transaction before it
+	// commits: an error or a panic there is a failed batch.
+	fault func() error
 
 	mu      sync.Mutex
 	writing bool
@@ -69,11 +77,28 @@ func (in *intake) record(ctx context.Context, evs []store.ImageEvent) ([]store.E
 	return d.res, d.err
 }
 
+// errBatchPanicked is the error of the deliveries of a batch whose write
+// panicked (logged with its stack).
+var errBatchPanicked = errors.New("webhook batch write panicked")
+
 // write commits one batch and wakes its deliveries. The batch serves
-// several requests, so none of their cancellations stops it.
+// several requests, so none of their cancellations stops it. It never
+// panics and always wakes every delivery: a panic would leave the intake
+// writing with no writer, and every later delivery waiting for nothing.
 func (in *intake) write(batch []*delivery) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			in.log.Error("writing webhook events", "err", fmt.Errorf("%w: %v", errBatchPanicked, p), "stack", string(debug.Stack()))
+			for _, d := range batch {
+				d.res, d.err = nil, errBatchPanicked
+			}
+		}
+		for _, d := range batch {
+			close(d.done)
+		}
+	}()
 	evs := make([][]store.ImageEvent, len(batch))
 	for i, d := range batch {
 		evs[i] = d.evs
@@ -89,15 +114,21 @@ func (in *intake) write(batch []*delivery) {
 		}
 		return out
 	}
-	var then func(*store.Tx, [][]store.EventResult) error
-	if in.q != nil && in.q.InTx() {
-		// SQLite: the scan jobs commit with their events.
-		then = func(tx *store.Tx, res [][]store.EventResult) error {
+	// SQLite: the scan jobs commit with their events.
+	inTx := in.q != nil && in.q.InTx()
+	then := func(tx *store.Tx, res [][]store.EventResult) error {
+		if in.fault != nil {
+			if err := in.fault(); err != nil {
+				return err
+			}
+		}
+		if inTx {
 			return in.q.EnqueueScans(ctx, tx, scans(res))
 		}
+		return nil
 	}
 	res, errs, err := in.st.RecordEventBatch(ctx, evs, then)
-	if err == nil && in.q != nil && then == nil {
+	if err == nil && in.q != nil && !inTx {
 		if qerr := in.q.EnqueueScans(ctx, nil, scans(res)); qerr != nil {
 			// The images stay pending; the scheduler re-enqueues them at
 			// start. Report no scan queued.
@@ -118,8 +149,5 @@ func (in *intake) write(batch []*delivery) {
 		default:
 			d.res = res[i]
 		}
-	}
-	for _, d := range batch {
-		close(d.done)
 	}
 }

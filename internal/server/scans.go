@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,7 +12,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/vigil-scan/vigil/internal/publish"
-	"github.com/vigil-scan/vigil/internal/secrets"
 	"github.com/vigil-scan/vigil/internal/store"
 	"github.com/vigil-scan/vigil/internal/urlcred"
 )
@@ -38,8 +36,8 @@ func (s *Server) publishScan(w http.ResponseWriter, r *http.Request) {
 		s.tooLarge(w)
 		return
 	}
-	var pl publish.Payload
-	if err := json.NewDecoder(r.Body).Decode(&pl); err != nil {
+	pl, err := decodeScanBody(r.Body, r.ContentLength)
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			s.tooLarge(w)
@@ -52,13 +50,13 @@ func (s *Server) publishScan(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 400, `version: want "1"`)
 		return
 	}
-	if pl.Report == nil {
+	if pl.Head == nil {
 		writeError(w, 400, "report is required")
 		return
 	}
 	// Any client can post (an older vigil, curl): nothing it sent in
-	// clear, a config secret or a credential in a CI URL, is stored.
-	secrets.RedactReport(pl.Report)
+	// clear, a config secret or a credential in a CI URL, is stored (the
+	// report was redacted as it was decoded).
 	pl.Trace.RunURL, pl.Trace.RepositoryURL = urlcred.Redact(pl.Trace.RunURL), urlcred.Redact(pl.Trace.RepositoryURL)
 	if pl.Image.Digest != "" && !digestRE.MatchString(pl.Image.Digest) {
 		writeError(w, 400, "image.digest: want sha256:<64 hex>")
@@ -66,7 +64,7 @@ func (s *Server) publishScan(w http.ResponseWriter, r *http.Request) {
 	}
 	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
 	if key == "" {
-		key = pl.IdempotencyKey()
+		key = pl.payload().IdempotencyKey()
 	}
 	if len(key) > 200 {
 		writeError(w, 400, "Idempotency-Key too long")
@@ -79,24 +77,25 @@ func (s *Server) publishScan(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 400, "image.name: "+err.Error())
 		return
 	}
-	report, _ := json.Marshal(pl.Report)
 	t := pl.Trace
 	runID, imageID, dup, err := s.st.RecordCIRun(r.Context(), p.TenantID, store.CIRunInput{
 		IdempotencyKey: key, Digest: pl.Image.Digest, ImageName: pl.Image.Name, Repository: repo,
 		Provider: t.Provider, Workflow: t.Workflow, RunID: t.RunID, RunURL: t.RunURL, SourceRepo: t.Repository,
-		SourceRepoURL: t.RepositoryURL, Commit: t.Commit, Ref: t.Ref, Report: string(report)})
+		SourceRepoURL: t.RepositoryURL, Commit: t.Commit, Ref: t.Ref, Report: pl.ReportJSON})
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
+	// Stored: the findings' evaluation below need not keep it in memory.
+	pl.ReportJSON = ""
 	if imageID != 0 {
 		// An image only CI knows: its findings are the published ones
 		// until a registry event brings it into a registry.
 		var built time.Time
-		if pl.Report.DB != nil {
-			built = pl.Report.DB.Built
+		if pl.Head.DB != nil {
+			built = pl.Head.DB.Built
 		}
-		if err := s.applyCI(r.Context(), store.Evaluation{ImageID: imageID, Kind: "ci", DBBuilt: built, Findings: pl.Report.Vulnerabilities}); err != nil {
+		if err := s.applyCI(r.Context(), store.Evaluation{ImageID: imageID, Kind: "ci", DBBuilt: built, Findings: pl.Findings}); err != nil {
 			s.internal(w, r, err)
 			return
 		}

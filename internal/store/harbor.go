@@ -2,8 +2,12 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -146,4 +150,50 @@ func (s *Store) SetHarborScanError(ctx context.Context, tenantID int64, id strin
 	_, err := s.exec(ctx, "UPDATE harbor_scans SET status = ?, error = ?, attempts = attempts + 1, authorization_enc = NULL, finished_at = ? WHERE id = ? AND tenant_id = ? AND status = ?",
 		HarborFailed, msg, s.nowMS(), id, tenantID, HarborQueued)
 	return err
+}
+
+// HarborRegistry returns the tenant's registry for the registry URL of a
+// Harbor scan request, so the images Harbor has scanned are listed with
+// the tenant's registry images: the registry with that host (one the
+// tenant connected, its webhooks perhaps), else a new one named
+// "harbor <host>" without credentials (Harbor hands the scanner a robot
+// account per scan, not one to keep) and without a webhook secret.
+// Concurrent scans of a new host create one registry: the look-up and the
+// insert are one transaction, serialized per tenant and host (SQLite's
+// writer lock; a PostgreSQL advisory lock).
+func (s *Store) HarborRegistry(ctx context.Context, tenantID int64, registryURL string) (string, error) {
+	registryURL = strings.TrimSuffix(strings.TrimSpace(registryURL), "/")
+	host, plain, err := registryHost(registryURL)
+	if err != nil {
+		return "", err
+	}
+	var id string
+	err = s.tx(ctx, func(tx *Tx) error {
+		if s.d == postgres {
+			sum := sha256.Sum256([]byte(fmt.Sprintf("vigil-harbor-registry\x00%d\x00%s", tenantID, host)))
+			if _, err := tx.exec(ctx, "SELECT pg_advisory_xact_lock(?)", int64(binary.BigEndian.Uint64(sum[:8]))); err != nil {
+				return err
+			}
+		}
+		err := tx.queryRow(ctx, "SELECT id FROM registries WHERE tenant_id = ? AND host = ? ORDER BY created_at, id LIMIT 1", tenantID, host).Scan(&id)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		name := "harbor " + host
+		var taken int
+		err = tx.queryRow(ctx, "SELECT 1 FROM registries WHERE tenant_id = ? AND name = ?", tenantID, name).Scan(&taken)
+		if err == nil {
+			name += " " + randomHex(3) // a registry of another host has the name
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		id = "reg_" + randomHex(8)
+		_, err = tx.exec(ctx, `INSERT INTO registries (id, tenant_id, name, url, host, insecure, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			id, tenantID, name, registryURL, host, boolInt(plain), s.nowMS())
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return id, nil
 }

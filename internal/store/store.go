@@ -220,12 +220,21 @@ func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
 func (s *Store) nowMS() int64 { return s.now().UnixMilli() }
 
-// tx runs fn in a write transaction.
+// tx runs fn in a write transaction. A panic in fn rolls it back before
+// going on: on SQLite the transaction holds the one writer connection, which
+// would otherwise stay taken until ctx ended (or for good with a ctx that
+// never does).
 func (s *Store) tx(ctx context.Context, fn func(*Tx) error) error {
 	t, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			t.Rollback()
+			panic(p)
+		}
+	}()
 	if err := fn(&Tx{tx: t, d: s.d}); err != nil {
 		t.Rollback()
 		return err
