@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 	"github.com/vigil-scan/vigil/internal/sbomin"
@@ -40,6 +41,7 @@ func runSbomScan(ctx context.Context, app *App, f *scanFlags, file string) error
 	}
 	ctx, cancel := withTimeout(ctx, f.timeout)
 	defer cancel()
+	defer limitMemory(app)()
 	inv, err := sbomin.ReadFile(ctx, file)
 	if err != nil {
 		return &ExitError{Code: ExitScanFailed, Err: err}
@@ -55,4 +57,24 @@ func runSbomScan(ctx context.Context, app *App, f *scanFlags, file string) error
 		return timeoutError(ctx, f.timeout, err)
 	}
 	return f.finish(ctx, app, p, r)
+}
+
+// sbomMemoryLimit is the soft memory limit (runtime/debug.SetMemoryLimit)
+// of a scan of an SBOM: its packages are most of the heap, and near the
+// SBOM size cap (sbomin.MaxBytes) the garbage collector's default of
+// letting the heap grow to twice what is live took the process past
+// 256 MB. Under the limit the collector runs more often instead (a
+// 250 MB SBOM costs about twice the CPU time; docs/performance.md). An
+// SBOM whose packages alone need more than the limit still scans: the
+// limit is soft.
+const sbomMemoryLimit = 180 << 20
+
+// limitMemory sets sbomMemoryLimit unless the user set GOMEMLIMIT, and
+// returns what restores the previous limit.
+func limitMemory(app *App) (restore func()) {
+	if app.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	prev := debug.SetMemoryLimit(sbomMemoryLimit)
+	return func() { debug.SetMemoryLimit(prev) }
 }

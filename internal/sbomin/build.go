@@ -12,15 +12,17 @@ import (
 	"github.com/vigil-scan/vigil/internal/osrelease"
 )
 
-// document is an SBOM in the form both readers produce: the described
-// image, its operating system, and its package entries as written.
+// document is an SBOM in the form every reader produces: the described
+// image, its operating system, and its packages, each turned into an
+// inventory package as it is read (builder.add), so a large SBOM is held
+// once, as packages, rather than also as decoded entries.
 type document struct {
 	artifact inventory.Artifact
 	// os is the operating-system component; zero when the SBOM has none.
 	os inventory.OS
 	// diffIDs lists the image's layers in order, when the SBOM says.
 	diffIDs []string
-	entries []entry
+	pkgs    builder
 	// vigil is set for CycloneDX that Vigil wrote: it states every source
 	// package, so none is assumed where it states none.
 	vigil bool
@@ -41,146 +43,236 @@ type entry struct {
 	ecosystem string
 	layer     *inventory.LayerRef
 	// owner is the OS package that installed it, as Vigil's CycloneDX
-	// properties state it; ownerEntry is 1 + the index of the OS package
-	// entry that CONTAINS it (SPDX relationships between packages), 0
-	// for none.
-	owner      *inventory.Owner
-	ownerEntry int
+	// properties state it.
+	owner *inventory.Owner
 }
 
-// warnings counts entries that could not be fully understood, with a few
+// builder turns entries into packages as they are read. What depends on
+// the whole document (the image's OS, which decides the OS packages'
+// ecosystem; whether Vigil wrote it, which decides assumed source
+// packages) is left pending in a byte of flags per package and settled by
+// finish; warnings are derived from the flags then too.
+type builder struct {
+	pkgs  []inventory.Package
+	flags []uint8
+	// osOf is, per package, the index in oses of the distro its purl
+	// names (-1 for none): the votes for the image's OS.
+	osOf  []int32
+	oses  []inventory.OS
+	osIdx map[inventory.OS]int32
+	in    interner
+}
+
+// Package flags.
+const (
+	// osEcosystemPending: an OS package whose ecosystem is the image's
+	// distro release, known once the document is read.
+	osEcosystemPending uint8 = 1 << iota
+	// ownSourcePending: an apk or deb package with no source stated; it is
+	// its own source unless Vigil wrote the SBOM.
+	ownSourcePending
+	warnNoPURL
+	warnBadPURL
+	warnUnsupported
+)
+
+// grow makes room for n more packages: streaming readers count the
+// packages first, so the slice is not copied while it grows (a copy of
+// 700,000 packages held two slices of them at once).
+func (b *builder) grow(n int) {
+	b.pkgs = slices.Grow(b.pkgs, n)
+	b.flags = slices.Grow(b.flags, n)
+	b.osOf = slices.Grow(b.osOf, n)
+}
+
+// add turns e into a package and returns its index, or -1 when e is not
+// a package (a structural entry without a purl).
+func (b *builder) add(e entry) int {
+	var (
+		pkg  inventory.Package
+		fl   uint8
+		osID = int32(-1)
+	)
+	switch {
+	case e.purl == "":
+		if e.structural || e.name == "" {
+			return -1
+		}
+		pkg = inventory.Package{Name: joinGroup(e.group, e.name, "/"), Version: e.version}
+		fl |= warnNoPURL
+	default:
+		pp, err := fromPURL(e.purl)
+		if err != nil {
+			pkg = inventory.Package{Name: joinGroup(e.group, e.name, "/"), Version: e.version, PURL: e.purl}
+			fl |= warnBadPURL
+			break
+		}
+		pkg = pp.pkg
+		if pp.supported {
+			pkg.Name = chooseName(pkg, e)
+		} else {
+			// Nothing matches it; show it as the SBOM names it.
+			fl |= warnUnsupported
+			if e.name != "" {
+				pkg.Name = joinGroup(e.group, e.name, "/")
+			}
+		}
+		if e.version != "" {
+			pkg.Version = e.version
+		}
+		osID = b.osID(pp.os)
+		if pkg.IsOS() {
+			fl |= osEcosystemPending
+			pkg.Source = chooseSource(pkg, e.source)
+			if pkg.Source == nil && (pkg.Type == inventory.TypeApk || pkg.Type == inventory.TypeDeb) {
+				fl |= ownSourcePending
+			}
+		}
+	}
+	if e.ecosystem != "" {
+		pkg.Ecosystem = e.ecosystem
+		fl &^= osEcosystemPending
+	}
+	pkg.Path = e.path
+	pkg.Licenses = e.licenses
+	pkg.Layer = e.layer
+	if !pkg.IsOS() {
+		pkg.Owner = e.owner
+	}
+	b.in.pkg(&pkg)
+	b.pkgs = append(b.pkgs, pkg)
+	b.flags = append(b.flags, fl)
+	b.osOf = append(b.osOf, osID)
+	return len(b.pkgs) - 1
+}
+
+func (b *builder) osID(o inventory.OS) int32 {
+	if id, ok := b.osIdx[o]; ok {
+		return id
+	}
+	if b.osIdx == nil {
+		b.osIdx = map[inventory.OS]int32{}
+	}
+	id := int32(len(b.oses))
+	b.oses = append(b.oses, o)
+	b.osIdx[o] = id
+	return id
+}
+
+// remove drops the packages at the (ascending) indices; the SPDX reader
+// learns only from relationships that one is the described image.
+func (b *builder) remove(idx []int) {
+	if len(idx) == 0 {
+		return
+	}
+	keep, next := 0, 0
+	for i := range b.pkgs {
+		if next < len(idx) && idx[next] == i {
+			next++
+			continue
+		}
+		b.pkgs[keep], b.flags[keep], b.osOf[keep] = b.pkgs[i], b.flags[i], b.osOf[i]
+		keep++
+	}
+	clear(b.pkgs[keep:])
+	b.pkgs, b.flags, b.osOf = b.pkgs[:keep], b.flags[:keep], b.osOf[:keep]
+}
+
+// warnings counts packages that could not be fully understood, with a few
 // examples each.
-type warnings struct {
-	noPURL, badPURL, unsupported []string
-}
-
-func (w *warnings) add(list *[]string, example string) {
-	*list = append(*list, example)
-}
-
-func (w *warnings) messages() []string {
+func (b *builder) warnings() []string {
 	var out []string
-	say := func(list []string, what string) {
-		if len(list) == 0 {
+	say := func(flag uint8, what string, example func(p *inventory.Package) string) {
+		var ex []string
+		n := 0
+		for i, fl := range b.flags {
+			if fl&flag == 0 {
+				continue
+			}
+			if n++; len(ex) < 3 {
+				ex = append(ex, example(&b.pkgs[i]))
+			}
+		}
+		if n == 0 {
 			return
 		}
-		ex := list[:min(len(list), 3)]
 		more := ""
-		if len(list) > len(ex) {
+		if n > len(ex) {
 			more = ", ..."
 		}
-		out = append(out, fmt.Sprintf("%d package(s) %s; kept without an ecosystem, not matched (%s%s)", len(list), what, strings.Join(ex, ", "), more))
+		out = append(out, fmt.Sprintf("%d package(s) %s; kept without an ecosystem, not matched (%s%s)", n, what, strings.Join(ex, ", "), more))
 	}
-	say(w.noPURL, "have no purl")
-	say(w.badPURL, "have an invalid purl")
-	say(w.unsupported, "have a purl type Vigil has no vulnerability data for")
+	name := func(p *inventory.Package) string { return p.Name }
+	purl := func(p *inventory.Package) string { return p.PURL }
+	say(warnNoPURL, "have no purl", name)
+	say(warnBadPURL, "have an invalid purl", purl)
+	say(warnUnsupported, "have a purl type Vigil has no vulnerability data for", purl)
 	return out
 }
 
-// build turns a decoded document into an inventory, deriving ecosystems
-// the way internal/image's finish step does.
+// build settles what waited for the whole document and returns the
+// inventory, deriving ecosystems the way internal/image's finish step
+// does.
 func build(ctx context.Context, doc *document) (*inventory.Inventory, error) {
-	// Packages are sized once: growing the slice of 120,000 packages by
-	// appending copied it a dozen times, the peak of a large sbom-scan.
-	inv := &inventory.Inventory{SchemaVersion: inventory.SchemaVersion, Artifact: doc.artifact, Packages: make([]inventory.Package, 0, len(doc.entries))}
-	parsed := make([]purlPackage, len(doc.entries))
-	parseErr := make([]error, len(doc.entries))
-	for i, e := range doc.entries {
-		if e.purl != "" {
-			parsed[i], parseErr[i] = fromPURL(e.purl)
-		}
-	}
-	imageOS := documentOS(doc.os, parsed)
-	inv.Artifact.OS = imageOS
-	var (
-		warn warnings
-		in   interner
-	)
-	for i, e := range doc.entries {
+	b := &doc.pkgs
+	imageOS := b.documentOS(doc.os)
+	for i := range b.pkgs {
 		if i%1024 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		var pkg inventory.Package
-		switch {
-		case e.purl == "":
-			if e.structural || e.name == "" {
-				continue
-			}
-			pkg = inventory.Package{Name: joinGroup(e.group, e.name, "/"), Version: e.version}
-			warn.add(&warn.noPURL, pkg.Name)
-		case parseErr[i] != nil:
-			pkg = inventory.Package{Name: joinGroup(e.group, e.name, "/"), Version: e.version, PURL: e.purl}
-			warn.add(&warn.badPURL, e.purl)
-		default:
-			pp := parsed[i]
-			pkg = pp.pkg
-			if pp.supported {
-				pkg.Name = chooseName(pkg, e)
-			} else {
-				// Nothing matches it; show it as the SBOM names it.
-				warn.add(&warn.unsupported, e.purl)
-				if e.name != "" {
-					pkg.Name = joinGroup(e.group, e.name, "/")
-				}
-			}
-			if e.version != "" {
-				pkg.Version = e.version
-			}
-			if pkg.IsOS() {
-				pkg.Ecosystem = osEcosystem(imageOS, pp.os)
-				pkg.Source = chooseSource(pkg, e.source, !doc.vigil)
-			}
+		p, fl := &b.pkgs[i], b.flags[i]
+		if fl&osEcosystemPending != 0 {
+			p.Ecosystem = b.in.str(osEcosystem(imageOS, b.oses[b.osOf[i]]))
 		}
-		if e.ecosystem != "" {
-			pkg.Ecosystem = e.ecosystem
+		if fl&ownSourcePending != 0 && !doc.vigil {
+			p.Source = b.in.source(inventory.SourcePackage{Name: p.Name, Version: p.Version})
 		}
-		pkg.Path = e.path
-		pkg.Licenses = e.licenses
-		pkg.Layer = e.layer
-		if !pkg.IsOS() {
-			pkg.Owner = e.owner
-			if o := e.ownerEntry - 1; o >= 0 && o < len(parsed) && parseErr[o] == nil && parsed[o].pkg.IsOS() && pkg.Owner == nil {
-				pkg.Owner = &inventory.Owner{Type: parsed[o].pkg.Type, Name: chooseName(parsed[o].pkg, doc.entries[o])}
-			}
-		}
-		in.pkg(&pkg)
-		inv.Packages = append(inv.Packages, pkg)
 	}
+	inv := &inventory.Inventory{SchemaVersion: inventory.SchemaVersion, Artifact: doc.artifact, Packages: b.pkgs}
+	if inv.Packages == nil {
+		inv.Packages = []inventory.Package{}
+	}
+	inv.Artifact.OS = imageOS
 	inv.Artifact.Layers = layers(doc.diffIDs, inv.Packages)
-	inv.Warnings = warn.messages()
+	inv.Warnings = b.warnings()
+	*b = builder{}
 	return inv, nil
 }
 
 // documentOS is the operating system of the image: the SBOM's OS
 // component, completed (or replaced, when absent) by the distro the OS
 // packages' purls name most often.
-func documentOS(stated inventory.OS, parsed []purlPackage) inventory.OS {
+func (b *builder) documentOS(stated inventory.OS) inventory.OS {
 	stated.Family = normalizeFamily(stated.Family)
 	if stated.Family != "" && (stated.Version != "" || stated.Codename != "") {
 		return stated
 	}
-	counts := map[inventory.OS]int{}
-	var best inventory.OS
-	for _, p := range parsed {
-		o := p.os
+	counts := make([]int, len(b.oses))
+	best := -1
+	for _, id := range b.osOf {
+		if id < 0 {
+			continue
+		}
+		o := b.oses[id]
 		if o.Family == "" || (o.Version == "" && o.Codename == "") {
 			continue
 		}
 		if stated.Family != "" && o.Family != stated.Family {
 			continue
 		}
-		counts[o]++
-		if counts[o] > counts[best] {
-			best = o
+		counts[id]++
+		if best < 0 || counts[id] > counts[best] {
+			best = int(id)
 		}
 	}
-	if best.Family == "" {
+	if best < 0 {
 		return stated
 	}
-	best.Name = stated.Name
-	return best
+	o := b.oses[best]
+	o.Name = stated.Name
+	return o
 }
 
 // osEcosystem gives an OS package the image's distro ecosystem, as
@@ -222,9 +314,10 @@ func joinGroup(group, name, sep string) string {
 }
 
 // chooseSource prefers what the SBOM states, then the purl's upstream
-// qualifier, then (when assume is set) what Vigil's catalogers assume when
-// a database names no source: an apk or deb package is its own source.
-func chooseSource(pkg inventory.Package, stated *inventory.SourcePackage, assume bool) *inventory.SourcePackage {
+// qualifier. With neither, build assumes what Vigil's catalogers assume
+// when a database names no source: an apk or deb package is its own
+// source (unless Vigil wrote the SBOM, which states every source).
+func chooseSource(pkg inventory.Package, stated *inventory.SourcePackage) *inventory.SourcePackage {
 	if stated != nil && stated.Name != "" {
 		s := *stated
 		if s.Version == "" {
@@ -232,13 +325,7 @@ func chooseSource(pkg inventory.Package, stated *inventory.SourcePackage, assume
 		}
 		return &s
 	}
-	if pkg.Source != nil {
-		return pkg.Source
-	}
-	if assume && (pkg.Type == inventory.TypeApk || pkg.Type == inventory.TypeDeb) {
-		return &inventory.SourcePackage{Name: pkg.Name, Version: pkg.Version}
-	}
-	return nil
+	return pkg.Source
 }
 
 // layers lists the image's layers: those the SBOM declares in order, or

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 
@@ -94,6 +95,7 @@ func streamCycloneDXJSON(ctx context.Context, r io.Reader) (*document, error) {
 		seenKeys[key] = true
 		switch {
 		case key == "components":
+			doc.pkgs.grow(sizeHint(r, key))
 			err = streamArray(ctx, dec, func() error {
 				var c cdx.Component
 				if err := dec.Decode(&c); err != nil {
@@ -221,6 +223,7 @@ func streamVigilJSON(ctx context.Context, r io.Reader) (*inventory.Inventory, er
 			tool = t.Name
 		case "packages":
 			sawPackages = true
+			inv.Packages = slices.Grow(inv.Packages, sizeHint(r, key))
 			err = streamArray(ctx, dec, func() error {
 				var p inventory.Package
 				if err := dec.Decode(&p); err != nil {

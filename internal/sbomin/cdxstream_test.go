@@ -94,7 +94,7 @@ func TestCycloneDXStreamed(t *testing.T) {
 		}
 		doc, err := streamCycloneDXJSON(context.Background(), f)
 		f.Close()
-		if err != nil || len(doc.entries) == 0 {
+		if err != nil || len(doc.pkgs.pkgs) == 0 {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

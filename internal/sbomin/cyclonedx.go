@@ -74,7 +74,7 @@ func addComponents(doc *document, cs []cdx.Component) {
 				doc.os = inventory.OS{Family: c.Name, Version: c.Version, Name: c.Description}
 			}
 		} else {
-			doc.entries = append(doc.entries, componentEntry(c))
+			doc.pkgs.add(componentEntry(c))
 		}
 		if c.Components != nil {
 			addComponents(doc, *c.Components)

@@ -3,6 +3,7 @@ package sbomin
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	spdxjson "github.com/spdx/tools-golang/json"
@@ -68,8 +69,9 @@ func fromSPDX(d *spdx.Document) *document {
 }
 
 // spdxCollector gathers what fromSPDX needs from a document's parts in
-// any order, keeping each package only in its compact form, so the
-// streaming reader (spdxstream.go) and the whole read share one logic.
+// any order, turning each package into an inventory package as it comes,
+// so the streaming reader (spdxstream.go) and the whole read share one
+// logic.
 type spdxCollector struct {
 	name      string
 	described map[spdxcommon.ElementID]bool
@@ -77,21 +79,26 @@ type spdxCollector struct {
 	// package that installed a language package (Vigil, Syft).
 	containedBy map[spdxcommon.ElementID][]spdxcommon.ElementID
 	licenses    map[string]string
-	items       []spdxItem
+	doc         document
+	// The SPDX ids of the entries (packages other than the OS), end to
+	// end in one buffer (idEnd[i] is where entry i's ends), and each
+	// entry's package (-1 when it is not one): relationships, which may
+	// come after the packages, name them.
+	ids      []byte
+	idEnd    []uint32
+	entryPkg []int32
+	// images are the entries that may be the described image: no purl,
+	// or an image purl.
+	images []spdxImage
 }
 
-// spdxItem is a package, kept as its entry (licence not yet resolved
-// against the document's other licences), plus what the OS and the
-// described image need when it may be one of them.
-type spdxItem struct {
-	id    spdxcommon.ElementID
-	isOS  bool
-	image bool // could be the described image: no purl, or an image purl
-	e     entry
-	// OS or image package: its name, version and description, and
-	// Trivy's "DiffID: <id>" layer annotations.
-	name, version, description string
-	diffIDs                    []string
+// spdxImage is an entry that is the described image if a relationship
+// says so: its name, version and Trivy's "DiffID: <id>" layer annotations.
+type spdxImage struct {
+	id            spdxcommon.ElementID
+	entry         int
+	name, version string
+	diffIDs       []string
 }
 
 func (c *spdxCollector) addRelationship(r *spdx.Relationship) {
@@ -125,69 +132,123 @@ func (c *spdxCollector) addLicense(l *spdx.OtherLicense) {
 	}
 }
 
+// grow makes room for n more packages (the streaming reader counts them).
+func (c *spdxCollector) grow(n int) {
+	c.doc.pkgs.grow(n)
+	c.idEnd = slices.Grow(c.idEnd, n)
+	c.entryPkg = slices.Grow(c.entryPkg, n)
+}
+
 func (c *spdxCollector) addPackage(p *spdx.Package) {
 	if p == nil {
 		return
 	}
-	purl := spdxPURL(p)
-	it := spdxItem{id: p.PackageSPDXIdentifier, isOS: isSPDXOS(p)}
-	if it.isOS {
-		it.name, it.version, it.description = p.PackageName, p.PackageVersion, p.PackageDescription
-		c.items = append(c.items, it)
+	if isSPDXOS(p) {
+		if c.doc.os.Family == "" {
+			c.doc.os = inventory.OS{Family: p.PackageName, Version: p.PackageVersion, Name: p.PackageDescription}
+		}
 		return
 	}
+	purl := spdxPURL(p)
 	if purl == "" || strings.HasPrefix(purl, "pkg:oci/") || strings.HasPrefix(purl, "pkg:docker/") {
-		it.image = true
-		it.name, it.version = p.PackageName, p.PackageVersion
+		img := spdxImage{id: p.PackageSPDXIdentifier, entry: len(c.entryPkg), name: p.PackageName, version: p.PackageVersion}
 		for _, a := range p.Annotations {
 			// Trivy lists the image's layers as "DiffID: <id>" annotations.
 			if d, ok := strings.CutPrefix(a.AnnotationComment, "DiffID: "); ok {
-				it.diffIDs = append(it.diffIDs, strings.TrimSpace(d))
+				img.diffIDs = append(img.diffIDs, strings.TrimSpace(d))
 			}
 		}
+		c.images = append(c.images, img)
 	}
-	it.e = spdxEntry(p, purl)
-	c.items = append(c.items, it)
+	c.ids = append(c.ids, p.PackageSPDXIdentifier...)
+	c.idEnd = append(c.idEnd, uint32(len(c.ids)))
+	c.entryPkg = append(c.entryPkg, int32(c.doc.pkgs.add(spdxEntry(p, purl))))
+}
+
+// entryID is the SPDX id of entry i, as bytes of c.ids.
+func (c *spdxCollector) entryID(i int) []byte {
+	start := uint32(0)
+	if i > 0 {
+		start = c.idEnd[i-1]
+	}
+	return c.ids[start:c.idEnd[i]]
 }
 
 func (c *spdxCollector) document() *document {
-	doc := &document{}
+	doc := &c.doc
 	doc.artifact.Name = c.name
-	entryOf := map[spdxcommon.ElementID]int{}
-	var ids []spdxcommon.ElementID
-	for _, it := range c.items {
-		switch {
-		case it.isOS:
-			if doc.os.Family == "" {
-				doc.os = inventory.OS{Family: it.name, Version: it.version, Name: it.description}
-			}
-		case it.image && c.described[it.id]:
-			doc.artifact.Name = it.name
-			if strings.HasPrefix(it.version, "sha256:") {
-				doc.artifact.Digest = it.version
-			}
-			doc.diffIDs = append(doc.diffIDs, it.diffIDs...)
-		default:
-			e := it.e
-			if len(e.licenses) == 1 {
-				if name, ok := c.licenses[e.licenses[0]]; ok {
-					e.licenses = []string{name}
-				}
-			}
-			entryOf[it.id] = len(doc.entries)
-			doc.entries = append(doc.entries, e)
-			ids = append(ids, it.id)
+	b := &doc.pkgs
+	// The described image is no package.
+	var drop []int
+	for _, img := range c.images {
+		if !c.described[img.id] {
+			continue
 		}
+		doc.artifact.Name = img.name
+		if strings.HasPrefix(img.version, "sha256:") {
+			doc.artifact.Digest = img.version
+		}
+		doc.diffIDs = append(doc.diffIDs, img.diffIDs...)
+		if p := c.entryPkg[img.entry]; p >= 0 {
+			drop = append(drop, int(p))
+		}
+		c.entryPkg[img.entry] = -2 // not an entry either
 	}
-	for i, id := range ids {
-		for _, a := range c.containedBy[id] {
-			if j, ok := entryOf[a]; ok && j != i {
-				doc.entries[i].ownerEntry = j + 1
-				break
+	// A package's declared licence may name one of the document's other
+	// licences.
+	for i := range b.pkgs {
+		if ls := b.pkgs[i].Licenses; len(ls) == 1 {
+			if name, ok := c.licenses[ls[0]]; ok {
+				b.pkgs[i].Licenses = b.in.licenseList([]string{name})
 			}
 		}
 	}
-	return doc
+	c.setOwners()
+	b.remove(drop)
+	out := c.doc
+	*c = spdxCollector{}
+	return &out
+}
+
+// setOwners gives a language package the OS package that CONTAINS it:
+// the first of its containers that is an entry, when that is an OS
+// package.
+func (c *spdxCollector) setOwners() {
+	if len(c.containedBy) == 0 {
+		return
+	}
+	b := &c.doc.pkgs
+	// Where each container is among the entries (the last entry of an id
+	// wins, as a map of all of them would).
+	at := map[spdxcommon.ElementID]int{}
+	for _, as := range c.containedBy {
+		for _, a := range as {
+			at[a] = -1
+		}
+	}
+	for i := range c.entryPkg {
+		if c.entryPkg[i] == -2 {
+			continue
+		}
+		if _, ok := at[spdxcommon.ElementID(c.entryID(i))]; ok {
+			at[spdxcommon.ElementID(c.entryID(i))] = i
+		}
+	}
+	for i, p := range c.entryPkg {
+		if p < 0 {
+			continue
+		}
+		for _, a := range c.containedBy[spdxcommon.ElementID(c.entryID(i))] {
+			j := at[a]
+			if j < 0 || j == i {
+				continue
+			}
+			if o := c.entryPkg[j]; o >= 0 && b.pkgs[o].IsOS() && !b.pkgs[p].IsOS() && b.pkgs[p].Owner == nil {
+				b.pkgs[p].Owner = b.in.owner(inventory.Owner{Type: b.pkgs[o].Type, Name: b.pkgs[o].Name})
+			}
+			break
+		}
+	}
 }
 
 const noAssertion = "NOASSERTION"

@@ -78,6 +78,7 @@ func streamSPDXJSON(ctx context.Context, r io.Reader) (doc *document, err error)
 		case "documentDescribes":
 			err = dec.Decode(&describes)
 		case "packages":
+			c.grow(sizeHint(r, key))
 			err = streamArray(ctx, dec, func() error {
 				var raw json.RawMessage
 				if err := dec.Decode(&raw); err != nil {

@@ -217,7 +217,7 @@ func TestTextSBOMsStreamed(t *testing.T) {
 		}
 		doc, err := streamTextSBOM(context.Background(), f)
 		f.Close()
-		if err != nil || len(doc.entries) == 0 {
+		if err != nil || len(doc.pkgs.pkgs) == 0 {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vigil-scan/vigil/internal/inventory"
 	"github.com/vigil-scan/vigil/internal/result"
+	"github.com/vigil-scan/vigil/internal/vuln"
 )
 
 // minSharedSecret is the shortest secret masked wherever it appears in the
@@ -244,19 +245,18 @@ func RedactReport(r *result.Report) {
 		if done, ok := refs[ref]; ok {
 			return done
 		}
+		masked := red.Text(ref.CreatedBy)
+		if masked == ref.CreatedBy {
+			refs[ref] = ref
+			return ref
+		}
 		cp := *ref
-		cp.CreatedBy = red.Text(ref.CreatedBy)
+		cp.CreatedBy = masked
 		refs[ref] = &cp
 		return &cp
 	}
-	r.Packages = slices.Clone(r.Packages)
-	for i := range r.Packages {
-		r.Packages[i].Layer = fix(r.Packages[i].Layer)
-	}
-	r.Vulnerabilities = slices.Clone(r.Vulnerabilities)
-	for i := range r.Vulnerabilities {
-		r.Vulnerabilities[i].Layer = fix(r.Vulnerabilities[i].Layer)
-	}
+	r.Packages = fixLayers(r.Packages, func(p *inventory.Package) **inventory.LayerRef { return &p.Layer }, fix)
+	r.Vulnerabilities = fixLayers(r.Vulnerabilities, func(f *vuln.Finding) **inventory.LayerRef { return &f.Layer }, fix)
 	r.Secrets = slices.Clone(r.Secrets)
 	for i := range r.Secrets {
 		r.Secrets[i].Layer = fix(r.Secrets[i].Layer)
@@ -265,4 +265,24 @@ func RedactReport(r *result.Report) {
 	for i := range r.Checks {
 		r.Checks[i].Alerts = red.texts(r.Checks[i].Alerts)
 	}
+}
+
+// fixLayers gives the elements of s the layer references fix returns,
+// copying s (which the caller's inventory may share) only when one
+// changes: a copy of the packages of a 700,000-package SBOM was the peak
+// of `vigil sbom-scan` (issue 8 item 8).
+func fixLayers[T any](s []T, layer func(*T) **inventory.LayerRef, fix func(*inventory.LayerRef) *inventory.LayerRef) []T {
+	cloned := false
+	for i := range s {
+		old := *layer(&s[i])
+		ref := fix(old)
+		if ref == old {
+			continue
+		}
+		if !cloned {
+			s, cloned = slices.Clone(s), true
+		}
+		*layer(&s[i]) = ref
+	}
+	return s
 }

@@ -1,0 +1,99 @@
+package sbomin
+
+import (
+	"io"
+	"io/fs"
+)
+
+// countElements counts the elements of the array under the top-level key
+// of the JSON object in r, without decoding it: a capacity hint for the
+// streaming readers, which then hold a large SBOM's packages in one slice
+// sized once (growing it by appending held the old and the new slice
+// at once, the peak of a 700,000-package SBOM). Malformed input only gives
+// a wrong count; the decoder reports the error.
+func countElements(r io.Reader, key string) int {
+	var (
+		buf      = make([]byte, 64<<10)
+		depth    int
+		inString bool
+		escaped  bool
+		str      []byte // the last string at depth 1, a key when ':' follows
+		lastKey  string
+		inArray  bool // inside the array under key
+		expect   bool // the next value starts an element
+		count    int
+	)
+	for {
+		n, err := r.Read(buf)
+		for _, c := range buf[:n] {
+			if inString {
+				switch {
+				case escaped:
+					escaped = false
+				case c == '\\':
+					escaped = true
+				case c == '"':
+					inString = false
+				case depth == 1 && len(str) <= len(key):
+					str = append(str, c)
+				}
+				continue
+			}
+			switch c {
+			case ' ', '\t', '\r', '\n':
+				continue
+			case ':':
+				if depth == 1 {
+					lastKey = string(str)
+				}
+				continue
+			case ',':
+				expect = inArray && depth == 2
+				continue
+			case ']', '}':
+				expect = false
+			}
+			if expect {
+				count++
+				expect = false
+			}
+			switch c {
+			case '"':
+				inString, str = true, str[:0]
+			case '[', '{':
+				if depth == 1 && c == '[' && lastKey == key {
+					inArray, expect = true, true
+				}
+				depth++
+			case ']', '}':
+				depth--
+				if depth == 1 && inArray {
+					return count
+				}
+			}
+		}
+		if err != nil {
+			return count
+		}
+	}
+}
+
+// sizeHint counts the elements under key when r is a file that can be
+// read again from its start (ReadFile's), and 0 otherwise. The count is
+// capped at one element per 64 bytes of the file (the smallest real
+// package entries are about 100), so a file of empty elements cannot
+// make the readers reserve more than a few times its size.
+func sizeHint(r io.Reader, key string) int {
+	f, ok := r.(interface {
+		io.ReaderAt
+		Stat() (fs.FileInfo, error)
+	})
+	if !ok {
+		return 0
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return 0
+	}
+	return min(countElements(io.NewSectionReader(f, 0, st.Size()), key), int(st.Size()/64))
+}
