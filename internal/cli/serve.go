@@ -315,7 +315,7 @@ func shutdown(logger *slog.Logger, q *jobs.Queue, hs *http.Server, srv *server.S
 		hs.Shutdown(ctx)
 	}
 	if srv != nil {
-		srv.Wait()
+		srv.Stop()
 	}
 	return q.Stop(ctx)
 }

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -83,18 +85,39 @@ func (s *Server) backfillRegistry(w http.ResponseWriter, r *http.Request) {
 }
 
 // startBackfill lists the registry's repositories and tags in the
-// background and records each tag as a push.
+// background and records each tag as a push. Stop cancels it.
 func (s *Server) startBackfill(registryID string, tenantID int64) {
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
-		ctx := context.Background()
-		err := s.backfill(ctx, registryID, tenantID)
+		err := s.runBackfill(registryID, tenantID)
 		if err != nil {
 			s.log.Warn("registry backfill failed", "registry", registryID, "err", err)
 		}
-		s.st.SetRegistryBackfill(ctx, registryID, err)
+		// Recorded even when the server is stopping, but not waited on
+		// forever.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.st.SetRegistryBackfill(ctx, registryID, err); err != nil {
+			s.log.Warn("recording the registry backfill", "registry", registryID, "err", err)
+		}
 	}()
+}
+
+// runBackfill is backfill with the server's background context; a panic
+// is its error (in a goroutine of its own it would end the process).
+func (s *Server) runBackfill(registryID string, tenantID int64) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("registry backfill panicked", "registry", registryID, "panic", p, "stack", string(debug.Stack()))
+			err = fmt.Errorf("backfill failed: internal error: %v", p)
+		}
+	}()
+	err = s.backfill(s.bgCtx, registryID, tenantID)
+	if err != nil && s.bgCtx.Err() != nil {
+		err = errors.New("backfill interrupted: the server stopped; POST /api/v1/registries/{id}/backfill to run it again")
+	}
+	return err
 }
 
 // maxBackfillTags bounds one backfill (a registry with more is listed in

@@ -58,11 +58,15 @@ func writeFamily[V int64 | float64](b *strings.Builder, name, typ, help string, 
 
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	var b strings.Builder
-	s.metrics.mu.Lock()
-	writeFamily(&b, "vigil_http_requests_total", "counter", "HTTP requests by route and status.", s.metrics.requests)
-	writeFamily(&b, "vigil_http_request_seconds_total", "counter", "Time spent serving HTTP requests by route.", s.metrics.duration)
-	writeFamily(&b, "vigil_webhook_events_total", "counter", "Registry webhook events by format and outcome.", s.metrics.webhooks)
-	s.metrics.mu.Unlock()
+	func() {
+		// Every request takes this lock (ServeHTTP): released however
+		// this ends.
+		s.metrics.mu.Lock()
+		defer s.metrics.mu.Unlock()
+		writeFamily(&b, "vigil_http_requests_total", "counter", "HTTP requests by route and status.", s.metrics.requests)
+		writeFamily(&b, "vigil_http_request_seconds_total", "counter", "Time spent serving HTTP requests by route.", s.metrics.duration)
+		writeFamily(&b, "vigil_webhook_events_total", "counter", "Registry webhook events by format and outcome.", s.metrics.webhooks)
+	}()
 	if s.q != nil {
 		if st, err := s.q.Stats(r.Context()); err == nil {
 			writeFamily(&b, "vigil_jobs", "gauge", "Jobs in the queue by state.", map[string]int64{

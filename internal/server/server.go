@@ -56,7 +56,11 @@ type Server struct {
 	limiter *limiter
 	metrics *metrics
 	intake  *intake
-	bg      sync.WaitGroup
+	// bg counts background work the handlers started (backfills), which
+	// runs with bgCtx until Stop.
+	bg     sync.WaitGroup
+	bgCtx  context.Context
+	bgStop context.CancelFunc
 }
 
 // New builds the server and its routes.
@@ -76,6 +80,7 @@ func New(opts Options) *Server {
 	s := &Server{opts: opts, st: opts.Store, q: opts.Queue, log: opts.Logger, mux: http.NewServeMux(),
 		limiter: newLimiter(opts.IngestRate), metrics: newMetrics()}
 	s.intake = &intake{st: opts.Store, q: opts.Queue, log: opts.Logger}
+	s.bgCtx, s.bgStop = context.WithCancel(context.Background())
 	s.register()
 	return s
 }
@@ -163,6 +168,15 @@ func (r *statusRecorder) WriteHeader(code int) {
 
 // Wait waits for background work the handlers started (backfills).
 func (s *Server) Wait() { s.bg.Wait() }
+
+// Stop cancels the background work the handlers started and waits for it
+// to end: a backfill in progress stops (a large or unresponsive registry
+// would otherwise hold a shutdown for hours) and records that it was
+// interrupted.
+func (s *Server) Stop() {
+	s.bgStop()
+	s.bg.Wait()
+}
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.st.Ping(r.Context()); err != nil {
