@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vigil-scan/vigil/internal/config"
 	"github.com/vigil-scan/vigil/internal/feeds"
+	"github.com/vigil-scan/vigil/internal/urlcred"
 	"github.com/vigil-scan/vigil/internal/vulndb"
 )
 
@@ -107,11 +108,11 @@ func (f *dbAutoFlags) ensure(ctx context.Context, app *App, db dbFlags, quiet bo
 	if err := config.CheckDBRepository(from); err != nil {
 		return fmt.Errorf("--db-repository %q: %w", from, err)
 	}
-	source := from
+	source := urlcred.Redact(from)
 	switch {
 	case from != "":
 	case cfg.Mirror != "":
-		source = "the feeds in mirror " + cfg.Mirror
+		source = "the feeds in mirror " + urlcred.Redact(cfg.Mirror)
 	default:
 		source = "the upstream feeds (set --db-repository or a mirror to make this fast)"
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-scan/vigil/internal/publish"
 	"github.com/vigil-scan/vigil/internal/report"
 	"github.com/vigil-scan/vigil/internal/result"
+	"github.com/vigil-scan/vigil/internal/sbomin"
 	"github.com/vigil-scan/vigil/internal/scan"
 	"github.com/vigil-scan/vigil/internal/secrets"
 	"github.com/vigil-scan/vigil/internal/vulndb"
@@ -38,31 +39,33 @@ const (
 
 // scanFlags are the flags of `vigil image` and `vigil sbom-scan`.
 type scanFlags struct {
-	img            imageFlags
-	db             dbFlags
-	formats        []string
-	output         string
-	threshold      string
-	exitCode       int
-	ignoreUnfixed  bool
-	onlyFixed      bool
-	policyFile     string
-	allowlist      string
-	vex            []string
-	dockerfile     string
-	checks         bool
-	checkThreshold string
-	ignoreChecks   []string
-	acceptKeys     []string
-	secrets        bool
-	failOnSecrets  bool
-	failOnUnsup    bool
-	publish        bool
-	pub            publishFlags
-	filters        scanFilters
-	timeout        time.Duration
-	quiet          bool
-	dbAuto         dbAutoFlags
+	img imageFlags
+	// sbomMaxPackages bounds the packages of an SBOM (sbom-scan, sbom:FILE).
+	sbomMaxPackages int
+	db              dbFlags
+	formats         []string
+	output          string
+	threshold       string
+	exitCode        int
+	ignoreUnfixed   bool
+	onlyFixed       bool
+	policyFile      string
+	allowlist       string
+	vex             []string
+	dockerfile      string
+	checks          bool
+	checkThreshold  string
+	ignoreChecks    []string
+	acceptKeys      []string
+	secrets         bool
+	failOnSecrets   bool
+	failOnUnsup     bool
+	publish         bool
+	pub             publishFlags
+	filters         scanFilters
+	timeout         time.Duration
+	quiet           bool
+	dbAuto          dbAutoFlags
 }
 
 func (f *scanFlags) register(cmd *cobra.Command, app *App, image bool) {
@@ -83,6 +86,7 @@ func (f *scanFlags) register(cmd *cobra.Command, app *App, image bool) {
 	fl.BoolVar(&f.failOnSecrets, "fail-on-secrets", false, "fail the gate when an unsuppressed secret is found")
 	fl.BoolVar(&f.failOnUnsup, "fail-on-unsupported", false, "fail the gate when part of the image could not be judged: an OS release or ecosystem the DB has no data for, an end-of-life release, a feed whose last update failed")
 	fl.BoolVar(&f.publish, "publish", false, "send the results to the Vigil server (--server, --token)")
+	fl.IntVar(&f.sbomMaxPackages, "sbom-max-packages", sbomin.DefaultMaxPackages, "refuse an SBOM (sbom-scan, sbom:FILE) that lists more packages: the scan holds about 250 bytes per package (VIGIL_SBOM_MAX_PACKAGES)")
 	if image {
 		f.img.register(cmd, app)
 		fl.BoolVar(&f.checks, "checks", true, "run best-practice checks (CIS Docker Benchmark, Dockle codes)")

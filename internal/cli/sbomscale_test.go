@@ -200,3 +200,31 @@ func clone(t *testing.T, v any) any {
 	}
 	return out
 }
+
+// An SBOM with more packages than --sbom-max-packages (or
+// VIGIL_SBOM_MAX_PACKAGES) allows is refused with exit 2, naming them.
+func TestSbomMaxPackages(t *testing.T) {
+	env := corpusDB(t)
+	sbom := filepath.Join(t.TempDir(), "app.cdx.json")
+	ref := "docker-archive:" + corpus.Path(t, "images", "alpine-310.tar.gz")
+	if code, _, stderr := run(t, env, "", "sbom", ref, "--format", "cyclonedx-json="+sbom); code != 0 {
+		t.Fatalf("sbom: %d %s", code, stderr)
+	}
+	for _, args := range [][]string{{"sbom-scan", sbom, "--sbom-max-packages", "13"}, {"image", "sbom:" + sbom, "--sbom-max-packages", "13"}} {
+		code, _, stderr := run(t, env, "", args...)
+		if code != ExitScanFailed || !strings.Contains(stderr, "more than 13 packages") || !strings.Contains(stderr, "--sbom-max-packages or VIGIL_SBOM_MAX_PACKAGES") {
+			t.Errorf("%q: code %d, %s", args, code, stderr)
+		}
+	}
+	limited := map[string]string{"VIGIL_SBOM_MAX_PACKAGES": "13"}
+	for k, v := range env {
+		limited[k] = v
+	}
+	if code, _, stderr := run(t, limited, "", "sbom-scan", sbom); code != ExitScanFailed || !strings.Contains(stderr, "more than 13 packages") {
+		t.Errorf("VIGIL_SBOM_MAX_PACKAGES=13: code %d, %s", code, stderr)
+	}
+	// The image's 14 packages are within a limit of 14.
+	if code, _, stderr := run(t, env, "", "sbom-scan", sbom, "--sbom-max-packages", "14", "--exit-code", "0"); code != 0 {
+		t.Errorf("--sbom-max-packages 14: code %d, %s", code, stderr)
+	}
+}

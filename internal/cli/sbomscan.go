@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
@@ -42,7 +44,10 @@ func runSbomScan(ctx context.Context, app *App, f *scanFlags, file string) error
 	ctx, cancel := withTimeout(ctx, f.timeout)
 	defer cancel()
 	defer limitMemory(app)()
-	inv, err := sbomin.ReadFile(ctx, file)
+	inv, err := sbomin.ReadFile(sbomin.WithMaxPackages(ctx, f.sbomMaxPackages), file)
+	if errors.Is(err, sbomin.ErrTooManyPackages) {
+		err = fmt.Errorf("%w (--sbom-max-packages or VIGIL_SBOM_MAX_PACKAGES raises the limit)", err)
+	}
 	if err != nil {
 		return &ExitError{Code: ExitScanFailed, Err: err}
 	}

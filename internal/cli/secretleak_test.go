@@ -186,3 +186,25 @@ func TestImageRefCredentialsNotPrinted(t *testing.T) {
 		}
 	}
 }
+
+// Credentials in a DB source (`--from`, `--db-repository` oci:// or
+// https://) are not printed: the registry parser quoted the reference
+// without its scheme, and the first-run notice printed it whole.
+func TestDBSourceCredentialsNotPrinted(t *testing.T) {
+	img, _ := imagetest.SecretConfigImage(t)
+	ref := imagetest.WriteDockerArchive(t, img, "acme/app:1.0")
+	env := map[string]string{"VIGIL_DB": filepath.Join(t.TempDir(), "vigil.db"), "VIGIL_CACHE_DIR": t.TempDir()}
+	for _, args := range [][]string{
+		{"db", "update", "--from", "oci://bob:HUNTER2@127.0.0.1:1/repo:tag"},
+		{"image", ref, "--db-repository", "oci://bob:HUNTER2@127.0.0.1:1/repo:tag"},
+		{"image", ref, "--db-repository", "https://bob:HUNTER2@127.0.0.1:1/"},
+	} {
+		code, stdout, stderr := run(t, env, "", append(args, "--log-level", "debug")...)
+		if code != ExitScanFailed || !strings.Contains(stderr, "127.0.0.1:1") {
+			t.Fatalf("%v: exit %d, stderr %s", args, code, stderr)
+		}
+		if strings.Contains(stdout+stderr, "HUNTER2") {
+			t.Errorf("%v prints the credentials: %s", args, stderr)
+		}
+	}
+}

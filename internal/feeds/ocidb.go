@@ -24,6 +24,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/vigil-scan/vigil/internal/tempfile"
+	"github.com/vigil-scan/vigil/internal/urlcred"
 	"github.com/vigil-scan/vigil/internal/vulndb"
 )
 
@@ -70,7 +71,11 @@ func (o RegistryOptions) parse(ref string) (name.Reference, []remote.Option, err
 	}
 	r, err := name.ParseReference(strings.TrimPrefix(ref, OCIPrefix), nameOpts...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("DB reference %q: %w", ref, err)
+		// The parser quotes the reference without its scheme, where
+		// urlcred cannot see user:password@: redact it here.
+		red := urlcred.Redact(ref)
+		msg := strings.ReplaceAll(err.Error(), strings.TrimPrefix(ref, OCIPrefix), strings.TrimPrefix(red, OCIPrefix))
+		return nil, nil, fmt.Errorf("DB reference %q: %s", red, msg)
 	}
 	kc := o.Keychain
 	if kc == nil {

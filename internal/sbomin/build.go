@@ -215,6 +215,9 @@ func (b *builder) warnings() []string {
 // does.
 func build(ctx context.Context, doc *document) (*inventory.Inventory, error) {
 	b := &doc.pkgs
+	if err := checkPackages(ctx, len(b.pkgs)); err != nil {
+		return nil, err
+	}
 	imageOS := b.documentOS(doc.os)
 	for i := range b.pkgs {
 		if i%1024 == 0 {

@@ -95,14 +95,14 @@ func streamCycloneDXJSON(ctx context.Context, r io.Reader) (*document, error) {
 		seenKeys[key] = true
 		switch {
 		case key == "components":
-			doc.pkgs.grow(sizeHint(r, key))
+			doc.pkgs.grow(sizeHint(ctx, r, key))
 			err = streamArray(ctx, dec, func() error {
 				var c cdx.Component
 				if err := dec.Decode(&c); err != nil {
 					return err
 				}
 				addComponents(doc, []cdx.Component{c})
-				return nil
+				return checkPackages(ctx, len(doc.pkgs.pkgs))
 			})
 		case cdxArrays[key] != nil:
 			err = streamArray(ctx, dec, func() error { return dec.Decode(cdxArrays[key]()) })
@@ -223,7 +223,7 @@ func streamVigilJSON(ctx context.Context, r io.Reader) (*inventory.Inventory, er
 			tool = t.Name
 		case "packages":
 			sawPackages = true
-			inv.Packages = slices.Grow(inv.Packages, sizeHint(r, key))
+			inv.Packages = slices.Grow(inv.Packages, sizeHint(ctx, r, key))
 			err = streamArray(ctx, dec, func() error {
 				var p inventory.Package
 				if err := dec.Decode(&p); err != nil {
@@ -231,7 +231,7 @@ func streamVigilJSON(ctx context.Context, r io.Reader) (*inventory.Inventory, er
 				}
 				in.pkg(&p)
 				inv.Packages = append(inv.Packages, p)
-				return nil
+				return checkPackages(ctx, len(inv.Packages))
 			})
 		case "schema_version", "artifact", "files", "warnings":
 			var raw json.RawMessage

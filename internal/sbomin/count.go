@@ -1,6 +1,7 @@
 package sbomin
 
 import (
+	"context"
 	"io"
 	"io/fs"
 )
@@ -80,10 +81,9 @@ func countElements(r io.Reader, key string) int {
 
 // sizeHint counts the elements under key when r is a file that can be
 // read again from its start (ReadFile's), and 0 otherwise. The count is
-// capped at one element per 64 bytes of the file (the smallest real
-// package entries are about 100), so a file of empty elements cannot
-// make the readers reserve more than a few times its size.
-func sizeHint(r io.Reader, key string) int {
+// capped at the packages ctx allows (plus one, for the error), so a file
+// of empty elements cannot make the readers reserve more.
+func sizeHint(ctx context.Context, r io.Reader, key string) int {
 	f, ok := r.(interface {
 		io.ReaderAt
 		Stat() (fs.FileInfo, error)
@@ -95,5 +95,5 @@ func sizeHint(r io.Reader, key string) int {
 	if err != nil {
 		return 0
 	}
-	return min(countElements(io.NewSectionReader(f, 0, st.Size()), key), int(st.Size()/64))
+	return min(countElements(io.NewSectionReader(f, 0, st.Size()), key), maxPackages(ctx)+1)
 }

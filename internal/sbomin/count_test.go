@@ -1,6 +1,13 @@
 package sbomin
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -20,5 +27,56 @@ func TestCountElements(t *testing.T) {
 		if got := countElements(strings.NewReader(tc.doc), "packages"); got != tc.want {
 			t.Errorf("%s: %d elements, want %d", tc.doc, got, tc.want)
 		}
+	}
+}
+
+// An SBOM with more packages than allowed is refused, streamed or read
+// whole, in every format, and the error says so; at the limit it is read.
+func TestMaxPackages(t *testing.T) {
+	for _, name := range []string{"trivy-alpine.cdx.json", "syft-debian.cdx.json", "syft-rpm.spdx.json", "trivy-debian.spdx.json", "minimal.cdx.xml", "minimal.spdx"} {
+		path := filepath.Join("testdata", name)
+		inv, err := ReadFile(context.Background(), path)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		n := len(inv.Packages)
+		if n < 2 {
+			t.Fatalf("%s: %d packages", name, n)
+		}
+		if _, err := ReadFile(WithMaxPackages(context.Background(), n), path); err != nil {
+			t.Errorf("%s at its %d packages: %v", name, n, err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := WithMaxPackages(context.Background(), n-1)
+		_, err = ReadFile(ctx, path)
+		if !errors.Is(err, ErrTooManyPackages) || !strings.Contains(err.Error(), fmt.Sprintf("more than %d packages", n-1)) {
+			t.Errorf("%s streamed, limit %d: %v", name, n-1, err)
+		}
+		if _, err := Read(ctx, bytes.NewReader(b)); !errors.Is(err, ErrTooManyPackages) {
+			t.Errorf("%s whole, limit %d: %v", name, n-1, err)
+		}
+	}
+	// Vigil's own JSON.
+	var buf bytes.Buffer
+	inv, err := ReadFile(context.Background(), filepath.Join("testdata", "trivy-alpine.cdx.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.NewEncoder(&buf).Encode(map[string]any{"schema_version": "1.0.0", "tool": map[string]string{"name": "vigil"}, "packages": inv.Packages}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "inv.json")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := WithMaxPackages(context.Background(), len(inv.Packages)-1)
+	if _, err := ReadFile(ctx, path); !errors.Is(err, ErrTooManyPackages) {
+		t.Errorf("Vigil JSON streamed: %v", err)
+	}
+	if _, err := Read(ctx, bytes.NewReader(buf.Bytes())); !errors.Is(err, ErrTooManyPackages) {
+		t.Errorf("Vigil JSON whole: %v", err)
 	}
 }

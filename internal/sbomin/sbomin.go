@@ -41,6 +41,54 @@ func Read(ctx context.Context, r io.Reader) (*inventory.Inventory, error) {
 	return read(ctx, r, MaxBytes)
 }
 
+// DefaultMaxPackages bounds the packages of an SBOM ReadFile and Read
+// accept, unless WithMaxPackages says otherwise. Memory is proportional to
+// packages, not bytes: `vigil sbom-scan` holds about 250 bytes per package
+// (docs/performance.md), so 500,000 packages stay under 256 MB while the
+// densest 256 MiB SBOM (Vigil JSON) lists 760,000. The largest real
+// images list tens of thousands.
+const DefaultMaxPackages = 500_000
+
+// ErrTooManyPackages is returned (wrapped) for an SBOM that lists more
+// packages than allowed.
+var ErrTooManyPackages = errors.New("too many packages")
+
+type maxPackagesKey struct{}
+
+// WithMaxPackages makes the reads under ctx accept up to n packages
+// (DefaultMaxPackages when n <= 0).
+func WithMaxPackages(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, maxPackagesKey{}, n)
+}
+
+func maxPackages(ctx context.Context) int {
+	if n, ok := ctx.Value(maxPackagesKey{}).(int); ok && n > 0 {
+		return n
+	}
+	return DefaultMaxPackages
+}
+
+// checkPackages fails when n packages are more than ctx allows.
+func checkPackages(ctx context.Context, n int) error {
+	if limit := maxPackages(ctx); n > limit {
+		return fmt.Errorf("the SBOM lists more than %d packages; not read: %w", limit, ErrTooManyPackages)
+	}
+	return nil
+}
+
+// stopReading reports whether a failed streaming read ends ReadFile
+// rather than falling back to the whole read: the context is done, or the
+// SBOM has too many packages (the whole read would hold them all first).
+func stopReading(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if errors.Is(err, ErrTooManyPackages) {
+		return err
+	}
+	return nil
+}
+
 // ReadFile reads the SBOM at path; errors name the file.
 func ReadFile(ctx context.Context, path string) (*inventory.Inventory, error) {
 	f, err := os.Open(path)
@@ -60,30 +108,32 @@ func ReadFile(ctx context.Context, path string) (*inventory.Inventory, error) {
 			}
 			return inv, nil
 		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if err := stopReading(ctx, err); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return nil, fmt.Errorf("reading SBOM: %w", err)
 		}
-		if inv, err := streamVigilJSON(ctx, f); err == nil {
+		inv, err := streamVigilJSON(ctx, f)
+		if err == nil {
 			return inv, nil
 		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if err := stopReading(ctx, err); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return nil, fmt.Errorf("reading SBOM: %w", err)
 		}
-		if doc, err := streamSPDXJSON(ctx, f); err == nil {
+		doc, err = streamSPDXJSON(ctx, f)
+		if err == nil {
 			inv, err := build(ctx, doc)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", path, err)
 			}
 			return inv, nil
 		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if err := stopReading(ctx, err); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return nil, fmt.Errorf("reading SBOM: %w", err)
@@ -122,7 +172,14 @@ func read(ctx context.Context, r io.Reader, limit int64) (*inventory.Inventory, 
 	}
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) // UTF-8 BOM some Windows tools write
 	if isVigilJSON(b) {
-		return readVigilJSON(b)
+		inv, err := readVigilJSON(b)
+		if err == nil {
+			err = checkPackages(ctx, len(inv.Packages))
+		}
+		if err != nil {
+			return nil, err
+		}
+		return inv, nil
 	}
 	doc, err := decode(b)
 	if err != nil {

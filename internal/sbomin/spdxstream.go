@@ -78,7 +78,7 @@ func streamSPDXJSON(ctx context.Context, r io.Reader) (doc *document, err error)
 		case "documentDescribes":
 			err = dec.Decode(&describes)
 		case "packages":
-			c.grow(sizeHint(r, key))
+			c.grow(sizeHint(ctx, r, key))
 			err = streamArray(ctx, dec, func() error {
 				var raw json.RawMessage
 				if err := dec.Decode(&raw); err != nil {
@@ -101,7 +101,8 @@ func streamSPDXJSON(ctx context.Context, r io.Reader) (doc *document, err error)
 					}
 				}
 				c.addPackage(p)
-				return nil
+				// The described image, when it is among them, is no package.
+				return checkPackages(ctx, len(c.doc.pkgs.pkgs)-len(c.images))
 			})
 		case "relationships":
 			err = streamArray(ctx, dec, func() error {
