@@ -25,7 +25,8 @@ type mergedFS struct {
 
 // merge stacks the layer results bottom to top. A later layer hides a lower
 // path when it deletes it (whiteout of the path or a parent, opaque parent
-// dir) or replaces it (claims a file at the same path). A replaced package
+// dir), replaces it (claims a file at the same path) or puts an entry of
+// another type there (a file over a directory: replaceByType). A replaced package
 // database yields the later layer's packages; those whose version did not
 // change keep the layer that introduced them.
 //
@@ -93,6 +94,8 @@ func (fs *mergedFS) apply(r *inventory.LayerResult, ref *inventory.LayerRef) {
 		}
 		fs.remove(func(p string) bool { return strings.HasPrefix(p, d+"/") })
 	}
+
+	fs.replaceByType(r)
 
 	// Everything this layer has a file for replaces the lower copy.
 	replaced := map[string][]inventory.Package{}
@@ -196,13 +199,56 @@ func samePackage(old []inventory.Package, p inventory.Package) *inventory.Packag
 	return nil
 }
 
+// replaceByType hides the lower paths this layer's entries replace by
+// their type, as the appliers that unpack a layer onto the lower ones do
+// (moby's pkg/archive and containerd's archive remove what is at a path
+// before creating an entry there, unless both are directories):
+// everything at or under a path where this layer puts a non-directory
+// (lib/apk replaced by a file or a symlink hides lib/apk/db/installed),
+// and a lower file or symlink where it puts a directory (lib -> usr/lib
+// replaced by a real lib/). Facts may name directories ("unneeded
+// directory"), so a directory entry does not hide a fact: directories
+// merge.
+func (fs *mergedFS) replaceByType(r *inventory.LayerResult) {
+	if len(r.NonDirs) > 0 {
+		fs.remove(func(p string) bool { return atOrUnder(r.NonDirs, p) })
+	}
+	if len(r.Dirs) > 0 {
+		fs.removeFiles(func(p string) bool { return inSet(r.Dirs, pathHash(p)) })
+	}
+}
+
+// atOrUnder reports whether p or one of its parents hashes into set,
+// hashing every prefix in one pass over p.
+func atOrUnder(set []uint64, p string) bool {
+	h := uint64(fnvOffset64)
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' && inSet(set, h) {
+			return true
+		}
+		h ^= uint64(p[i])
+		h *= fnvPrime64
+	}
+	return inSet(set, h)
+}
+
+func inSet(set []uint64, h uint64) bool {
+	_, ok := slices.BinarySearch(set, h)
+	return ok
+}
+
 // remove deletes every path matching hidden from all maps.
 func (fs *mergedFS) remove(hidden func(string) bool) {
+	fs.removeFiles(hidden)
+	maps.DeleteFunc(fs.facts, func(p string, _ []inventory.FileFact) bool { return hidden(p) })
+}
+
+// removeFiles deletes every path matching hidden from all maps but facts.
+func (fs *mergedFS) removeFiles(hidden func(string) bool) {
 	maps.DeleteFunc(fs.packages, func(p string, _ []inventory.Package) bool { return hidden(p) })
 	maps.DeleteFunc(fs.owned, func(p string, _ []inventory.OwnedFiles) bool { return hidden(p) })
 	maps.DeleteFunc(fs.contents, func(p string, _ []byte) bool { return hidden(p) })
 	maps.DeleteFunc(fs.symlinks, func(p, _ string) bool { return hidden(p) })
-	maps.DeleteFunc(fs.facts, func(p string, _ []inventory.FileFact) bool { return hidden(p) })
 	maps.DeleteFunc(fs.claimedLinks, func(p string, _ bool) bool { return hidden(p) })
 	maps.DeleteFunc(fs.unclaimed, func(p string, _ bool) bool { return hidden(p) })
 }
