@@ -211,30 +211,59 @@ func samePackage(old []inventory.Package, p inventory.Package) *inventory.Packag
 // merge.
 func (fs *mergedFS) replaceByType(r *inventory.LayerResult) {
 	if len(r.NonDirs) > 0 {
-		fs.remove(func(p string) bool { return atOrUnder(r.NonDirs, p) })
+		nonDirs := newHashSet(r.NonDirs)
+		fs.remove(func(p string) bool { return nonDirs.atOrUnder(p) })
 	}
 	if len(r.Dirs) > 0 {
-		fs.removeFiles(func(p string) bool { return inSet(r.Dirs, pathHash(p)) })
+		dirs := newHashSet(r.Dirs)
+		fs.removeFiles(func(p string) bool { return dirs.has(pathHash(p)) })
 	}
 }
 
-// atOrUnder reports whether p or one of its parents hashes into set,
+// hashSet is a sorted set of path hashes with a bit filter in front: every
+// merged path and each of its parents is looked up in every layer's set,
+// and nearly all of them are absent, which the filter says without the
+// binary search (a third of a cached re-scan's merge time without it).
+type hashSet struct {
+	sorted []uint64
+	bits   []uint64
+	mask   uint64
+}
+
+func newHashSet(sorted []uint64) hashSet {
+	n := uint64(64)
+	for n < uint64(len(sorted))*16 {
+		n *= 2
+	}
+	s := hashSet{sorted: sorted, bits: make([]uint64, n/64), mask: n - 1}
+	for _, h := range sorted {
+		b := h & s.mask
+		s.bits[b/64] |= 1 << (b % 64)
+	}
+	return s
+}
+
+func (s hashSet) has(h uint64) bool {
+	b := h & s.mask
+	if s.bits[b/64]&(1<<(b%64)) == 0 {
+		return false
+	}
+	_, ok := slices.BinarySearch(s.sorted, h)
+	return ok
+}
+
+// atOrUnder reports whether p or one of its parents is in the set,
 // hashing every prefix in one pass over p.
-func atOrUnder(set []uint64, p string) bool {
+func (s hashSet) atOrUnder(p string) bool {
 	h := uint64(fnvOffset64)
 	for i := 0; i < len(p); i++ {
-		if p[i] == '/' && inSet(set, h) {
+		if p[i] == '/' && s.has(h) {
 			return true
 		}
 		h ^= uint64(p[i])
 		h *= fnvPrime64
 	}
-	return inSet(set, h)
-}
-
-func inSet(set []uint64, h uint64) bool {
-	_, ok := slices.BinarySearch(set, h)
-	return ok
+	return s.has(h)
 }
 
 // remove deletes every path matching hidden from all maps.

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"io/fs"
 	"path"
@@ -394,10 +393,14 @@ func (w *walker) hardlink(p, target string, mode fs.FileMode) {
 	}
 }
 
+// pathHash is FNV-64a.
 func pathHash(p string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(p))
-	return h.Sum64()
+	h := uint64(fnvOffset64)
+	for i := 0; i < len(p); i++ {
+		h ^= uint64(p[i])
+		h *= fnvPrime64
+	}
+	return h
 }
 
 // FNV-64a, inlined so merging can hash every prefix of a path in one pass
