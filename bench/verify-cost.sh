@@ -12,6 +12,11 @@
 #                                       (default 08d49e4, the commit before
 #                                       verification): includes everything
 #                                       else added since
+#   MODE=scan bench/verify-cost.sh      a whole `vigil image` scan (no layer
+#                                       cache, DB from the corpus feeds, JSON
+#                                       report): vigil built normally and
+#                                       with -tags vigil_noverify; extra
+#                                       arguments go to `vigil image`
 #   MODE=callgrind bench/verify-cost.sh instruction counts (valgrind
 #                                       callgrind, repeatable whatever the
 #                                       load) of both builds of MODE=isolate
@@ -88,6 +93,16 @@ isolate)
   ref="docker-archive:$(image "$big" ${genflags[@]+"${genflags[@]}"})"
   compare read-noverify read "$ref" "$@"
   ;;
+scan)
+  go build -o "$out/vigil" ./cmd/vigil
+  go build -tags vigil_noverify -o "$out/vigil-noverify" ./cmd/vigil
+  corpus=${VIGIL_CORPUS:-../shared/corpus}
+  export VIGIL_DB=$out/verify-cost.db
+  [ -f "$VIGIL_DB" ] || "$out/vigil" db import "$corpus/feeds" >/dev/null 2>&1
+  ref="docker-archive:$(image "$big" ${genflags[@]+"${genflags[@]}"})"
+  # compare puts the image last; `vigil image` takes its flags before it.
+  compare vigil-noverify vigil "$ref" image --no-cache --format json --output /dev/null --exit-code 0 -q "$@"
+  ;;
 callgrind)
   go build -o "$out/read" ./bench/read
   go build -tags vigil_noverify -o "$out/read-noverify" ./bench/read
@@ -120,7 +135,7 @@ print("times the instructions of the SHA-NI code a real run uses")
 PY
   ;;
 *)
-  echo "verify-cost.sh: MODE is isolate, whole or callgrind" >&2
+  echo "verify-cost.sh: MODE is isolate, whole, scan or callgrind" >&2
   exit 2
   ;;
 esac
