@@ -63,9 +63,11 @@ func readDir(ctx context.Context, ref, root string, analyzers []inventory.Analyz
 			}
 			w.symlink(p, target, fs.ModeSymlink|0o777)
 		case d.Type().IsRegular():
-			return w.dirFile(r, p, d)
+			if err := w.dirFile(r, p, d); err != nil {
+				return err
+			}
 		}
-		return nil
+		return w.overBudget()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", ref, err)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -385,5 +386,43 @@ func TestOversizedRegistryConfig(t *testing.T) {
 	_, err := readTest(t, ref, Options{Insecure: true, Sources: []string{"remote"}})
 	if err == nil || !strings.Contains(err.Error(), "image config") || !strings.Contains(err.Error(), "exceeds the") {
 		t.Fatalf("err = %v, want the config size limit", err)
+	}
+}
+
+// PAX headers let a tar entry carry a megabyte-long name or link target;
+// gzip packs thousands in a few MB (a 1.6 MB archive of 1,500 such links
+// held 2 GB). Names and targets past PATH_MAX are skipped with a warning,
+// warnings are capped, and a layer recording more paths and targets than
+// the budget fails.
+func TestHugeNamesAndTargets(t *testing.T) {
+	long := strings.Repeat("x/", 2100) // past PATH_MAX; a hostile one is a megabyte
+	var entries []imagetest.Entry
+	for i := range maxLayerWarnings + 10 {
+		entries = append(entries, imagetest.Entry{Name: "l" + strconv.Itoa(i), Typeflag: tar.TypeSymlink, Link: long})
+	}
+	entries = append(entries, imagetest.Entry{Name: "etc/os-release", Body: "ID=alpine\n"})
+	archive := dockerArchive(t, t.TempDir(), imagetest.LayerTar(t, entries...))
+	inv, err := Read(t.Context(), "docker-archive:"+archive, []inventory.Analyzer{keepAll}, Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(inv.Contents["etc/os-release"]) != "ID=alpine\n" {
+		t.Errorf("contents %v", inv.Contents)
+	}
+	if n := len(inv.Warnings); n != maxLayerWarnings+1 || !strings.Contains(inv.Warnings[0], "longer than 4096 bytes: skipped") ||
+		!strings.Contains(inv.Warnings[n-1], "the rest are not shown") {
+		t.Errorf("%d warnings, first %.200q, last %.200q", n, inv.Warnings[0], inv.Warnings[n-1])
+	}
+
+	defer func(old int64) { maxRecordedBytes = old }(maxRecordedBytes)
+	maxRecordedBytes = 100 << 10
+	entries = entries[:0]
+	for i := range 100 {
+		entries = append(entries, imagetest.Entry{Name: "l" + strconv.Itoa(i), Typeflag: tar.TypeSymlink, Link: strings.Repeat("y", 4000)})
+	}
+	archive = dockerArchive(t, t.TempDir(), imagetest.LayerTar(t, entries...))
+	_, err = Read(t.Context(), "docker-archive:"+archive, []inventory.Analyzer{keepAll}, Options{TempDir: t.TempDir()})
+	if !errors.Is(err, ErrTooManyEntries) || !strings.Contains(err.Error(), "bytes of paths and link targets") {
+		t.Errorf("err = %v, want the record budget", err)
 	}
 }

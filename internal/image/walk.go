@@ -37,6 +37,20 @@ const (
 	opaqueMarker   = ".wh..wh..opq"
 )
 
+// A layer's result holds every symlink and many paths. PAX headers let one
+// tar entry carry a megabyte-long name or link target, and gzip packs
+// thousands of them in a few MB (a 1.6 MB archive held 2 GB of link
+// targets): names and targets longer than Linux's PATH_MAX, which no
+// runtime could create, are skipped, the strings one layer records are
+// capped like a cache entry, and so are its warnings.
+const (
+	maxNameBytes     = 4096
+	maxLayerWarnings = 1000
+)
+
+// maxRecordedBytes is a variable for tests.
+var maxRecordedBytes int64 = maxCacheEntry
+
 // walkLayer streams one layer blob (gzip, zstd or plain tar) once, offering
 // every entry to the analyzers, and hashes the uncompressed stream on the
 // way: when layer.DiffID is set, content that does not hash to it is an
@@ -87,6 +101,9 @@ func walkLayer(ctx context.Context, blob io.Reader, layer inventory.Layer, analy
 		}
 		if err := w.entry(hdr, tr); err != nil {
 			return nil, streamError(counted, err)
+		}
+		if err := w.overBudget(); err != nil {
+			return nil, err
 		}
 	}
 	// Read to the end so the compressor's checksum is verified: a layer
@@ -159,6 +176,8 @@ type walker struct {
 	out       *inventory.LayerResult
 	kept      map[string][]byte
 	keptBytes int64
+	// recorded counts the bytes of paths and link targets out holds.
+	recorded int64
 	// seen holds a hash of every regular file's path, to tell a hard link
 	// to a missing file from one to a file whose content was not kept.
 	seen     map[uint64]struct{}
@@ -187,10 +206,26 @@ func (w *walker) noteUnclaimed(p string) {
 	dir, base := path.Split(p)
 	if w.fixedNames[base] || (dir != "" && w.fixedNames[path.Base(dir)+"/"]) {
 		w.out.Unclaimed = append(w.out.Unclaimed, p)
+		w.recorded += int64(len(p))
 	}
 }
 
+// overBudget fails a layer whose result would hold more than
+// maxRecordedBytes of paths and link targets.
+func (w *walker) overBudget() error {
+	if w.recorded > maxRecordedBytes {
+		return fmt.Errorf("more than %d bytes of paths and link targets: %w", maxRecordedBytes, ErrTooManyEntries)
+	}
+	return nil
+}
+
 func (w *walker) warn(format string, args ...any) {
+	switch n := len(w.out.Warnings); {
+	case n > maxLayerWarnings:
+		return
+	case n == maxLayerWarnings:
+		format, args = "more than %d warnings; the rest are not shown", []any{maxLayerWarnings}
+	}
 	msg := fmt.Sprintf(format, args...)
 	if w.diffID != "" {
 		msg = "layer " + w.diffID + ": " + msg
@@ -201,6 +236,10 @@ func (w *walker) warn(format string, args ...any) {
 // entry handles one tar header. Only errors reading the stream itself are
 // returned.
 func (w *walker) entry(hdr *tar.Header, tr io.Reader) error {
+	if len(hdr.Name) > maxNameBytes || len(hdr.Linkname) > maxNameBytes {
+		w.warn("%.100s...: name or link target longer than %d bytes: skipped", hdr.Name, maxNameBytes)
+		return nil
+	}
 	p, ok := cleanPath(hdr.Name)
 	if !ok {
 		if strings.Contains(hdr.Name, "..") {
@@ -266,6 +305,7 @@ func (w *walker) file(p string, mode fs.FileMode, size int64, r io.Reader) error
 // read hands a claimed regular file to its claimers.
 func (w *walker) read(p string, mode fs.FileMode, size int64, r io.Reader, claimers []inventory.Analyzer) error {
 	w.out.Claimed = append(w.out.Claimed, p)
+	w.recorded += int64(len(p))
 	if size > w.opts.MaxFileBytes {
 		w.warn("%s: %d bytes exceeds the %d-byte file limit: skipped", p, size, w.opts.MaxFileBytes)
 		return nil
@@ -311,8 +351,10 @@ func (w *walker) symlink(p, target string, mode fs.FileMode) {
 		w.out.Symlinks = map[string]string{}
 	}
 	w.out.Symlinks[p] = target
+	w.recorded += int64(len(p) + len(target))
 	if len(w.claim(p, mode|fs.ModeSymlink, 0)) != 0 {
 		w.out.Claimed = append(w.out.Claimed, p)
+		w.recorded += int64(len(p))
 	}
 }
 
@@ -330,6 +372,7 @@ func (w *walker) hardlink(p, target string, mode fs.FileMode) {
 		return
 	}
 	w.out.Claimed = append(w.out.Claimed, p)
+	w.recorded += int64(len(p))
 	switch {
 	case kept:
 		w.run(inventory.NewFileBytes(p, mode, content), claimers)
