@@ -223,7 +223,12 @@ func streamVigilJSON(ctx context.Context, r io.Reader) (*inventory.Inventory, er
 			tool = t.Name
 		case "packages":
 			sawPackages = true
-			inv.Packages = slices.Grow(inv.Packages, sizeHint(ctx, r, key))
+			// Every element is a package: too many is known before reading them.
+			n := sizeHint(ctx, r, key)
+			if err := checkPackages(ctx, n); err != nil {
+				return nil, err
+			}
+			inv.Packages = slices.Grow(inv.Packages, n)
 			err = streamArray(ctx, dec, func() error {
 				var p inventory.Package
 				if err := dec.Decode(&p); err != nil {
