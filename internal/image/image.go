@@ -154,6 +154,11 @@ func Read(ctx context.Context, ref string, analyzers []inventory.Analyzer, opts 
 	if err != nil {
 		return nil, err
 	}
+	results, linkWarnings, err := resolveLowerLinks(ctx, src, analyzers, results, opts)
+	if err != nil {
+		return nil, err
+	}
+	src.Warnings = append(src.Warnings, linkWarnings...)
 	fixed := fixedPaths(analyzers)
 	inv, fs := merge(src.Artifact.Layers, results, fixed)
 	// Fixed paths behind a symlink to a file no analyzer claimed: read

@@ -196,14 +196,7 @@ func (a aliasAnalyzer) Analyze(ctx context.Context, f *inventory.File, out *inve
 // paths. Results are cached like any layer result (the alias set is part of
 // the analyzers' names), so only a first scan pays the second read.
 func readAliases(ctx context.Context, src *Source, analyzers []inventory.Analyzer, m aliasMap, opts Options) ([]*inventory.LayerResult, error) {
-	key := m.key()
-	var wrapped []inventory.Analyzer
-	for _, a := range analyzers {
-		if _, ok := a.(inventory.PathClaimer); ok {
-			wrapped = append(wrapped, aliasAnalyzer{inner: a, aliases: m, key: key})
-		}
-	}
-	results, err := analyzeLayers(ctx, src, wrapped, opts)
+	results, err := walkAliased(ctx, src, analyzers, m, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -211,6 +204,20 @@ func readAliases(ctx context.Context, src *Source, analyzers []inventory.Analyze
 		results[i] = aliasResult(r, m)
 	}
 	return results, nil
+}
+
+// walkAliased walks every layer with the PathClaimers offered the files m
+// names, under their fixed paths; each result's Claimed holds the
+// physical paths.
+func walkAliased(ctx context.Context, src *Source, analyzers []inventory.Analyzer, m aliasMap, opts Options) ([]*inventory.LayerResult, error) {
+	key := m.key()
+	var wrapped []inventory.Analyzer
+	for _, a := range analyzers {
+		if _, ok := a.(inventory.PathClaimer); ok {
+			wrapped = append(wrapped, aliasAnalyzer{inner: a, aliases: m, key: key})
+		}
+	}
+	return analyzeLayers(ctx, src, wrapped, opts)
 }
 
 // aliasResult keeps what an alias walk adds to a layer: what the analyzers

@@ -59,8 +59,15 @@ func ReadVerified(ctx context.Context, ref string, analyzers []inventory.Analyze
 	if err := g.Wait(); err != nil {
 		return nil, nil, err
 	}
+	// The caller stores the layers' own results; the merge sees the hard
+	// links to lower layers' files resolved.
+	merged, linkWarnings, err := resolveLowerLinks(ctx, src, analyzers, results, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	src.Warnings = append(src.Warnings, linkWarnings...)
 	fixed := fixedPaths(analyzers)
-	inv, fs := merge(src.Artifact.Layers, results, fixed)
+	inv, fs := merge(src.Artifact.Layers, merged, fixed)
 	aliases, warnings := findAliases(fs, analyzers)
 	src.Warnings = append(src.Warnings, warnings...)
 	if len(aliases) > 0 {
@@ -68,7 +75,7 @@ func ReadVerified(ctx context.Context, ref string, analyzers []inventory.Analyze
 		if err != nil {
 			return nil, nil, err
 		}
-		inv, _ = merge(src.Artifact.Layers, withAliases(results, extra), fixed)
+		inv, _ = merge(src.Artifact.Layers, withAliases(merged, extra), fixed)
 	}
 	inv.Artifact = src.Artifact
 	inv.UnredactedConfig = src.unredactedConfig
@@ -80,8 +87,9 @@ func ReadVerified(ctx context.Context, ref string, analyzers []inventory.Analyze
 // Assemble merges stored layer results into the image's inventory as Read
 // does (whiteouts, attribution, OS detection): the server re-evaluates a
 // stored image from its stored layers with it, without the registry.
-// Package databases reached only through a symlink into another layer
-// (rare; Read re-reads those files) are not re-read here.
+// Package databases reached only through a symlink into another layer, or
+// replaced by a hard link to a lower layer's file (rare; Read re-reads
+// those files), are not re-read here.
 func Assemble(art inventory.Artifact, results []*inventory.LayerResult, analyzers []inventory.Analyzer) *inventory.Inventory {
 	inv, _ := merge(art.Layers, results, fixedPaths(withOSRelease(analyzers)))
 	inv.Artifact = art

@@ -372,7 +372,7 @@ func (w *walker) symlink(p, target string, mode fs.FileMode) {
 // again from the stream; analyzers then get a file whose reads fail, which
 // is enough for those that only note a path exists (a shell, say).
 func (w *walker) hardlink(p, target string, mode fs.FileMode) {
-	t, _ := cleanPath(target)
+	t, inRoot := cleanPath(target)
 	content, kept := w.kept[t]
 	_, seen := w.seen[pathHash(t)]
 	mode &^= fs.ModeType
@@ -388,6 +388,13 @@ func (w *walker) hardlink(p, target string, mode fs.FileMode) {
 	case seen:
 		unread := errReader{fmt.Errorf("hard link to %s: content not retained", t)}
 		w.run(inventory.NewFile(p, mode, 0, unread, w.opts.TempDir, w.opts.MaxFileBytes), claimers)
+	case inRoot:
+		// Perhaps a file of a lower layer: resolveLowerLinks.
+		if w.out.LowerLinks == nil {
+			w.out.LowerLinks = map[string]string{}
+		}
+		w.out.LowerLinks[p] = t
+		w.recorded += int64(len(t))
 	default:
 		w.warn("%s: hard link to missing file %s", p, target)
 	}

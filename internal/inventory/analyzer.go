@@ -57,6 +57,10 @@ type LayerResult struct {
 	// of a fixed path (PathClaimer) or sits in a fixed directory: where a
 	// symlink makes a fixed path resolve to one of them, it is read then.
 	Unclaimed []string `json:"unclaimed,omitempty"`
+	// LowerLinks maps each claimed hard link whose target is not an
+	// earlier entry of this layer to that target: a file of a lower layer,
+	// read when the layers are merged.
+	LowerLinks map[string]string `json:"lower_links,omitempty"`
 	// NonDirs and Dirs hold, sorted, the FNV-64a hash of the path of every
 	// non-directory entry (file, symlink, hard link, device, fifo) and of
 	// every directory entry of the layer. A runtime unpacking the layer
