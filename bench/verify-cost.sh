@@ -12,6 +12,16 @@
 #                                       (default 08d49e4, the commit before
 #                                       verification): includes everything
 #                                       else added since
+#   MODE=scan bench/verify-cost.sh      a whole `vigil image` scan (no layer
+#                                       cache, DB from the corpus feeds, JSON
+#                                       report): vigil built normally and
+#                                       with -tags vigil_noverify; extra
+#                                       arguments go to `vigil image`
+#   MODE=scan-whole bench/verify-cost.sh  the same scan, vigil of BASE
+#                                       (default 08d49e4) against the work
+#                                       tree: today's scan vs the scan of the
+#                                       commit before verification, each with
+#                                       a DB it imported itself
 #   MODE=callgrind bench/verify-cost.sh instruction counts (valgrind
 #                                       callgrind, repeatable whatever the
 #                                       load) of both builds of MODE=isolate
@@ -88,6 +98,37 @@ isolate)
   ref="docker-archive:$(image "$big" ${genflags[@]+"${genflags[@]}"})"
   compare read-noverify read "$ref" "$@"
   ;;
+scan)
+  go build -o "$out/vigil" ./cmd/vigil
+  go build -tags vigil_noverify -o "$out/vigil-noverify" ./cmd/vigil
+  corpus=${VIGIL_CORPUS:-../shared/corpus}
+  export VIGIL_DB=$out/verify-cost.db
+  [ -f "$VIGIL_DB" ] || "$out/vigil" db import "$corpus/feeds" >/dev/null 2>&1
+  ref="docker-archive:$(image "$big" ${genflags[@]+"${genflags[@]}"})"
+  # compare puts the image last; `vigil image` takes its flags before it.
+  compare vigil-noverify vigil "$ref" image --no-cache --format json --output /dev/null --exit-code 0 -q "$@"
+  ;;
+scan-whole)
+  base=${BASE:-08d49e4}
+  if [ ! -x "$out/vigil-$base" ]; then
+    tmp=$(mktemp -d)
+    git worktree add -q --detach "$tmp" "$base"
+    (cd "$tmp" && go build -o "$OLDPWD/$out/vigil-$base" ./cmd/vigil)
+    git worktree remove --force "$tmp"
+  fi
+  go build -o "$out/vigil" ./cmd/vigil
+  corpus=${VIGIL_CORPUS:-../shared/corpus}
+  # Each build reads a DB of its own schema: `vigil image` takes --db.
+  for x in "vigil-$base" vigil; do
+    [ -f "$out/verify-cost-$x.db" ] || "$out/$x" db import --db "$out/verify-cost-$x.db" "$corpus/feeds" >/dev/null 2>&1
+  done
+  ref="docker-archive:$(image "$big" ${genflags[@]+"${genflags[@]}"})"
+  for x in "vigil-$base" vigil; do
+    printf '#!/bin/sh\nexec "%s" "$@" --db "%s" 2>/dev/null\n' "$PWD/$out/$x" "$PWD/$out/verify-cost-$x.db" >"$out/$x-withdb"
+    chmod +x "$out/$x-withdb"
+  done
+  compare "vigil-$base-withdb" vigil-withdb "$ref" image --no-cache --format json --output /dev/null --exit-code 0 "$@"
+  ;;
 callgrind)
   go build -o "$out/read" ./bench/read
   go build -tags vigil_noverify -o "$out/read-noverify" ./bench/read
@@ -120,7 +161,7 @@ print("times the instructions of the SHA-NI code a real run uses")
 PY
   ;;
 *)
-  echo "verify-cost.sh: MODE is isolate, whole or callgrind" >&2
+  echo "verify-cost.sh: MODE is isolate, whole, scan, scan-whole or callgrind" >&2
   exit 2
   ;;
 esac

@@ -169,3 +169,50 @@ func BenchmarkLayerVerification(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMergeEntryTypes merges the 12 layer results of bench/rescan.sh's
+// image (run that first) as a cached re-scan does, with each layer's
+// directory and non-directory path hashes (replaceByType) and without, so
+// the ratio is what hiding lower paths replaced by another type costs.
+func BenchmarkMergeEntryTypes(b *testing.B) {
+	blobs, _ := filepath.Glob(filepath.Join("..", "..", ".cache", "bench", "rescan", "layer*.tar.gz"))
+	if len(blobs) == 0 {
+		b.Skip("no rescan image (run bench/rescan.sh first)")
+	}
+	analyzers := withOSRelease(catalog.Packages())
+	opts := Options{}.withDefaults()
+	var with, without []*inventory.LayerResult
+	entries, hashes := 0, 0
+	for _, p := range blobs {
+		blob, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := walkLayer(context.Background(), bytes.NewReader(blob), inventory.Layer{}, analyzers, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		entries += int(r.Entries)
+		hashes += len(r.Dirs) + len(r.NonDirs)
+		with = append(with, r)
+		c := *r
+		c.Dirs, c.NonDirs = nil, nil
+		without = append(without, &c)
+	}
+	fixed := fixedPaths(analyzers)
+	for _, tc := range []struct {
+		name    string
+		results []*inventory.LayerResult
+	}{{"without-types", without}, {"with-types", with}} {
+		b.Run(tc.name, func(b *testing.B) {
+			start := cpuTime()
+			defer func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }()
+			for b.Loop() {
+				if inv, _ := merge(nil, tc.results, fixed); len(inv.Packages) < 3000 {
+					b.Fatalf("%d packages", len(inv.Packages))
+				}
+			}
+		})
+	}
+	b.Logf("%d layers, %d entries, %d path hashes", len(blobs), entries, hashes)
+}

@@ -20,7 +20,7 @@ import (
 // cacheFormat changes whenever the walk's output for the same layer and
 // analyzers changes (new LayerResult fields, walk rules), so older entries
 // are ignored rather than misread.
-const cacheFormat = 5
+const cacheFormat = 6
 
 // maxCacheEntry bounds one cache entry read: far above any real layer
 // result, far below what a hostile entry could make the scan allocate.

@@ -25,7 +25,8 @@ type mergedFS struct {
 
 // merge stacks the layer results bottom to top. A later layer hides a lower
 // path when it deletes it (whiteout of the path or a parent, opaque parent
-// dir) or replaces it (claims a file at the same path). A replaced package
+// dir), replaces it (claims a file at the same path) or puts an entry of
+// another type there (a file over a directory: replaceByType). A replaced package
 // database yields the later layer's packages; those whose version did not
 // change keep the layer that introduced them.
 //
@@ -93,6 +94,8 @@ func (fs *mergedFS) apply(r *inventory.LayerResult, ref *inventory.LayerRef) {
 		}
 		fs.remove(func(p string) bool { return strings.HasPrefix(p, d+"/") })
 	}
+
+	fs.replaceByType(r)
 
 	// Everything this layer has a file for replaces the lower copy.
 	replaced := map[string][]inventory.Package{}
@@ -196,13 +199,85 @@ func samePackage(old []inventory.Package, p inventory.Package) *inventory.Packag
 	return nil
 }
 
+// replaceByType hides the lower paths this layer's entries replace by
+// their type, as the appliers that unpack a layer onto the lower ones do
+// (moby's pkg/archive and containerd's archive remove what is at a path
+// before creating an entry there, unless both are directories):
+// everything at or under a path where this layer puts a non-directory
+// (lib/apk replaced by a file or a symlink hides lib/apk/db/installed),
+// and a lower file or symlink where it puts a directory (lib -> usr/lib
+// replaced by a real lib/). Facts may name directories ("unneeded
+// directory"), so a directory entry does not hide a fact: directories
+// merge.
+func (fs *mergedFS) replaceByType(r *inventory.LayerResult) {
+	if len(r.NonDirs) > 0 {
+		nonDirs := newHashSet(r.NonDirs)
+		fs.remove(func(p string) bool { return nonDirs.atOrUnder(p) })
+	}
+	if len(r.Dirs) > 0 {
+		dirs := newHashSet(r.Dirs)
+		fs.removeFiles(func(p string) bool { return dirs.has(pathHash(p)) })
+	}
+}
+
+// hashSet is a sorted set of path hashes with a bit filter in front: every
+// merged path and each of its parents is looked up in every layer's set,
+// and nearly all of them are absent, which the filter says without the
+// binary search (a third of a cached re-scan's merge time without it).
+type hashSet struct {
+	sorted []uint64
+	bits   []uint64
+	mask   uint64
+}
+
+func newHashSet(sorted []uint64) hashSet {
+	n := uint64(64)
+	for n < uint64(len(sorted))*16 {
+		n *= 2
+	}
+	s := hashSet{sorted: sorted, bits: make([]uint64, n/64), mask: n - 1}
+	for _, h := range sorted {
+		b := h & s.mask
+		s.bits[b/64] |= 1 << (b % 64)
+	}
+	return s
+}
+
+func (s hashSet) has(h uint64) bool {
+	b := h & s.mask
+	if s.bits[b/64]&(1<<(b%64)) == 0 {
+		return false
+	}
+	_, ok := slices.BinarySearch(s.sorted, h)
+	return ok
+}
+
+// atOrUnder reports whether p or one of its parents is in the set,
+// hashing every prefix in one pass over p.
+func (s hashSet) atOrUnder(p string) bool {
+	h := uint64(fnvOffset64)
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' && s.has(h) {
+			return true
+		}
+		h ^= uint64(p[i])
+		h *= fnvPrime64
+	}
+	return s.has(h)
+}
+
 // remove deletes every path matching hidden from all maps.
 func (fs *mergedFS) remove(hidden func(string) bool) {
+	fs.removeFiles(hidden)
+	maps.DeleteFunc(fs.facts, func(p string, _ []inventory.FileFact) bool { return hidden(p) })
+}
+
+// removeFiles deletes every path matching hidden from all maps but facts.
+func (fs *mergedFS) removeFiles(hidden func(string) bool) {
 	maps.DeleteFunc(fs.packages, func(p string, _ []inventory.Package) bool { return hidden(p) })
 	maps.DeleteFunc(fs.owned, func(p string, _ []inventory.OwnedFiles) bool { return hidden(p) })
 	maps.DeleteFunc(fs.contents, func(p string, _ []byte) bool { return hidden(p) })
 	maps.DeleteFunc(fs.symlinks, func(p, _ string) bool { return hidden(p) })
-	maps.DeleteFunc(fs.facts, func(p string, _ []inventory.FileFact) bool { return hidden(p) })
 	maps.DeleteFunc(fs.claimedLinks, func(p string, _ bool) bool { return hidden(p) })
 	maps.DeleteFunc(fs.unclaimed, func(p string, _ bool) bool { return hidden(p) })
 }

@@ -2,6 +2,7 @@ package image
 
 import (
 	"context"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"testing"
@@ -181,5 +182,22 @@ func TestMergeOwnersThroughSymlinks(t *testing.T) {
 	}
 	if got := res.Owned[0].Files; len(got) != 1 || got[0] != listed {
 		t.Errorf("layer result changed: %q", got)
+	}
+}
+
+// The inlined hash is FNV-64a, and a path's prefixes hash as the paths do.
+func TestPathHash(t *testing.T) {
+	h := fnv.New64a()
+	h.Write([]byte("usr/lib/apk"))
+	if pathHash("usr/lib/apk") != h.Sum64() {
+		t.Error("pathHash is not FNV-64a")
+	}
+	for _, p := range []string{"usr", "usr/lib", "usr/lib/apk"} {
+		if !newHashSet([]uint64{pathHash(p)}).atOrUnder("usr/lib/apk/db/installed") {
+			t.Errorf("%s not found as a parent", p)
+		}
+	}
+	if newHashSet([]uint64{pathHash("usr/li")}).atOrUnder("usr/lib/apk") {
+		t.Error("usr/li is not a parent of usr/lib/apk")
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"io/fs"
 	"path"
@@ -124,6 +123,8 @@ func walkLayer(ctx context.Context, blob io.Reader, layer inventory.Layer, analy
 	}
 	counted.flushProgress()
 	w.out.Bytes = counted.n
+	w.out.NonDirs = sortedSet(w.out.NonDirs)
+	w.out.Dirs = sortedSet(w.out.Dirs)
 	return w.out, nil
 }
 
@@ -267,6 +268,14 @@ func (w *walker) entry(hdr *tar.Header, tr io.Reader) error {
 		w.out.Whiteouts = append(w.out.Whiteouts, path.Join(dir, deleted))
 		return nil
 	}
+	// Recorded before the skip rules: a skipped path still replaces what
+	// lower layers had there.
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		w.out.Dirs = append(w.out.Dirs, pathHash(p))
+	case tar.TypeReg, tar.TypeSymlink, tar.TypeLink, tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+		w.out.NonDirs = append(w.out.NonDirs, pathHash(p))
+	}
 	if w.opts.skip.file(p) {
 		return nil
 	}
@@ -384,10 +393,26 @@ func (w *walker) hardlink(p, target string, mode fs.FileMode) {
 	}
 }
 
+// pathHash is FNV-64a.
 func pathHash(p string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(p))
-	return h.Sum64()
+	h := uint64(fnvOffset64)
+	for i := 0; i < len(p); i++ {
+		h ^= uint64(p[i])
+		h *= fnvPrime64
+	}
+	return h
+}
+
+// FNV-64a, inlined so merging can hash every prefix of a path in one pass
+// (the state after "a/b" is the hash of "a/b").
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+)
+
+func sortedSet(s []uint64) []uint64 {
+	slices.Sort(s)
+	return slices.Compact(s)
 }
 
 // countingReader counts uncompressed bytes, fails once limit is passed (the

@@ -57,6 +57,17 @@ type LayerResult struct {
 	// of a fixed path (PathClaimer) or sits in a fixed directory: where a
 	// symlink makes a fixed path resolve to one of them, it is read then.
 	Unclaimed []string `json:"unclaimed,omitempty"`
+	// NonDirs and Dirs hold, sorted, the FNV-64a hash of the path of every
+	// non-directory entry (file, symlink, hard link, device, fifo) and of
+	// every directory entry of the layer. A runtime unpacking the layer
+	// removes whatever a lower layer had at a path this layer puts a
+	// non-directory at (a directory with all under it), and a lower
+	// non-directory where it puts a directory; merging needs every such
+	// path, which as text would make a cached layer as large as its file
+	// list. A hash collision could hide one lower path; at 64 bits it is
+	// not a practical risk.
+	NonDirs []uint64 `json:"non_dirs,omitempty"`
+	Dirs    []uint64 `json:"dirs,omitempty"`
 	// Entries and Bytes count the tar entries and uncompressed bytes walked.
 	Entries int64 `json:"entries"`
 	Bytes   int64 `json:"bytes"`
