@@ -80,3 +80,29 @@ func TestMaxPackages(t *testing.T) {
 		t.Errorf("Vigil JSON whole: %v", err)
 	}
 }
+
+// countElements agrees with encoding/json on the length of the top-level
+// "packages" array (a Vigil JSON SBOM is refused on it before reading).
+func FuzzCountElements(f *testing.F) {
+	for _, s := range []string{`{"packages": [{"a": [1, 2]}, {"b": "x,y]"}, 3, "s", null]}`, `{"a": "\"packages\"", "packages" : [ {} , {} ] , "b": [1]}`, `{"packages":[]}`, `{"x":{"y":[1]},"packages":[[],{},"]",1.5e3,true]}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		// Duplicate or escaped keys: encoding/json's last-wins and
+		// unescaping are the decoder's business, not the count's.
+		if strings.Count(doc, `"packages"`) != 1 || strings.Contains(doc, `\u`) {
+			return
+		}
+		var top map[string]json.RawMessage
+		if json.Unmarshal([]byte(doc), &top) != nil {
+			return
+		}
+		var arr []json.RawMessage
+		if json.Unmarshal(top["packages"], &arr) != nil || arr == nil {
+			return
+		}
+		if got := countElements(strings.NewReader(doc), "packages"); got != len(arr) {
+			t.Errorf("%d elements, encoding/json says %d", got, len(arr))
+		}
+	})
+}
