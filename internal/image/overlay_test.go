@@ -175,6 +175,14 @@ func TestHardLinkToDeletedLowerFile(t *testing.T) {
 			{{Name: "srv", Body: "x"}},
 			{{Name: "lib/apk/db/installed", Typeflag: tar.TypeLink, Link: "srv/installed"}},
 		},
+		"linked to itself": {
+			{{Name: "lib/apk/db/installed", Body: apkDB}},
+			{{Name: "lib/apk/db/installed", Typeflag: tar.TypeLink, Link: "lib/apk/db/installed"}},
+		},
+		"whited out in the link's layer": {
+			{{Name: "lib/apk/db/installed", Body: apkDB}, {Name: "srv/installed", Body: apkDB}},
+			{{Name: "srv/.wh.installed"}, {Name: "lib/apk/db/installed", Typeflag: tar.TypeLink, Link: "srv/installed"}},
+		},
 		"never there": {
 			{{Name: "lib/apk/db/installed", Body: apkDB}},
 			{{Name: "lib/apk/db/installed", Typeflag: tar.TypeLink, Link: "srv/installed"}},
@@ -193,7 +201,7 @@ func TestHardLinkToDeletedLowerFile(t *testing.T) {
 			if len(inv.Packages) != 0 {
 				t.Errorf("%d packages, want none", len(inv.Packages))
 			}
-			if !strings.Contains(strings.Join(inv.Warnings, "\n"), "lib/apk/db/installed: hard link to missing file srv/installed") {
+			if !strings.Contains(strings.Join(inv.Warnings, "\n"), "lib/apk/db/installed: hard link to missing file ") {
 				t.Errorf("warnings %q", inv.Warnings)
 			}
 		})
