@@ -109,7 +109,7 @@ func lowerCopy(results, raw []*inventory.LayerResult, layer int, target string) 
 		if slices.Contains(raw[k].Claimed, target) {
 			return k
 		}
-		if deletes(results[k], target) || len(results[k].NonDirs) > 0 && newHashSet(results[k].NonDirs).atOrUnder(target) {
+		if deletes(results[k], target) || len(results[k].NonDirs) > 0 && newHashSet(results[k].NonDirs).atOrUnder(target, anyParent) {
 			return -1
 		}
 	}
@@ -130,3 +130,5 @@ func deletes(r *inventory.LayerResult, target string) bool {
 	}
 	return false
 }
+
+func anyParent(string) bool { return true }

@@ -49,6 +49,9 @@ func TestEntryTypeReplacesLowerPath(t *testing.T) {
 		{"directory over the directory", base, []imagetest.Entry{{Name: "lib/", Typeflag: tar.TypeDir}, {Name: "lib/apk/", Typeflag: tar.TypeDir}, {Name: "lib/apk/other", Body: "x"}}, true, "alpine"},
 		{"sibling file", base, []imagetest.Entry{{Name: "lib/apkx", Body: "x"}, {Name: "lib/ap", Body: "x"}}, true, "alpine"},
 		{"unchanged usr-merged image", usrMerged, []imagetest.Entry{{Name: "x", Body: "x"}}, true, "alpine"},
+		{"lib symlink made again", usrMerged, []imagetest.Entry{{Name: "lib", Typeflag: tar.TypeSymlink, Link: "/usr/lib"}}, true, "alpine"},
+		{"os-release symlink made again", []imagetest.Entry{{Name: "usr/lib/os-release", Body: osRelease}, {Name: "etc/os-release", Typeflag: tar.TypeSymlink, Link: "../usr/lib/os-release"}},
+			[]imagetest.Entry{{Name: "etc/os-release", Typeflag: tar.TypeSymlink, Link: "/usr/lib/os-release"}}, false, "alpine"},
 		{"directory over the lib symlink", usrMerged, []imagetest.Entry{{Name: "lib/", Typeflag: tar.TypeDir}, {Name: "lib/x", Body: "x"}}, false, "alpine"},
 		{"directory over os-release", base, []imagetest.Entry{{Name: "etc/os-release/", Typeflag: tar.TypeDir}}, true, ""},
 	}
