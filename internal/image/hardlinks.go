@@ -3,6 +3,7 @@ package image
 import (
 	"context"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 
@@ -28,10 +29,20 @@ func resolveLowerLinks(ctx context.Context, src *Source, analyzers []inventory.A
 		path, target string
 	}
 	var links []lowerLink
+	// The target's directory resolves through the lower layers' symlinks
+	// (its last component does not: link(2) does not follow it), as
+	// containerd's hardlinkRootPath does.
+	symlinks := map[string]string{}
 	for i, r := range results {
 		for _, p := range slices.Sorted(maps.Keys(r.LowerLinks)) {
-			links = append(links, lowerLink{i, p, r.LowerLinks[p]})
+			t := r.LowerLinks[p]
+			dir, base := path.Split(t)
+			if d, ok := resolveLinks(symlinks, strings.TrimSuffix(dir, "/")); ok {
+				t = path.Join(d, base)
+			}
+			links = append(links, lowerLink{i, p, t})
 		}
+		maps.Copy(symlinks, r.Symlinks)
 	}
 	if len(links) == 0 {
 		return results, nil, nil

@@ -118,6 +118,10 @@ func TestHardLinkToLowerLayer(t *testing.T) {
 			{{Name: "usr/lib/os-release", Body: osRelease}},
 			{link("etc/os-release", "usr/lib/os-release")},
 		}, "", "", "alpine", ""},
+		{"target behind a directory symlink", [][]imagetest.Entry{
+			{{Name: "etc/os-release", Body: osRelease}, {Name: "usr/lib/backup/installed", Body: apkDB}, {Name: "lib", Typeflag: tar.TypeSymlink, Link: "usr/lib"}},
+			{link("lib/apk/db/installed", "lib/backup/installed")},
+		}, inventory.TypeApk, "lib/apk/db/installed", "alpine", "hard link to usr/lib/backup/installed of a lower layer"},
 		{"the newest lower copy counts", [][]imagetest.Entry{
 			{{Name: "etc/os-release", Body: osRelease}, {Name: "srv/installed", Body: "garbage\n"}},
 			{{Name: "srv/installed", Body: apkDB}},
