@@ -3,6 +3,7 @@ package image
 import (
 	"context"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 
@@ -28,10 +29,20 @@ func resolveLowerLinks(ctx context.Context, src *Source, analyzers []inventory.A
 		path, target string
 	}
 	var links []lowerLink
+	// The target's directory resolves through the lower layers' symlinks
+	// (its last component does not: link(2) does not follow it), as
+	// containerd's hardlinkRootPath does.
+	symlinks := map[string]string{}
 	for i, r := range results {
 		for _, p := range slices.Sorted(maps.Keys(r.LowerLinks)) {
-			links = append(links, lowerLink{i, p, r.LowerLinks[p]})
+			t := r.LowerLinks[p]
+			dir, base := path.Split(t)
+			if d, ok := resolveLinks(symlinks, strings.TrimSuffix(dir, "/")); ok {
+				t = path.Join(d, base)
+			}
+			links = append(links, lowerLink{i, p, t})
 		}
+		maps.Copy(symlinks, r.Symlinks)
 	}
 	if len(links) == 0 {
 		return results, nil, nil
@@ -63,7 +74,9 @@ func resolveLowerLinks(ctx context.Context, src *Source, analyzers []inventory.A
 			prefix = "layer " + d + ": "
 		}
 		from := -1
-		if m[l.target] == l.path {
+		// A link to its own path finds nothing: the applier removes the
+		// path before linking.
+		if m[l.target] == l.path && l.target != l.path && !deletes(results[l.layer], l.target) {
 			from = lowerCopy(results, raw, l.layer, l.target)
 		}
 		if from < 0 {
@@ -107,20 +120,26 @@ func lowerCopy(results, raw []*inventory.LayerResult, layer int, target string) 
 		if slices.Contains(raw[k].Claimed, target) {
 			return k
 		}
-		r := results[k]
-		for _, w := range r.Whiteouts {
-			if target == w || strings.HasPrefix(target, w+"/") {
-				return -1
-			}
-		}
-		for _, d := range r.OpaqueDirs {
-			if d == "" || strings.HasPrefix(target, d+"/") {
-				return -1
-			}
-		}
-		if len(r.NonDirs) > 0 && newHashSet(r.NonDirs).atOrUnder(target) {
+		if deletes(results[k], target) || len(results[k].NonDirs) > 0 && newHashSet(results[k].NonDirs).atOrUnder(target, anyParent) {
 			return -1
 		}
 	}
 	return -1
 }
+
+// deletes reports whether r's whiteouts or opaque markers delete target.
+func deletes(r *inventory.LayerResult, target string) bool {
+	for _, w := range r.Whiteouts {
+		if target == w || strings.HasPrefix(target, w+"/") {
+			return true
+		}
+	}
+	for _, d := range r.OpaqueDirs {
+		if d == "" || strings.HasPrefix(target, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func anyParent(string) bool { return true }

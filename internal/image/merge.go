@@ -209,10 +209,19 @@ func samePackage(old []inventory.Package, p inventory.Package) *inventory.Packag
 // replaced by a real lib/). Facts may name directories ("unneeded
 // directory"), so a directory entry does not hide a fact: directories
 // merge.
+//
+// Paths under a lower symlink are not physical: they are what a fixed path
+// reached through it (readAliases), and stay while the path still resolves
+// (lib -> usr/lib made again keeps lib/apk/db/installed read at
+// usr/lib/apk/db/installed); findAliases decides that on the final links.
 func (fs *mergedFS) replaceByType(r *inventory.LayerResult) {
 	if len(r.NonDirs) > 0 {
 		nonDirs := newHashSet(r.NonDirs)
-		fs.remove(func(p string) bool { return nonDirs.atOrUnder(p) })
+		underDir := func(parent string) bool {
+			_, link := fs.symlinks[parent]
+			return !link
+		}
+		fs.remove(func(p string) bool { return nonDirs.atOrUnder(p, underDir) })
 	}
 	if len(r.Dirs) > 0 {
 		dirs := newHashSet(r.Dirs)
@@ -252,12 +261,12 @@ func (s hashSet) has(h uint64) bool {
 	return ok
 }
 
-// atOrUnder reports whether p or one of its parents is in the set,
-// hashing every prefix in one pass over p.
-func (s hashSet) atOrUnder(p string) bool {
+// atOrUnder reports whether p, or one of its parents for which counts
+// holds, is in the set, hashing every prefix in one pass over p.
+func (s hashSet) atOrUnder(p string, counts func(parent string) bool) bool {
 	h := uint64(fnvOffset64)
 	for i := 0; i < len(p); i++ {
-		if p[i] == '/' && s.has(h) {
+		if p[i] == '/' && s.has(h) && counts(p[:i]) {
 			return true
 		}
 		h ^= uint64(p[i])

@@ -49,6 +49,9 @@ func TestEntryTypeReplacesLowerPath(t *testing.T) {
 		{"directory over the directory", base, []imagetest.Entry{{Name: "lib/", Typeflag: tar.TypeDir}, {Name: "lib/apk/", Typeflag: tar.TypeDir}, {Name: "lib/apk/other", Body: "x"}}, true, "alpine"},
 		{"sibling file", base, []imagetest.Entry{{Name: "lib/apkx", Body: "x"}, {Name: "lib/ap", Body: "x"}}, true, "alpine"},
 		{"unchanged usr-merged image", usrMerged, []imagetest.Entry{{Name: "x", Body: "x"}}, true, "alpine"},
+		{"lib symlink made again", usrMerged, []imagetest.Entry{{Name: "lib", Typeflag: tar.TypeSymlink, Link: "/usr/lib"}}, true, "alpine"},
+		{"os-release symlink made again", []imagetest.Entry{{Name: "usr/lib/os-release", Body: osRelease}, {Name: "etc/os-release", Typeflag: tar.TypeSymlink, Link: "../usr/lib/os-release"}},
+			[]imagetest.Entry{{Name: "etc/os-release", Typeflag: tar.TypeSymlink, Link: "/usr/lib/os-release"}}, false, "alpine"},
 		{"directory over the lib symlink", usrMerged, []imagetest.Entry{{Name: "lib/", Typeflag: tar.TypeDir}, {Name: "lib/x", Body: "x"}}, false, "alpine"},
 		{"directory over os-release", base, []imagetest.Entry{{Name: "etc/os-release/", Typeflag: tar.TypeDir}}, true, ""},
 	}
@@ -115,6 +118,10 @@ func TestHardLinkToLowerLayer(t *testing.T) {
 			{{Name: "usr/lib/os-release", Body: osRelease}},
 			{link("etc/os-release", "usr/lib/os-release")},
 		}, "", "", "alpine", ""},
+		{"target behind a directory symlink", [][]imagetest.Entry{
+			{{Name: "etc/os-release", Body: osRelease}, {Name: "usr/lib/backup/installed", Body: apkDB}, {Name: "lib", Typeflag: tar.TypeSymlink, Link: "usr/lib"}},
+			{link("lib/apk/db/installed", "lib/backup/installed")},
+		}, inventory.TypeApk, "lib/apk/db/installed", "alpine", "hard link to usr/lib/backup/installed of a lower layer"},
 		{"the newest lower copy counts", [][]imagetest.Entry{
 			{{Name: "etc/os-release", Body: osRelease}, {Name: "srv/installed", Body: "garbage\n"}},
 			{{Name: "srv/installed", Body: apkDB}},
@@ -175,6 +182,14 @@ func TestHardLinkToDeletedLowerFile(t *testing.T) {
 			{{Name: "srv", Body: "x"}},
 			{{Name: "lib/apk/db/installed", Typeflag: tar.TypeLink, Link: "srv/installed"}},
 		},
+		"linked to itself": {
+			{{Name: "lib/apk/db/installed", Body: apkDB}},
+			{{Name: "lib/apk/db/installed", Typeflag: tar.TypeLink, Link: "lib/apk/db/installed"}},
+		},
+		"whited out in the link's layer": {
+			{{Name: "lib/apk/db/installed", Body: apkDB}, {Name: "srv/installed", Body: apkDB}},
+			{{Name: "srv/.wh.installed"}, {Name: "lib/apk/db/installed", Typeflag: tar.TypeLink, Link: "srv/installed"}},
+		},
 		"never there": {
 			{{Name: "lib/apk/db/installed", Body: apkDB}},
 			{{Name: "lib/apk/db/installed", Typeflag: tar.TypeLink, Link: "srv/installed"}},
@@ -193,7 +208,7 @@ func TestHardLinkToDeletedLowerFile(t *testing.T) {
 			if len(inv.Packages) != 0 {
 				t.Errorf("%d packages, want none", len(inv.Packages))
 			}
-			if !strings.Contains(strings.Join(inv.Warnings, "\n"), "lib/apk/db/installed: hard link to missing file srv/installed") {
+			if !strings.Contains(strings.Join(inv.Warnings, "\n"), "lib/apk/db/installed: hard link to missing file ") {
 				t.Errorf("warnings %q", inv.Warnings)
 			}
 		})
