@@ -18,6 +18,13 @@ import (
 // reader takes; it is read whole instead.
 var errNotStreamed = errors.New("not streamed")
 
+// notStreamed is errNotStreamed for an input of a format the streaming
+// readers take, with why this one is not streamed: ReadFile says it when
+// the input is too large to read whole.
+func notStreamed(reason string) error {
+	return fmt.Errorf("%s: %w", reason, errNotStreamed)
+}
+
 // openObjectStream starts a streamed read of a JSON object: a byte-order
 // mark or anything but an object is left to the whole read.
 func openObjectStream(r io.Reader) (*json.Decoder, error) {
@@ -90,7 +97,7 @@ func streamCycloneDXJSON(ctx context.Context, r io.Reader) (*document, error) {
 			return nil, errNotStreamed
 		}
 		if seenKeys[key] {
-			return nil, errNotStreamed // json.Unmarshal's last-wins, left to it
+			return nil, notStreamed(fmt.Sprintf("the key %q is repeated", key)) // json.Unmarshal's last-wins, left to it
 		}
 		seenKeys[key] = true
 		switch {
@@ -126,7 +133,7 @@ func streamCycloneDXJSON(ctx context.Context, r io.Reader) (*document, error) {
 		return nil, err
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errNotStreamed // trailing data: the whole read says what
+		return nil, notStreamed("data follows the JSON object") // the whole read says what
 	}
 	if format != "CycloneDX" {
 		return nil, errNotStreamed
@@ -134,7 +141,7 @@ func streamCycloneDXJSON(ctx context.Context, r io.Reader) (*document, error) {
 	switch spec {
 	case "1.2", "1.3", "1.4", "1.5", "1.6", "1.7":
 	default:
-		return nil, errNotStreamed
+		return nil, notStreamed(fmt.Sprintf("specVersion %q is not one of 1.2 to 1.7", spec))
 	}
 	if bom.Metadata != nil {
 		doc.vigil = writtenByVigil(bom.Metadata.Tools)

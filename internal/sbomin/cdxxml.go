@@ -67,7 +67,7 @@ func streamCycloneDXXML(ctx context.Context, r io.Reader) (*document, error) {
 			return nil, err
 		}
 		if !ns.found {
-			return nil, errNotStreamed
+			return nil, notStreamed("no CycloneDX namespace (" + cdxNamespace + "…) in the XML")
 		}
 	}
 	if bom.Metadata != nil {

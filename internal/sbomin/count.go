@@ -110,6 +110,9 @@ func tagValueSizeHint(ctx context.Context, r io.Reader) int {
 }
 
 func fileHint(ctx context.Context, r io.Reader, count func(io.Reader) int) int {
+	if s, ok := r.(*io.SectionReader); ok { // ReadFile's, past a byte-order mark
+		return min(count(io.NewSectionReader(s, 0, s.Size())), maxPackages(ctx)+1)
+	}
 	f, ok := r.(interface {
 		io.ReaderAt
 		Stat() (fs.FileInfo, error)

@@ -89,6 +89,17 @@ func stopReading(ctx context.Context, err error) error {
 	return nil
 }
 
+// WholeReadMax bounds the SBOM files ReadFile reads whole when they
+// cannot be streamed (a duplicate JSON key, SPDX JSON older than 2.3, XML
+// without the CycloneDX namespace, ...): the libraries' whole reads hold
+// about ten bytes per byte of input (a 16 MB SPDX 2.2 JSON file took
+// 184 MB; docs/performance.md), so a larger one would pass 256 MB.
+const WholeReadMax = 16 << 20
+
+// ErrNotStreamable is returned (wrapped) for an SBOM file over
+// WholeReadMax that cannot be streamed.
+var ErrNotStreamable = errors.New("a whole read takes about ten times the file's size in memory")
+
 // ReadFile reads the SBOM at path; errors name the file.
 func ReadFile(ctx context.Context, path string) (*inventory.Inventory, error) {
 	f, err := os.Open(path)
@@ -96,68 +107,113 @@ func ReadFile(ctx context.Context, path string) (*inventory.Inventory, error) {
 		return nil, fmt.Errorf("reading SBOM: %w", err)
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("reading SBOM: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		// A pipe or device cannot be read again from its start, which the
+		// streaming readers need: it is read whole, up to WholeReadMax.
+		inv, err := read(ctx, f, WholeReadMax)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return inv, nil
+	}
+	if st.Size() > MaxBytes {
+		return nil, fmt.Errorf("%s: SBOM is larger than %s; not read", path, size(MaxBytes))
+	}
 	// CycloneDX JSON and XML, Vigil JSON, SPDX 2.3 JSON and SPDX tag-value
 	// files are streamed; anything else, or any error, is read whole (and
-	// the whole read reports the error).
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() <= MaxBytes {
-		doc, err := streamCycloneDXJSON(ctx, f)
-		if err == nil {
-			inv, err := build(ctx, doc)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
-			}
-			return inv, nil
-		}
-		if err := stopReading(ctx, err); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, fmt.Errorf("reading SBOM: %w", err)
-		}
-		inv, err := streamVigilJSON(ctx, f)
-		if err == nil {
-			return inv, nil
-		}
-		if err := stopReading(ctx, err); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, fmt.Errorf("reading SBOM: %w", err)
-		}
-		doc, err = streamSPDXJSON(ctx, f)
-		if err == nil {
-			inv, err := build(ctx, doc)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
-			}
-			return inv, nil
-		}
-		if err := stopReading(ctx, err); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, fmt.Errorf("reading SBOM: %w", err)
-		}
-		doc, err = streamTextSBOM(ctx, f)
-		if err == nil {
-			inv, err := build(ctx, doc)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
-			}
-			return inv, nil
-		}
-		if err := stopReading(ctx, err); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, fmt.Errorf("reading SBOM: %w", err)
-		}
+	// the whole read reports the error), up to WholeReadMax.
+	inv, why, err := streamFile(ctx, f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	inv, err := Read(ctx, f)
+	if inv != nil {
+		return inv, nil
+	}
+	if st.Size() > WholeReadMax {
+		return nil, fmt.Errorf("%s: cannot be streamed (%s), and SBOM files over %s are not read whole: %w",
+			path, why, size(WholeReadMax), ErrNotStreamable)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("reading SBOM: %w", err)
+	}
+	inv, err = Read(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return inv, nil
+}
+
+// streamFile reads f (of n bytes) with the streaming readers, after a
+// UTF-8 byte-order mark if it starts with one (the whole read drops it
+// too). It returns the inventory; or nil and why no reader streamed it;
+// or an error that ends the read (the context, too many packages).
+func streamFile(ctx context.Context, f *os.File, n int64) (_ *inventory.Inventory, why string, _ error) {
+	var off int64
+	if b := make([]byte, 3); n >= 3 {
+		if _, err := f.ReadAt(b, 0); err == nil && string(b) == "\xef\xbb\xbf" {
+			off = 3
+		}
+	}
+	src := io.NewSectionReader(f, off, n-off)
+	// The first reason a reader gives beyond "not my format" is why.
+	note := func(err error) {
+		var (
+			syn *json.SyntaxError
+			typ *json.UnmarshalTypeError
+		)
+		switch {
+		case why != "" || err == errNotStreamed:
+		case errors.Is(err, errNotStreamed):
+			why = strings.TrimSuffix(err.Error(), ": "+errNotStreamed.Error())
+		case errors.As(err, &syn) || errors.As(err, &typ) || errors.Is(err, io.ErrUnexpectedEOF):
+			why = "invalid JSON: " + err.Error()
+		default:
+			why = err.Error()
+		}
+	}
+	readers := []func() (*document, *inventory.Inventory, error){
+		func() (*document, *inventory.Inventory, error) {
+			d, err := streamCycloneDXJSON(ctx, src)
+			return d, nil, err
+		},
+		func() (*document, *inventory.Inventory, error) {
+			inv, err := streamVigilJSON(ctx, src)
+			return nil, inv, err
+		},
+		func() (*document, *inventory.Inventory, error) {
+			d, err := streamSPDXJSON(ctx, src)
+			return d, nil, err
+		},
+		func() (*document, *inventory.Inventory, error) {
+			d, err := streamTextSBOM(ctx, src)
+			return d, nil, err
+		},
+	}
+	for _, read := range readers {
+		if _, err := src.Seek(0, io.SeekStart); err != nil {
+			return nil, "", fmt.Errorf("reading SBOM: %w", err)
+		}
+		doc, inv, err := read()
+		switch {
+		case err == nil && inv != nil:
+			return inv, "", nil
+		case err == nil:
+			inv, err := build(ctx, doc)
+			return inv, "", err
+		}
+		if err := stopReading(ctx, err); err != nil {
+			return nil, "", err
+		}
+		note(err)
+	}
+	if why == "" {
+		why = "it is not an SBOM the streaming readers take (CycloneDX JSON or XML, SPDX 2.3 JSON or tag-value, Vigil JSON)"
+	}
+	return nil, why, nil
 }
 
 func read(ctx context.Context, r io.Reader, limit int64) (*inventory.Inventory, error) {
@@ -169,6 +225,9 @@ func read(ctx context.Context, r io.Reader, limit int64) (*inventory.Inventory, 
 		return nil, fmt.Errorf("reading SBOM: %w", err)
 	}
 	if int64(len(b)) > limit {
+		if limit < MaxBytes {
+			return nil, fmt.Errorf("SBOM is larger than %s; not read (a pipe is read whole; write the SBOM to a file, which is streamed, for up to %s)", size(limit), size(MaxBytes))
+		}
 		return nil, fmt.Errorf("SBOM is larger than %s; not read", size(limit))
 	}
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) // UTF-8 BOM some Windows tools write

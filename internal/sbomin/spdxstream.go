@@ -54,7 +54,7 @@ func streamSPDXJSON(ctx context.Context, r io.Reader) (doc *document, err error)
 		}
 		lower := strings.ToLower(key)
 		if seenKeys[lower] {
-			return nil, errNotStreamed // json.Unmarshal's last-wins and case folding, left to it
+			return nil, notStreamed(fmt.Sprintf("the key %q is repeated", key)) // json.Unmarshal's last-wins and case folding, left to it
 		}
 		seenKeys[lower] = true
 		switch lower {
@@ -64,7 +64,7 @@ func streamSPDXJSON(ctx context.Context, r io.Reader) (doc *document, err error)
 		if !spdxKeys[key] {
 			for k := range spdxKeys {
 				if strings.EqualFold(k, key) {
-					return nil, errNotStreamed
+					return nil, notStreamed(fmt.Sprintf("the key %q differs from %q only in case", key, k))
 				}
 			}
 		}
@@ -141,10 +141,10 @@ func streamSPDXJSON(ctx context.Context, r io.Reader) (doc *document, err error)
 		return nil, err
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errNotStreamed // trailing data: the whole read says what
+		return nil, notStreamed("data follows the JSON object") // the whole read says what
 	}
 	if version != spdx.Version {
-		return nil, fmt.Errorf("spdxVersion %q: %w", version, errNotStreamed)
+		return nil, notStreamed(fmt.Sprintf("spdxVersion %q is not SPDX-2.3 (tools-golang converts older versions whole)", version))
 	}
 	// tools-golang turns documentDescribes into DESCRIBES relationships
 	// from the document.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"unicode"
@@ -67,7 +68,7 @@ func streamSPDXTagValuePieces(ctx context.Context, r io.Reader, pieceSize int) (
 		}
 		d, err := tagvalue.Read(in)
 		if err != nil {
-			return err
+			return fmt.Errorf("invalid SPDX tag-value: %w", err)
 		}
 		if pieces == 0 {
 			c.name = d.DocumentName
@@ -90,6 +91,10 @@ func streamSPDXTagValuePieces(ctx context.Context, r io.Reader, pieceSize int) (
 	sc := bufio.NewScanner(br)
 	for sc.Scan() {
 		line := sc.Bytes()
+		if piece.Len() > WholeReadMax {
+			// A piece the library would read as large as a whole read.
+			return nil, notStreamed(fmt.Sprintf("no place to cut it into pieces in %s (a package section ends where a review or licence section or a nameless package starts)", size(WholeReadMax)))
+		}
 		if midtext {
 			midtext = !bytes.Contains(line, []byte("</text>"))
 			piece.Write(line)
@@ -104,7 +109,7 @@ func streamSPDXTagValuePieces(ctx context.Context, r io.Reader, pieceSize int) (
 		}
 		tagB, rest, ok := bytes.Cut(text, []byte(":"))
 		if !ok {
-			return nil, errNotStreamed // the library's "no colon found"
+			return nil, notStreamed("a line without a colon") // the library's "no colon found"
 		}
 		tag := string(bytes.TrimSpace(tagB))
 		var value string
@@ -169,5 +174,9 @@ func streamTextSBOM(ctx context.Context, f io.ReadSeeker) (*document, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	return streamSPDXTagValue(ctx, f)
+	doc, tvErr := streamSPDXTagValue(ctx, f)
+	if tvErr == errNotStreamed {
+		return nil, err // not tag-value: why the XML reader gave up
+	}
+	return doc, tvErr
 }
