@@ -1,6 +1,8 @@
 package sbomin
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"io/fs"
@@ -79,11 +81,35 @@ func countElements(r io.Reader, key string) int {
 	}
 }
 
+// countLines counts the lines of r that start with prefix (after
+// spaces): the packages of an SPDX tag-value document, a capacity hint
+// like countElements (a line inside a multi-line text value counts too).
+func countLines(r io.Reader, prefix string) int {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 64<<10)
+	count := 0
+	for sc.Scan() {
+		if bytes.HasPrefix(bytes.TrimLeft(sc.Bytes(), " \t"), []byte(prefix)) {
+			count++
+		}
+	}
+	return count
+}
+
 // sizeHint counts the elements under key when r is a file that can be
 // read again from its start (ReadFile's), and 0 otherwise. The count is
 // capped at the packages ctx allows (plus one, for the error), so a file
 // of empty elements cannot make the readers reserve more.
 func sizeHint(ctx context.Context, r io.Reader, key string) int {
+	return fileHint(ctx, r, func(r io.Reader) int { return countElements(r, key) })
+}
+
+// tagValueSizeHint is sizeHint for SPDX tag-value: its PackageName lines.
+func tagValueSizeHint(ctx context.Context, r io.Reader) int {
+	return fileHint(ctx, r, func(r io.Reader) int { return countLines(r, "PackageName:") })
+}
+
+func fileHint(ctx context.Context, r io.Reader, count func(io.Reader) int) int {
 	f, ok := r.(interface {
 		io.ReaderAt
 		Stat() (fs.FileInfo, error)
@@ -95,5 +121,5 @@ func sizeHint(ctx context.Context, r io.Reader, key string) int {
 	if err != nil {
 		return 0
 	}
-	return min(countElements(io.NewSectionReader(f, 0, st.Size()), key), maxPackages(ctx)+1)
+	return min(count(io.NewSectionReader(f, 0, st.Size())), maxPackages(ctx)+1)
 }

@@ -138,15 +138,16 @@ func ReadFile(ctx context.Context, path string) (*inventory.Inventory, error) {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return nil, fmt.Errorf("reading SBOM: %w", err)
 		}
-		if doc, err := streamTextSBOM(ctx, f); err == nil {
+		doc, err = streamTextSBOM(ctx, f)
+		if err == nil {
 			inv, err := build(ctx, doc)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", path, err)
 			}
 			return inv, nil
 		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if err := stopReading(ctx, err); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return nil, fmt.Errorf("reading SBOM: %w", err)

@@ -2,6 +2,7 @@ package sbomin
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -72,20 +73,26 @@ func fromSPDX(d *spdx.Document) *document {
 // any order, turning each package into an inventory package as it comes,
 // so the streaming reader (spdxstream.go) and the whole read share one
 // logic.
+//
+// Relationships, which may come after the packages they name, are kept
+// only as far as they matter (CONTAINS as pairs of numbers, DESCRIBES as
+// a set), with every SPDX id numbered once: the library's relationship
+// structs and a map of them per contained element were a third of the
+// memory of a 400,000-package tag-value SBOM.
 type spdxCollector struct {
-	name      string
-	described map[spdxcommon.ElementID]bool
-	// containedBy: what CONTAINS each element, in order, for the OS
-	// package that installed a language package (Vigil, Syft).
-	containedBy map[spdxcommon.ElementID][]spdxcommon.ElementID
-	licenses    map[string]string
-	doc         document
-	// The SPDX ids of the entries (packages other than the OS), end to
-	// end in one buffer (idEnd[i] is where entry i's ends), and each
-	// entry's package (-1 when it is not one): relationships, which may
-	// come after the packages, name them.
-	ids      []byte
-	idEnd    []uint32
+	name string
+	// idNums numbers the SPDX ids packages and relationships name.
+	idNums    map[string]int32
+	described map[int32]bool
+	// contains lists the CONTAINS relationships as (container,
+	// contained) id numbers, in document order, for the OS package that
+	// installed a language package (Vigil, Syft).
+	contains [][2]int32
+	licenses map[string]string
+	doc      document
+	// The SPDX id number of each entry (package other than the OS), and
+	// the entry's package (-1 when it is not one).
+	entryID  []int32
 	entryPkg []int32
 	// images are the entries that may be the described image: no purl,
 	// or an image purl.
@@ -95,32 +102,48 @@ type spdxCollector struct {
 // spdxImage is an entry that is the described image if a relationship
 // says so: its name, version and Trivy's "DiffID: <id>" layer annotations.
 type spdxImage struct {
-	id            spdxcommon.ElementID
+	id            int32
 	entry         int
 	name, version string
 	diffIDs       []string
+}
+
+// idNum numbers id, the same number for the same id.
+func (c *spdxCollector) idNum(id spdxcommon.ElementID) int32 {
+	if n, ok := c.idNums[string(id)]; ok {
+		return n
+	}
+	if c.idNums == nil {
+		c.idNums = map[string]int32{}
+	}
+	n := int32(len(c.idNums))
+	c.idNums[strings.Clone(string(id))] = n
+	return n
 }
 
 func (c *spdxCollector) addRelationship(r *spdx.Relationship) {
 	if r == nil {
 		return
 	}
-	if c.described == nil {
-		c.described = map[spdxcommon.ElementID]bool{}
-		c.containedBy = map[spdxcommon.ElementID][]spdxcommon.ElementID{}
-	}
 	switch strings.ToUpper(r.Relationship) {
 	case "CONTAINS":
-		c.containedBy[r.RefB.ElementRefID] = append(c.containedBy[r.RefB.ElementRefID], r.RefA.ElementRefID)
+		c.contains = append(c.contains, [2]int32{c.idNum(r.RefA.ElementRefID), c.idNum(r.RefB.ElementRefID)})
 	case "DESCRIBES":
 		if r.RefA.ElementRefID == "DOCUMENT" {
-			c.described[r.RefB.ElementRefID] = true
+			c.describe(r.RefB.ElementRefID)
 		}
 	case "DESCRIBED_BY":
 		if r.RefB.ElementRefID == "DOCUMENT" {
-			c.described[r.RefA.ElementRefID] = true
+			c.describe(r.RefA.ElementRefID)
 		}
 	}
+}
+
+func (c *spdxCollector) describe(id spdxcommon.ElementID) {
+	if c.described == nil {
+		c.described = map[int32]bool{}
+	}
+	c.described[c.idNum(id)] = true
 }
 
 func (c *spdxCollector) addLicense(l *spdx.OtherLicense) {
@@ -132,11 +155,17 @@ func (c *spdxCollector) addLicense(l *spdx.OtherLicense) {
 	}
 }
 
-// grow makes room for n more packages (the streaming reader counts them).
+// grow makes room for n more packages (the streaming readers count them).
 func (c *spdxCollector) grow(n int) {
 	c.doc.pkgs.grow(n)
-	c.idEnd = slices.Grow(c.idEnd, n)
+	c.entryID = slices.Grow(c.entryID, n)
 	c.entryPkg = slices.Grow(c.entryPkg, n)
+}
+
+// packages is how many packages were collected: the described image,
+// when it is among them, is none.
+func (c *spdxCollector) packages() int {
+	return len(c.doc.pkgs.pkgs) - len(c.images)
 }
 
 func (c *spdxCollector) addPackage(p *spdx.Package) {
@@ -149,9 +178,10 @@ func (c *spdxCollector) addPackage(p *spdx.Package) {
 		}
 		return
 	}
+	id := c.idNum(p.PackageSPDXIdentifier)
 	purl := spdxPURL(p)
 	if purl == "" || strings.HasPrefix(purl, "pkg:oci/") || strings.HasPrefix(purl, "pkg:docker/") {
-		img := spdxImage{id: p.PackageSPDXIdentifier, entry: len(c.entryPkg), name: p.PackageName, version: p.PackageVersion}
+		img := spdxImage{id: id, entry: len(c.entryPkg), name: p.PackageName, version: p.PackageVersion}
 		for _, a := range p.Annotations {
 			// Trivy lists the image's layers as "DiffID: <id>" annotations.
 			if d, ok := strings.CutPrefix(a.AnnotationComment, "DiffID: "); ok {
@@ -160,18 +190,8 @@ func (c *spdxCollector) addPackage(p *spdx.Package) {
 		}
 		c.images = append(c.images, img)
 	}
-	c.ids = append(c.ids, p.PackageSPDXIdentifier...)
-	c.idEnd = append(c.idEnd, uint32(len(c.ids)))
+	c.entryID = append(c.entryID, id)
 	c.entryPkg = append(c.entryPkg, int32(c.doc.pkgs.add(spdxEntry(p, purl))))
-}
-
-// entryID is the SPDX id of entry i, as bytes of c.ids.
-func (c *spdxCollector) entryID(i int) []byte {
-	start := uint32(0)
-	if i > 0 {
-		start = c.idEnd[i-1]
-	}
-	return c.ids[start:c.idEnd[i]]
 }
 
 func (c *spdxCollector) document() *document {
@@ -214,33 +234,33 @@ func (c *spdxCollector) document() *document {
 // the first of its containers that is an entry, when that is an OS
 // package.
 func (c *spdxCollector) setOwners() {
-	if len(c.containedBy) == 0 {
+	if len(c.contains) == 0 {
 		return
 	}
 	b := &c.doc.pkgs
-	// Where each container is among the entries (the last entry of an id
-	// wins, as a map of all of them would).
-	at := map[spdxcommon.ElementID]int{}
-	for _, as := range c.containedBy {
-		for _, a := range as {
-			at[a] = -1
+	// Where each id is among the entries (the last entry of an id wins,
+	// as a map of all of them would; -1 for none).
+	at := make([]int32, len(c.idNums))
+	for i := range at {
+		at[i] = -1
+	}
+	for i, id := range c.entryID {
+		if c.entryPkg[i] != -2 {
+			at[id] = int32(i)
 		}
 	}
-	for i := range c.entryPkg {
-		if c.entryPkg[i] == -2 {
-			continue
-		}
-		if _, ok := at[spdxcommon.ElementID(c.entryID(i))]; ok {
-			at[spdxcommon.ElementID(c.entryID(i))] = i
-		}
-	}
+	c.idNums = nil
+	// Each element's containers, in document order.
+	slices.SortStableFunc(c.contains, func(x, y [2]int32) int { return cmp.Compare(x[1], y[1]) })
 	for i, p := range c.entryPkg {
 		if p < 0 {
 			continue
 		}
-		for _, a := range c.containedBy[spdxcommon.ElementID(c.entryID(i))] {
-			j := at[a]
-			if j < 0 || j == i {
+		id := c.entryID[i]
+		k, _ := slices.BinarySearchFunc(c.contains, id, func(r [2]int32, id int32) int { return cmp.Compare(r[1], id) })
+		for ; k < len(c.contains) && c.contains[k][1] == id; k++ {
+			j := at[c.contains[k][0]]
+			if j < 0 || int(j) == i {
 				continue
 			}
 			if o := c.entryPkg[j]; o >= 0 && b.pkgs[o].IsOS() && !b.pkgs[p].IsOS() && b.pkgs[p].Owner == nil {

@@ -102,7 +102,7 @@ func streamSPDXJSON(ctx context.Context, r io.Reader) (doc *document, err error)
 				}
 				c.addPackage(p)
 				// The described image, when it is among them, is no package.
-				return checkPackages(ctx, len(c.doc.pkgs.pkgs)-len(c.images))
+				return checkPackages(ctx, c.packages())
 			})
 		case "relationships":
 			err = streamArray(ctx, dec, func() error {

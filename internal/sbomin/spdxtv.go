@@ -44,8 +44,9 @@ func streamSPDXTagValuePieces(ctx context.Context, r io.Reader, pieceSize int) (
 	if first, err := firstByte(br); err != nil || strings.IndexByte("{[<", first) >= 0 {
 		return nil, errNotStreamed
 	}
+	var c spdxCollector
+	c.grow(tagValueSizeHint(ctx, r))
 	var (
-		c       spdxCollector
 		piece   bytes.Buffer
 		version string
 		pieces  int
@@ -82,7 +83,7 @@ func streamSPDXTagValuePieces(ctx context.Context, r io.Reader, pieceSize int) (
 		}
 		piece.Reset()
 		pieces++
-		return nil
+		return checkPackages(ctx, c.packages())
 	}
 	// The same line splitting as tools-golang's lexer (bufio.Scanner, 64
 	// KiB lines at most).
@@ -162,7 +163,7 @@ func streamSPDXTagValuePieces(ctx context.Context, r io.Reader, pieceSize int) (
 // is errNotStreamed.
 func streamTextSBOM(ctx context.Context, f io.ReadSeeker) (*document, error) {
 	doc, err := streamCycloneDXXML(ctx, f)
-	if err == nil || ctx.Err() != nil {
+	if err == nil || stopReading(ctx, err) != nil {
 		return doc, err
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
