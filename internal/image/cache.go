@@ -22,6 +22,10 @@ import (
 // are ignored rather than misread.
 const cacheFormat = 7
 
+// WalkFormat is cacheFormat for stores outside this package (the service's
+// stored layer results): a layer walked under another format is read again.
+const WalkFormat = cacheFormat
+
 // maxCacheEntry bounds one cache entry read: far above any real layer
 // result, far below what a hostile entry could make the scan allocate.
 const maxCacheEntry = 256 << 20

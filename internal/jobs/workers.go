@@ -135,13 +135,17 @@ func (q *Queue) EnqueueReevaluate(ctx context.Context, ids []int64, reason strin
 
 // analyzers returns the layer analyzers and their fingerprint: stored
 // layers and images record it, and an image inventoried by another
-// fingerprint (an older Vigil) is read again.
+// fingerprint (an older Vigil, or one that walked layers by other rules)
+// is read again.
 func (q *Queue) analyzers() ([]inventory.Analyzer, string) {
 	as := q.deps.Analyzers
 	if as == nil {
 		as = catalog.Packages()
 	}
-	names := make([]string, 0, len(as))
+	names := make([]string, 0, len(as)+1)
+	// The walk's own rules (whiteouts, replaced directories, links) change
+	// what a stored layer result holds as much as an analyzer does.
+	names = append(names, "walk@"+strconv.Itoa(image.WalkFormat))
 	for _, a := range as {
 		names = append(names, a.Name()+"@"+strconv.Itoa(a.Version()))
 	}
