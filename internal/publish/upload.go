@@ -121,13 +121,12 @@ func newUpload(r *result.Report, t Trace) (*Upload, *secrets.Redactor, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: encoding payload: %v", ErrPublish, err)
 	}
-	const gap = `"packages":null,"vulnerabilities":null`
-	at := topLevelIndex(rep, gap)
-	if at < 0 {
+	repHead, repTail, ok := result.SplitAroundLists(rep)
+	if !ok {
 		return nil, nil, fmt.Errorf("%w: encoding payload: no top-level packages and vulnerabilities", ErrPublish)
 	}
-	u.prefix = append(outer[:len(outer)-len(tail)+len(`"report":`)], rep[:at]...)
-	u.suffix = append(rep[at+len(gap):], '}')
+	u.prefix = append(outer[:len(outer)-len(tail)+len(`"report":`)], repHead...)
+	u.suffix = append(repTail, '}')
 	return u, red, nil
 }
 
@@ -219,29 +218,6 @@ func (a *arrayWriter) layer(ref *inventory.LayerRef) *inventory.LayerRef {
 	return &cp
 }
 
-// topLevelIndex returns the offset of sub in the compact JSON object doc
-// where it starts a member of the top-level object, or -1.
-func topLevelIndex(doc []byte, sub string) int {
-	depth := 0
-	for i := 0; i < len(doc); i++ {
-		switch doc[i] {
-		case '"':
-			if depth == 1 && (doc[i-1] == '{' || doc[i-1] == ',') && bytes.HasPrefix(doc[i:], []byte(sub)) {
-				return i
-			}
-			for i++; i < len(doc) && doc[i] != '"'; i++ {
-				if doc[i] == '\\' {
-					i++
-				}
-			}
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-		}
-	}
-	return -1
-}
 
 type countWriter struct {
 	w io.Writer

@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,9 +21,8 @@ func writeReportJSON(w io.Writer, r *result.Report) error {
 	if err != nil {
 		return err
 	}
-	const gap = `"packages":null,"vulnerabilities":null`
-	at := topLevelIndex(compact, gap)
-	if at < 0 {
+	front, back, ok := result.SplitAroundLists(compact)
+	if !ok {
 		return fmt.Errorf("report JSON: no top-level packages and vulnerabilities")
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
@@ -35,7 +33,7 @@ func writeReportJSON(w io.Writer, r *result.Report) error {
 		_, err := bw.Write(buf)
 		return err
 	}
-	if err := put(compact[:at]); err != nil {
+	if err := put(front); err != nil {
 		return err
 	}
 	if err := putArray(put, `"packages":`, r.Packages); err != nil {
@@ -44,7 +42,7 @@ func writeReportJSON(w io.Writer, r *result.Report) error {
 	if err := putArray(put, `,"vulnerabilities":`, r.Vulnerabilities); err != nil {
 		return err
 	}
-	if err := put(compact[at+len(gap):]); err != nil {
+	if err := put(back); err != nil {
 		return err
 	}
 	if err := bw.WriteByte('\n'); err != nil {
@@ -77,26 +75,3 @@ func putArray[T any](put func([]byte) error, key string, s []T) error {
 	return put([]byte("]"))
 }
 
-// topLevelIndex returns the offset of sub in the compact JSON object doc
-// where it starts a member of the top-level object, or -1.
-func topLevelIndex(doc []byte, sub string) int {
-	depth := 0
-	for i := 0; i < len(doc); i++ {
-		switch doc[i] {
-		case '"':
-			if depth == 1 && (doc[i-1] == '{' || doc[i-1] == ',') && bytes.HasPrefix(doc[i:], []byte(sub)) {
-				return i
-			}
-			for i++; i < len(doc) && doc[i] != '"'; i++ {
-				if doc[i] == '\\' {
-					i++
-				}
-			}
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-		}
-	}
-	return -1
-}
