@@ -218,7 +218,6 @@ func (a *arrayWriter) layer(ref *inventory.LayerRef) *inventory.LayerRef {
 	return &cp
 }
 
-
 type countWriter struct {
 	w io.Writer
 	n int64

@@ -74,4 +74,3 @@ func putArray[T any](put func([]byte) error, key string, s []T) error {
 	}
 	return put([]byte("]"))
 }
-
