@@ -266,11 +266,47 @@ func TestDuplicateManifestRefused(t *testing.T) {
 	}
 }
 
-// writeLegacyArchive writes img as a `docker save` tar of the layout before
-// Docker 25: "<id>/layer.tar" members holding the uncompressed layers (their
-// blob digest is their diff ID) and "<config digest>.json". layers replaces
-// the content of layer i when set.
-func writeLegacyArchive(t *testing.T, img v1.Image, tamper map[int]func([]byte) []byte) string {
+// archiveLayout says how writeDockerArchive names and stores an image's
+// layers and config, as one of `docker save`'s layouts does.
+type archiveLayout struct {
+	tag        string
+	configName func(cfg v1.Hash) string
+	// layer returns the member name and the stream stored for layer i.
+	layer func(i int, l v1.Layer) (string, io.ReadCloser, error)
+}
+
+// legacyLayout is `docker save` before Docker 25: "<id>/layer.tar"
+// members holding the uncompressed layers (their blob digest is their diff
+// ID) and "<config digest>.json".
+var legacyLayout = archiveLayout{
+	tag:        "legacy:1",
+	configName: func(cfg v1.Hash) string { return cfg.Hex + ".json" },
+	layer: func(i int, l v1.Layer) (string, io.ReadCloser, error) {
+		rc, err := l.Uncompressed()
+		return strings.Repeat(string(rune('a'+i)), 64) + "/layer.tar", rc, err
+	},
+}
+
+// blobsLayout is `docker save` 25+ with the containerd image store: gzip
+// layers under blobs/sha256/<digest of the blob>, the config under
+// blobs/sha256/<its digest>.
+var blobsLayout = archiveLayout{
+	tag:        "blobs:1",
+	configName: func(cfg v1.Hash) string { return "blobs/sha256/" + cfg.Hex },
+	layer: func(_ int, l v1.Layer) (string, io.ReadCloser, error) {
+		digest, err := l.Digest()
+		if err != nil {
+			return "", nil, err
+		}
+		rc, err := l.Compressed()
+		return "blobs/sha256/" + digest.Hex, rc, err
+	},
+}
+
+// writeDockerArchive writes img as a `docker save` tar of the given
+// layout. tamper replaces the stored bytes of layer i, which keeps its
+// name.
+func writeDockerArchive(t *testing.T, img v1.Image, layout archiveLayout, tamper map[int]func([]byte) []byte) string {
 	t.Helper()
 	cfg, err := img.RawConfigFile()
 	if err != nil {
@@ -294,10 +330,10 @@ func writeLegacyArchive(t *testing.T, img v1.Image, tamper map[int]func([]byte) 
 			t.Fatal(err)
 		}
 	}
-	add(cfgName.Hex+".json", cfg)
+	add(layout.configName(cfgName), cfg)
 	var names []string
 	for i, l := range layers {
-		rc, err := l.Uncompressed()
+		name, rc, err := layout.layer(i, l)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -309,15 +345,14 @@ func writeLegacyArchive(t *testing.T, img v1.Image, tamper map[int]func([]byte) 
 		if f, ok := tamper[i]; ok {
 			body = f(body)
 		}
-		name := strings.Repeat(string(rune('a'+i)), 64) + "/layer.tar"
 		add(name, body)
 		names = append(names, `"`+name+`"`)
 	}
-	add("manifest.json", []byte(`[{"Config":"`+cfgName.Hex+`.json","RepoTags":["legacy:1"],"Layers":[`+strings.Join(names, ",")+`]}]`))
+	add("manifest.json", []byte(`[{"Config":"`+layout.configName(cfgName)+`","RepoTags":["`+layout.tag+`"],"Layers":[`+strings.Join(names, ",")+`]}]`))
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(t.TempDir(), "legacy.tar")
+	p := filepath.Join(t.TempDir(), strings.TrimSuffix(layout.tag, ":1")+".tar")
 	if err := os.WriteFile(p, out.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -335,14 +370,14 @@ func TestTamperedLegacyLayerTar(t *testing.T) {
 		imagetest.Entry{Name: "etc/os-release", Body: "ID=alpine\nVERSION_ID=3.20.3\n"},
 		imagetest.Entry{Name: "lib/apk/db/installed", Body: "P:evil\nV:1\nA:x86_64\n\n"})
 	cache := t.TempDir()
-	_, err := readTest(t, writeLegacyArchive(t, real, map[int]func([]byte) []byte{0: func([]byte) []byte { return evil }}), Options{CacheDir: cache})
+	_, err := readTest(t, writeDockerArchive(t, real, legacyLayout, map[int]func([]byte) []byte{0: func([]byte) []byte { return evil }}), Options{CacheDir: cache})
 	wantDigestError(t, err, "layer 0")
 	// Bytes after the tar's end are part of the blob, so of the diff ID.
 	// (Not with the cache above: layer 1 verified and was cached, and a
 	// cached layer is not read again.)
-	_, err = readTest(t, writeLegacyArchive(t, real, map[int]func([]byte) []byte{1: func(b []byte) []byte { return append(b, "junk"...) }}), Options{})
+	_, err = readTest(t, writeDockerArchive(t, real, legacyLayout, map[int]func([]byte) []byte{1: func(b []byte) []byte { return append(b, "junk"...) }}), Options{})
 	wantDigestError(t, err, "layer 1")
-	inv, err := readTest(t, writeLegacyArchive(t, real, nil), Options{CacheDir: cache})
+	inv, err := readTest(t, writeDockerArchive(t, real, legacyLayout, nil), Options{CacheDir: cache})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,68 +388,6 @@ func TestTamperedLegacyLayerTar(t *testing.T) {
 	if strings.Join(names, ",") != "musl,openssl" {
 		t.Errorf("packages %v, want musl,openssl", names)
 	}
-}
-
-// writeBlobsArchive writes img as `docker save` 25+ with the containerd
-// image store does: gzip layers under blobs/sha256/<digest of the gzip
-// blob>, the config under blobs/sha256/<its digest>. tamper replaces the
-// bytes of layer i's blob, which keeps its name.
-func writeBlobsArchive(t *testing.T, img v1.Image, tamper map[int]func([]byte) []byte) string {
-	t.Helper()
-	cfg, err := img.RawConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfgName, err := img.ConfigName()
-	if err != nil {
-		t.Fatal(err)
-	}
-	layers, err := img.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	tw := tar.NewWriter(&out)
-	add := func(name string, body []byte) {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	add("blobs/sha256/"+cfgName.Hex, cfg)
-	var names []string
-	for i, l := range layers {
-		digest, err := l.Digest()
-		if err != nil {
-			t.Fatal(err)
-		}
-		rc, err := l.Compressed()
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f, ok := tamper[i]; ok {
-			body = f(body)
-		}
-		name := "blobs/sha256/" + digest.Hex
-		add(name, body)
-		names = append(names, `"`+name+`"`)
-	}
-	add("manifest.json", []byte(`[{"Config":"blobs/sha256/`+cfgName.Hex+`","RepoTags":["blobs:1"],"Layers":[`+strings.Join(names, ",")+`]}]`))
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "blobs.tar")
-	if err := os.WriteFile(p, out.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return "docker-archive:" + p
 }
 
 // A docker-archive's gzip layers named blobs/sha256/<digest> are not
@@ -442,7 +415,7 @@ func TestTamperedDockerArchiveBlobs(t *testing.T) {
 		return strings.Join(names, ",")
 	}
 	cache := t.TempDir()
-	_, err = readTest(t, writeBlobsArchive(t, real, map[int]func([]byte) []byte{0: func([]byte) []byte { return evil }}), Options{CacheDir: cache})
+	_, err = readTest(t, writeDockerArchive(t, real, blobsLayout, map[int]func([]byte) []byte{0: func([]byte) []byte { return evil }}), Options{CacheDir: cache})
 	wantDigestError(t, err, "layer 0")
 	if !strings.Contains(err.Error(), "uncompressed content") {
 		t.Errorf("err = %v, want the diff ID check to catch it", err)
@@ -451,13 +424,13 @@ func TestTamperedDockerArchiveBlobs(t *testing.T) {
 		t.Errorf("%d cache entries written, want at most layer 1's", len(entries))
 	}
 	// Bytes after the gzip stream are no gzip member: a corrupt stream.
-	_, err = readTest(t, writeBlobsArchive(t, real, map[int]func([]byte) []byte{1: func(b []byte) []byte { return append(b, "junk"...) }}), Options{})
+	_, err = readTest(t, writeDockerArchive(t, real, blobsLayout, map[int]func([]byte) []byte{1: func(b []byte) []byte { return append(b, "junk"...) }}), Options{})
 	if err == nil || !strings.Contains(err.Error(), "layer 1") {
 		t.Errorf("trailing bytes: err = %v, want layer 1 refused", err)
 	}
 	// Other compressed bytes of the same content (a gzip header field
 	// changed) are the same layer.
-	inv, err := readTest(t, writeBlobsArchive(t, real, map[int]func([]byte) []byte{1: func(b []byte) []byte {
+	inv, err := readTest(t, writeDockerArchive(t, real, blobsLayout, map[int]func([]byte) []byte{1: func(b []byte) []byte {
 		b = bytes.Clone(b)
 		b[4] ^= 0x01 // MTIME
 		return b
@@ -466,7 +439,7 @@ func TestTamperedDockerArchiveBlobs(t *testing.T) {
 		t.Errorf("recompressed layer: %v, want the image read", err)
 	}
 	// The real image, with the cache the tampered one was read with.
-	inv, err = readTest(t, writeBlobsArchive(t, real, nil), Options{CacheDir: cache})
+	inv, err = readTest(t, writeDockerArchive(t, real, blobsLayout, nil), Options{CacheDir: cache})
 	if err != nil {
 		t.Fatal(err)
 	}
