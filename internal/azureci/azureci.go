@@ -26,6 +26,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/vigil-scan/vigil/internal/jsontok"
 	"github.com/vigil-scan/vigil/internal/vuln"
 )
 
@@ -158,31 +159,11 @@ func FirstIKey(r io.Reader) (key string, found bool, err error) {
 			}
 			return "", false, errors.New("item 0: invalid envelope: iKey is not a string")
 		}
-		if err := skipValue(dec); err != nil {
+		if err := jsontok.SkipValue(dec); err != nil {
 			return "", false, fmt.Errorf("item 0: invalid envelope: %w", err)
 		}
 	}
 	return "", true, nil
-}
-
-// skipValue reads the next JSON value token by token (nothing is kept).
-func skipValue(dec *json.Decoder) error {
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-		case json.Delim('}'), json.Delim(']'):
-			depth--
-		}
-		if depth == 0 {
-			return nil
-		}
-	}
 }
 
 func firstByte(br *bufio.Reader) (byte, error) {

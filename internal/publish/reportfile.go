@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/vigil-scan/vigil/internal/inventory"
+	"github.com/vigil-scan/vigil/internal/jsontok"
 	"github.com/vigil-scan/vigil/internal/result"
 	"github.com/vigil-scan/vigil/internal/secrets"
 	"github.com/vigil-scan/vigil/internal/vuln"
@@ -206,37 +207,21 @@ func scanReport(f io.Reader, path string) (head *result.Report, arraysLen int64,
 // streamArray reads the value of the member key from dec, null or an
 // array of packages or findings, and writes it to aw element by element.
 func streamArray(dec *json.Decoder, aw *arrayWriter, key string) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if tok == nil {
-		return aw.null(key)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return fmt.Errorf("%s: want an array, got %v", key, tok)
-	}
-	aw.open(key)
-	for dec.More() {
-		if key == "packages" {
-			var p inventory.Package
-			if err := dec.Decode(&p); err != nil {
-				return fmt.Errorf("%s[%d]: %w", key, aw.elems, err)
-			}
-			if err := aw.putPackage(p); err != nil {
-				return err
-			}
-		} else {
-			var f vuln.Finding
-			if err := dec.Decode(&f); err != nil {
-				return fmt.Errorf("%s[%d]: %w", key, aw.elems, err)
-			}
-			if err := aw.putFinding(f); err != nil {
-				return err
-			}
+	null := false
+	start := func(isNull bool) error {
+		if null = isNull; null {
+			return aw.null(key)
 		}
+		aw.open(key)
+		return nil
 	}
-	if _, err := dec.Token(); err != nil {
+	var err error
+	if key == "packages" {
+		err = jsontok.DecodeArray(dec, key, start, func(_ int, p inventory.Package) error { return aw.putPackage(p) })
+	} else {
+		err = jsontok.DecodeArray(dec, key, start, func(_ int, f vuln.Finding) error { return aw.putFinding(f) })
+	}
+	if err != nil || null {
 		return err
 	}
 	return aw.close()

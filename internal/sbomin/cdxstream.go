@@ -12,6 +12,7 @@ import (
 	cdx "github.com/CycloneDX/cyclonedx-go"
 
 	"github.com/vigil-scan/vigil/internal/inventory"
+	"github.com/vigil-scan/vigil/internal/jsontok"
 )
 
 // errNotStreamed: the input is not a CycloneDX JSON document the streaming
@@ -251,7 +252,7 @@ func streamVigilJSON(ctx context.Context, r io.Reader) (*inventory.Inventory, er
 				err = decodeKey(&inv, key, raw)
 			}
 		default:
-			err = skipValue(dec)
+			err = jsontok.SkipValue(dec)
 		}
 		if err != nil {
 			return nil, err
@@ -270,25 +271,4 @@ func streamVigilJSON(ctx context.Context, r io.Reader) (*inventory.Inventory, er
 		return nil, err
 	}
 	return &inv, nil
-}
-
-// skipValue consumes the next value.
-func skipValue(dec *json.Decoder) error {
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		if d, ok := tok.(json.Delim); ok {
-			if d == '{' || d == '[' {
-				depth++
-			} else {
-				depth--
-			}
-		}
-		if depth == 0 {
-			return nil
-		}
-	}
 }

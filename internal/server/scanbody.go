@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/vigil-scan/vigil/internal/inventory"
+	"github.com/vigil-scan/vigil/internal/jsontok"
 	"github.com/vigil-scan/vigil/internal/publish"
 	"github.com/vigil-scan/vigil/internal/result"
 	"github.com/vigil-scan/vigil/internal/secrets"
@@ -271,48 +271,26 @@ func splitReport(h *result.Report) (pre, suf []byte, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("report: %w", err)
 	}
-	const gap = `"packages":null,"vulnerabilities":null`
-	at := bytes.Index(js, []byte(gap))
-	if at < 0 || bytes.Contains(js[at+len(gap):], []byte(gap)) {
+	pre, suf, ok := result.SplitAroundLists(js)
+	if !ok {
 		return nil, nil, errors.New("report: cannot place packages and vulnerabilities")
 	}
-	return js[:at], js[at+len(gap):], nil
+	return pre, suf, nil
 }
 
 // streamArray copies the array (or null) of packages or findings from dec
 // to out, each element decoded, its layer masked and marshalled alone;
 // findings are kept.
 func (b *scanBody) streamArray(dec *json.Decoder, out *strings.Builder, key string, layer func(*inventory.LayerRef) *inventory.LayerRef) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if tok == nil {
-		out.WriteString("null")
+	start := func(null bool) error {
+		if null {
+			out.WriteString("null")
+		} else {
+			out.WriteByte('[')
+		}
 		return nil
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return fmt.Errorf("%s: want an array, got %v", key, tok)
-	}
-	out.WriteByte('[')
-	for i := 0; dec.More(); i++ {
-		var v any
-		if key == "packages" {
-			var p inventory.Package
-			if err := dec.Decode(&p); err != nil {
-				return fmt.Errorf("%s[%d]: %w", key, i, err)
-			}
-			p.Layer = layer(p.Layer)
-			v = &p
-		} else {
-			var f vuln.Finding
-			if err := dec.Decode(&f); err != nil {
-				return fmt.Errorf("%s[%d]: %w", key, i, err)
-			}
-			f.Layer = layer(f.Layer)
-			b.Findings = append(b.Findings, f)
-			v = &b.Findings[len(b.Findings)-1]
-		}
+	put := func(i int, v any) error {
 		js, err := json.Marshal(v)
 		if err != nil {
 			return err
@@ -321,10 +299,27 @@ func (b *scanBody) streamArray(dec *json.Decoder, out *strings.Builder, key stri
 			out.WriteByte(',')
 		}
 		out.Write(js)
+		return nil
 	}
-	if _, err := dec.Token(); err != nil {
+	var err error
+	closed := false
+	if key == "packages" {
+		err = jsontok.DecodeArray(dec, key, func(null bool) error { closed = null; return start(null) }, func(i int, p inventory.Package) error {
+			p.Layer = layer(p.Layer)
+			return put(i, &p)
+		})
+	} else {
+		err = jsontok.DecodeArray(dec, key, func(null bool) error { closed = null; return start(null) }, func(i int, f vuln.Finding) error {
+			f.Layer = layer(f.Layer)
+			b.Findings = append(b.Findings, f)
+			return put(i, &b.Findings[len(b.Findings)-1])
+		})
+	}
+	if err != nil {
 		return err
 	}
-	out.WriteByte(']')
+	if !closed {
+		out.WriteByte(']')
+	}
 	return nil
 }
