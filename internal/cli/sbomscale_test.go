@@ -223,6 +223,12 @@ func TestSbomMaxPackages(t *testing.T) {
 	if code, _, stderr := run(t, limited, "", "sbom-scan", sbom); code != ExitScanFailed || !strings.Contains(stderr, "more than 13 packages") {
 		t.Errorf("VIGIL_SBOM_MAX_PACKAGES=13: code %d, %s", code, stderr)
 	}
+	// A limit that is no limit is refused, not taken for the default.
+	for _, bad := range []string{"0", "-5"} {
+		if code, _, stderr := run(t, env, "", "sbom-scan", sbom, "--sbom-max-packages", bad); code != ExitScanFailed || !strings.Contains(stderr, "must be a positive number of packages") {
+			t.Errorf("--sbom-max-packages %s: code %d, %s", bad, code, stderr)
+		}
+	}
 	// The image's 14 packages are within a limit of 14.
 	if code, _, stderr := run(t, env, "", "sbom-scan", sbom, "--sbom-max-packages", "14", "--exit-code", "0"); code != 0 {
 		t.Errorf("--sbom-max-packages 14: code %d, %s", code, stderr)

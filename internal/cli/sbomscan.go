@@ -32,6 +32,9 @@ same. Checks need the image and are not run.`,
 }
 
 func runSbomScan(ctx context.Context, app *App, f *scanFlags, file string) error {
+	if f.sbomMaxPackages <= 0 {
+		return &ExitError{Code: ExitScanFailed, Err: fmt.Errorf("--sbom-max-packages %d: must be a positive number of packages", f.sbomMaxPackages)}
+	}
 	f.checks = false
 	p, err := f.prepare(app)
 	if err != nil {
