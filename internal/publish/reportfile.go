@@ -147,7 +147,7 @@ func scanReport(f io.Reader, path string) (head *result.Report, arraysLen int64,
 			if red == nil {
 				exact = false
 			}
-			aw.red = red
+			aw.mask.Redactor = red
 			if err := streamArray(dec, aw, a); err != nil {
 				return nil, 0, false, wrap(err)
 			}

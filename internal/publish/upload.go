@@ -135,15 +135,14 @@ func newUpload(r *result.Report, t Trace) (*Upload, *secrets.Redactor, error) {
 // masks it.
 type arrayWriter struct {
 	w       io.Writer
-	red     *secrets.Redactor
+	mask    secrets.LayerMasker
 	members int // written so far
 	elems   int // of the open array
-	masked  map[string]string
 	err     error
 }
 
 func newArrayWriter(w io.Writer, red *secrets.Redactor) *arrayWriter {
-	return &arrayWriter{w: w, red: red, masked: map[string]string{}}
+	return &arrayWriter{w: w, mask: secrets.LayerMasker{Redactor: red}}
 }
 
 func (a *arrayWriter) write(s string) {
@@ -193,29 +192,13 @@ func (a *arrayWriter) put(v any) error {
 }
 
 func (a *arrayWriter) putPackage(p inventory.Package) error {
-	p.Layer = a.layer(p.Layer)
+	p.Layer = a.mask.Mask(p.Layer)
 	return a.put(&p)
 }
 
 func (a *arrayWriter) putFinding(f vuln.Finding) error {
-	f.Layer = a.layer(f.Layer)
+	f.Layer = a.mask.Mask(f.Layer)
 	return a.put(&f)
-}
-
-// layer is a copy of ref with created_by masked (RedactReport's rule),
-// remembered by text: the same few layers recur in every element.
-func (a *arrayWriter) layer(ref *inventory.LayerRef) *inventory.LayerRef {
-	if ref == nil {
-		return nil
-	}
-	cp := *ref
-	m, ok := a.masked[ref.CreatedBy]
-	if !ok {
-		m = a.red.Text(ref.CreatedBy)
-		a.masked[ref.CreatedBy] = m
-	}
-	cp.CreatedBy = m
-	return &cp
 }
 
 type countWriter struct {

@@ -267,6 +267,34 @@ func RedactReport(r *result.Report) {
 	}
 }
 
+// LayerMasker masks the created_by of layer references as RedactReport
+// does, for a report streamed an element at a time (the publish client
+// and server): each distinct text is masked once, since the same few
+// layers recur in every element. Redactor is the report config's (nil:
+// what the rules find); set it before the first Mask.
+type LayerMasker struct {
+	Redactor *Redactor
+	seen     map[string]string
+}
+
+// Mask returns a copy of ref with created_by masked (nil for nil).
+func (m *LayerMasker) Mask(ref *inventory.LayerRef) *inventory.LayerRef {
+	if ref == nil {
+		return nil
+	}
+	if m.seen == nil {
+		m.seen = map[string]string{}
+	}
+	cp := *ref
+	masked, ok := m.seen[ref.CreatedBy]
+	if !ok {
+		masked = m.Redactor.Text(ref.CreatedBy)
+		m.seen[ref.CreatedBy] = masked
+	}
+	cp.CreatedBy = masked
+	return &cp
+}
+
 // fixLayers gives the elements of s the layer references fix returns,
 // copying s (which the caller's inventory may share) only when one
 // changes: a copy of the packages of a 700,000-package SBOM was the peak

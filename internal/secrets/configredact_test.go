@@ -97,3 +97,26 @@ func FuzzRedactConfig(f *testing.F) {
 		}
 	})
 }
+
+// A report streamed an element at a time masks its layers as RedactReport
+// would: the config's own secrets and what the rules find, nil kept nil,
+// the caller's reference never modified.
+func TestLayerMasker(t *testing.T) {
+	tok := "ghp_" + strings.Repeat("Lm4Np6Qr8S", 4)[:36]
+	_, red := RedactConfig(&inventory.ImageConfig{Env: []string{"PASSWORD=hunter2-but-longer"}})
+	m := LayerMasker{Redactor: red}
+	if m.Mask(nil) != nil {
+		t.Fatal("nil layer not kept nil")
+	}
+	ref := &inventory.LayerRef{CreatedBy: "RUN echo hunter2-but-longer && curl -H 'Authorization: token " + tok + "'"}
+	orig := ref.CreatedBy
+	for range 2 {
+		got := m.Mask(ref)
+		if strings.Contains(got.CreatedBy, "hunter2-but-longer") || strings.Contains(got.CreatedBy, tok) {
+			t.Fatalf("not masked: %q", got.CreatedBy)
+		}
+	}
+	if ref.CreatedBy != orig {
+		t.Fatal("the caller's layer reference was modified")
+	}
+}

@@ -121,23 +121,10 @@ func (b *scanBody) decodeReport(dec *json.Decoder, sizeHint int64) error {
 		prefix   int // bytes of out before the arrays
 		streamed bool
 		whole    *result.Report // the fallback: arrays kept, decoded whole
-		red      *secrets.Redactor
-		masked   = map[string]string{}
+		mask     secrets.LayerMasker
 		members  int
 	)
-	layer := func(ref *inventory.LayerRef) *inventory.LayerRef {
-		if ref == nil {
-			return nil
-		}
-		cp := *ref
-		m, ok := masked[ref.CreatedBy]
-		if !ok {
-			m = red.Text(ref.CreatedBy)
-			masked[ref.CreatedBy] = m
-		}
-		cp.CreatedBy = m
-		return &cp
-	}
+	layer := mask.Mask
 	headOf := func() (*result.Report, error) {
 		h := new(result.Report)
 		if err := json.Unmarshal(append(raw, '}'), h); err != nil {
@@ -178,7 +165,7 @@ func (b *scanBody) decodeReport(dec *json.Decoder, sizeHint int64) error {
 				if err != nil {
 					return err
 				}
-				_, red = secrets.RedactConfig(h.Artifact.Config)
+				_, mask.Redactor = secrets.RedactConfig(h.Artifact.Config)
 				secrets.RedactReport(h)
 				pre, _, err := splitReport(h)
 				if err != nil {
